@@ -1,0 +1,233 @@
+//===- NNOps.cpp - nn op verifiers ----------------------------------------===//
+//
+// Each verifier recomputes the result shape with ShapeRules and checks that
+// the declared result type agrees (dynamic dimensions match anything).
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/nn/NNOps.h"
+#include "dialects/nn/ShapeRules.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+
+using namespace mlir;
+using namespace strata::nn;
+
+static_assert(shape::kDynamic == ShapedType::kDynamic,
+              "ShapeRules must use MLIR's dynamic-dimension marker");
+
+namespace {
+
+shape::Shape shapeOf(Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  return shape::Shape(type.getShape().begin(), type.getShape().end());
+}
+
+std::vector<int64_t> vec(ArrayRef<int64_t> a) { return {a.begin(), a.end()}; }
+
+Type elementTypeOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getElementType();
+}
+
+/// Compares the declared result shape of `op` with the rule's answer.
+LogicalResult checkResultShape(Operation *op, const shape::ShapeOrError &rule,
+                               unsigned resultIndex = 0) {
+  if (!rule.ok())
+    return op->emitOpError() << rule.error;
+  shape::Shape declared = shapeOf(op->getResult(resultIndex));
+  if (!shape::compatible(declared, rule.shape))
+    return op->emitOpError() << "result shape " << shape::toString(declared)
+                             << " does not match the expected "
+                             << shape::toString(rule.shape);
+  return success();
+}
+
+/// All listed values share the element type of the first.
+LogicalResult checkSameElementType(Operation *op, ValueRange values) {
+  Type first = elementTypeOf(values.front());
+  for (Value v : values.drop_front())
+    if (elementTypeOf(v) != first)
+      return op->emitOpError() << "element types differ: " << first << " vs "
+                               << elementTypeOf(v);
+  return success();
+}
+
+LogicalResult checkAxis(Operation *op, int64_t axis, int64_t rank) {
+  if (axis < 0 || axis >= rank)
+    return op->emitOpError() << "axis " << axis << " is out of range for rank "
+                             << rank << " (axes are normalized to >= 0)";
+  return success();
+}
+
+} // namespace
+
+LogicalResult strata::nn::verifyBroadcastOp(Operation *op) {
+  SmallVector<Value> all(op->getOperands());
+  all.push_back(op->getResult(0));
+  if (failed(checkSameElementType(op, all)))
+    return failure();
+  return checkResultShape(op, shape::broadcast(shapeOf(op->getOperand(0)),
+                                               shapeOf(op->getOperand(1))));
+}
+
+LogicalResult ClipOp::verify() {
+  if (getMin() && getMax() && getMin()->convertToDouble() > getMax()->convertToDouble())
+    return emitOpError() << "min " << getMin()->convertToDouble()
+                         << " is greater than max "
+                         << getMax()->convertToDouble();
+  return success();
+}
+
+LogicalResult SoftmaxOp::verify() {
+  return checkAxis(*this, getAxis(), getType().getRank());
+}
+
+LogicalResult LogSoftmaxOp::verify() {
+  return checkAxis(*this, getAxis(), getType().getRank());
+}
+
+LogicalResult MatMulOp::verify() {
+  if (failed(checkSameElementType(*this, {getLhs(), getRhs(), getOutput()})))
+    return failure();
+  return checkResultShape(*this,
+                          shape::matmul(shapeOf(getLhs()), shapeOf(getRhs())));
+}
+
+LogicalResult GemmOp::verify() {
+  SmallVector<Value> all{getA(), getB(), getOutput()};
+  if (getC())
+    all.push_back(getC());
+  if (failed(checkSameElementType(*this, all)))
+    return failure();
+  shape::ShapeOrError rule =
+      shape::gemm(shapeOf(getA()), shapeOf(getB()), getTransA(), getTransB());
+  if (rule.ok() && getC()) {
+    // C broadcasts one way: to the result, never the result to C.
+    shape::ShapeOrError withC = shape::broadcast(rule.shape, shapeOf(getC()));
+    if (!withC.ok() || !shape::compatible(withC.shape, rule.shape))
+      return emitOpError() << "C of shape " << shape::toString(shapeOf(getC()))
+                           << " does not broadcast to "
+                           << shape::toString(rule.shape);
+  }
+  return checkResultShape(*this, rule);
+}
+
+LogicalResult ConvOp::verify() {
+  SmallVector<Value> all{getInput(), getWeight(), getOutput()};
+  if (getBias()) {
+    all.push_back(getBias());
+    shape::Shape b = shapeOf(getBias());
+    int64_t m = shapeOf(getWeight())[0];
+    if (b.size() != 1 || (b[0] != m && b[0] != shape::kDynamic &&
+                          m != shape::kDynamic))
+      return emitOpError() << "bias must be 1-D with one entry per output "
+                              "channel, got "
+                           << shape::toString(b);
+  }
+  if (failed(checkSameElementType(*this, all)))
+    return failure();
+  return checkResultShape(
+      *this, shape::conv(shapeOf(getInput()), shapeOf(getWeight()),
+                         vec(getStrides()), vec(getPads()),
+                         vec(getDilations()), getGroup()));
+}
+
+LogicalResult PoolOp::verify() {
+  if (failed(checkSameElementType(*this, {getInput(), getOutput()})))
+    return failure();
+  return checkResultShape(
+      *this, shape::pool(shapeOf(getInput()), vec(getKernelShape()),
+                         vec(getStrides()), vec(getPads()), vec(getDilations()),
+                         getCeilMode()));
+}
+
+LogicalResult BatchNormOp::verify() {
+  if (failed(checkSameElementType(
+          *this, {getInput(), getScale(), getBias(), getMean(), getVariance(),
+                  getOutput()})))
+    return failure();
+  shape::Shape in = shapeOf(getInput());
+  if (in.size() < 2)
+    return emitOpError() << "input must have a channel dimension";
+  for (Value v : {getScale(), getBias(), getMean(), getVariance()}) {
+    shape::Shape s = shapeOf(v);
+    if (!shape::compatible(s, {in[1]}))
+      return emitOpError() << "per-channel operand has shape "
+                           << shape::toString(s) << ", expected ["
+                           << shape::toString({in[1]}) << "]";
+  }
+  return checkResultShape(*this, {in, {}});
+}
+
+LogicalResult ReduceOp::verify() {
+  if (failed(checkSameElementType(*this, {getInput(), getOutput()})))
+    return failure();
+  return checkResultShape(*this, shape::reduce(shapeOf(getInput()),
+                                               vec(getAxes()), getKeepdims()));
+}
+
+LogicalResult ReshapeOp::verify() {
+  if (failed(checkSameElementType(*this, {getInput(), getOutput()})))
+    return failure();
+  int64_t in = shape::numElements(shapeOf(getInput()));
+  int64_t out = shape::numElements(shapeOf(getOutput()));
+  if (in != shape::kDynamic && out != shape::kDynamic && in != out)
+    return emitOpError() << "cannot reshape " << in << " elements into "
+                         << out;
+  return success();
+}
+
+LogicalResult TransposeOp::verify() {
+  if (failed(checkSameElementType(*this, {getInput(), getOutput()})))
+    return failure();
+  return checkResultShape(*this,
+                          shape::transpose(shapeOf(getInput()), vec(getPerm())));
+}
+
+LogicalResult ConcatOp::verify() {
+  if (getInputs().empty())
+    return emitOpError() << "needs at least one input";
+  SmallVector<Value> all(getInputs());
+  all.push_back(getOutput());
+  if (failed(checkSameElementType(*this, all)))
+    return failure();
+  std::vector<shape::Shape> shapes;
+  for (Value v : getInputs())
+    shapes.push_back(shapeOf(v));
+  return checkResultShape(*this, shape::concat(shapes, getAxis()));
+}
+
+LogicalResult SliceOp::verify() {
+  if (failed(checkSameElementType(*this, {getInput(), getOutput()})))
+    return failure();
+  return checkResultShape(*this,
+                          shape::slice(shapeOf(getInput()), vec(getStarts()),
+                                       vec(getEnds()), vec(getSteps())));
+}
+
+LogicalResult GatherOp::verify() {
+  if (failed(checkSameElementType(*this, {getData(), getOutput()})))
+    return failure();
+  return checkResultShape(*this, shape::gather(shapeOf(getData()),
+                                               shapeOf(getIndices()),
+                                               getAxis()));
+}
+
+LogicalResult PadOp::verify() {
+  if (failed(checkSameElementType(*this, {getInput(), getOutput()})))
+    return failure();
+  return checkResultShape(*this,
+                          shape::pad(shapeOf(getInput()), vec(getPads())));
+}
+
+LogicalResult CastOp::verify() {
+  if (!shape::compatible(shapeOf(getInput()), shapeOf(getOutput())))
+    return emitOpError() << "cast changes the shape from "
+                         << shape::toString(shapeOf(getInput())) << " to "
+                         << shape::toString(shapeOf(getOutput()));
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "dialects/nn/NNOps.cpp.inc"

@@ -1,0 +1,417 @@
+//===- NNOps.td - nn dialect operations ----------------------*- tablegen -*-===//
+//
+// Every op states its result type; verifiers check it against the shape rule
+// in ShapeRules.cpp (the same rules the importer relies on), so a malformed
+// graph is rejected at the op that is wrong rather than deep in lowering.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef STRATA_NN_OPS
+#define STRATA_NN_OPS
+
+include "dialects/nn/NNBase.td"
+include "mlir/IR/OpBase.td"
+include "mlir/IR/BuiltinAttributeInterfaces.td"
+include "mlir/Interfaces/InferTypeOpInterface.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+class NN_Op<string mnemonic, list<Trait> traits = []>
+    : Op<NN_Dialect, mnemonic, !listconcat([Pure], traits)>;
+
+//===----------------------------------------------------------------------===//
+// Constants
+//===----------------------------------------------------------------------===//
+
+def NN_ConstantOp : NN_Op<"constant",
+    [ConstantLike, AllTypesMatch<["value", "output"]>]> {
+  let summary = "A constant tensor (weights, biases, shape operands)";
+  let description = [{
+    Holds a tensor value. Large weights use `dense_resource` blobs, which the
+    importer fills without copying the data of the ONNX file again; small
+    values use `dense` so that folders can compute with them.
+
+    ```mlir
+    %w = nn.constant dense_resource<fc1.weight> : tensor<300x784xf32>
+    %s = nn.constant dense<[1, 784]> : tensor<2xi64>
+    ```
+  }];
+  let arguments = (ins ElementsAttr:$value);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$value attr-dict";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Elementwise binary ops with ONNX (NumPy) multidirectional broadcasting
+//===----------------------------------------------------------------------===//
+
+// `foldExpr` computes one element from doubles `a` and `b` when both operands
+// are constants of the result's shape; `rightIdentity` is the splat constant
+// that makes `x op c` equal `x` (folded away when the types agree).
+class NN_BinaryOp<string mnemonic, string foldExpr, string rightIdentity>
+    : NN_Op<mnemonic> {
+  let description = [{
+    Elementwise `}] # mnemonic # [{` with ONNX multidirectional broadcasting:
+    shapes are aligned at the right, and each pair of dimensions must be
+    equal or one of them 1.
+
+    ```mlir
+    %r = nn.}] # mnemonic # [{ %a, %b : (tensor<8x16xf32>, tensor<16xf32>) -> tensor<8x16xf32>
+    ```
+  }];
+  let arguments = (ins NN_NumericTensor:$lhs, NN_NumericTensor:$rhs);
+  let results = (outs NN_NumericTensor:$output);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::verify() {
+      return verifyBroadcastOp(getOperation());
+    }
+    ::mlir::OpFoldResult $cppClass::fold(FoldAdaptor adaptor) {
+      return foldBinary(getOperation(), adaptor.getLhs(), adaptor.getRhs(),
+                        [](double a, double b) { return }] # foldExpr # [{; },
+                        }] # rightIdentity # [{);
+    }
+  }];
+}
+
+def NN_AddOp : NN_BinaryOp<"add", "a + b", "0.0"> { let summary = "Elementwise addition"; }
+def NN_SubOp : NN_BinaryOp<"sub", "a - b", "0.0"> { let summary = "Elementwise subtraction"; }
+def NN_MulOp : NN_BinaryOp<"mul", "a * b", "1.0"> { let summary = "Elementwise multiplication"; }
+def NN_DivOp : NN_BinaryOp<"div", "a / b", "1.0"> { let summary = "Elementwise division"; }
+def NN_PowOp : NN_BinaryOp<"pow", "std::pow(a, b)", "1.0"> { let summary = "Elementwise power"; }
+
+//===----------------------------------------------------------------------===//
+// Elementwise unary ops (math and activations)
+//===----------------------------------------------------------------------===//
+
+// `foldExpr` computes one element from double `x` when the operand is a
+// floating-point constant.
+class NN_UnaryOp<string mnemonic, string foldExpr, list<Trait> traits = []>
+    : NN_Op<mnemonic, !listconcat([SameOperandsAndResultType], traits)> {
+  let description = [{
+    Elementwise `}] # mnemonic # [{` of a tensor; the result has the operand's type.
+
+    ```mlir
+    %r = nn.}] # mnemonic # [{ %x : tensor<4x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_NumericTensor:$input);
+  let results = (outs NN_NumericTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+  let hasFolder = 1;
+  let extraClassDefinition = [{
+    ::mlir::OpFoldResult $cppClass::fold(FoldAdaptor adaptor) {
+      return foldUnary(getOperation(), adaptor.getInput(),
+                       [](double x) { return }] # foldExpr # [{; });
+    }
+  }];
+}
+
+def NN_SqrtOp : NN_UnaryOp<"sqrt", "std::sqrt(x)"> { let summary = "Square root"; }
+def NN_ExpOp : NN_UnaryOp<"exp", "std::exp(x)"> { let summary = "Exponential"; }
+def NN_LogOp : NN_UnaryOp<"log", "std::log(x)"> { let summary = "Natural logarithm"; }
+def NN_NegOp : NN_UnaryOp<"neg", "-x"> { let summary = "Negation"; }
+def NN_AbsOp : NN_UnaryOp<"abs", "std::fabs(x)"> { let summary = "Absolute value"; }
+def NN_ReluOp : NN_UnaryOp<"relu", "x > 0.0 ? x : 0.0"> { let summary = "max(x, 0)"; }
+def NN_SigmoidOp : NN_UnaryOp<"sigmoid", "1.0 / (1.0 + std::exp(-x))"> {
+  let summary = "Logistic sigmoid 1 / (1 + exp(-x))";
+}
+def NN_TanhOp : NN_UnaryOp<"tanh", "std::tanh(x)"> { let summary = "Hyperbolic tangent"; }
+
+def NN_LeakyReluOp : NN_Op<"leaky_relu", [SameOperandsAndResultType]> {
+  let summary = "x for x >= 0, alpha * x otherwise";
+  let description = [{
+    ```mlir
+    %r = nn.leaky_relu %x {alpha = 0.01 : f32} : tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, F32Attr:$alpha);
+  let results = (outs NN_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+}
+
+def NN_ClipOp : NN_Op<"clip", [SameOperandsAndResultType]> {
+  let summary = "Clamp to [min, max]; a missing bound does not clamp";
+  let description = [{
+    ONNX `Clip` with its bounds (inputs since opset 11) resolved to attributes.
+
+    ```mlir
+    %r = nn.clip %x {max = 6.0 : f64, min = 0.0 : f64} : tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins NN_NumericTensor:$input,
+                   OptionalAttr<F64Attr>:$min, OptionalAttr<F64Attr>:$max);
+  let results = (outs NN_NumericTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+  let hasVerifier = 1;
+}
+
+class NN_SoftmaxLikeOp<string mnemonic> : NN_Op<mnemonic, [SameOperandsAndResultType]> {
+  let description = [{
+    Normalizes along one `axis` (non-negative), i.e. ONNX opset-13 semantics;
+    the importer rewrites older opsets' "flatten to 2-D" rule into reshapes.
+
+    ```mlir
+    %p = nn.}] # mnemonic # [{ %logits {axis = 1 : i64} : tensor<8x10xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, I64Attr:$axis);
+  let results = (outs NN_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+  let hasVerifier = 1;
+}
+def NN_SoftmaxOp : NN_SoftmaxLikeOp<"softmax"> { let summary = "exp(x) / sum(exp(x)) along an axis"; }
+def NN_LogSoftmaxOp : NN_SoftmaxLikeOp<"log_softmax"> { let summary = "log(softmax(x)) along an axis"; }
+
+//===----------------------------------------------------------------------===//
+// Linear algebra and convolution
+//===----------------------------------------------------------------------===//
+
+def NN_MatMulOp : NN_Op<"matmul"> {
+  let summary = "Matrix product with NumPy batching (ONNX MatMul)";
+  let description = [{
+    1-D operands are promoted (a leading or trailing 1 is added, then removed
+    from the result); leading batch dimensions broadcast.
+
+    ```mlir
+    %y = nn.matmul %x, %w : (tensor<64x784xf32>, tensor<784x300xf32>) -> tensor<64x300xf32>
+    ```
+  }];
+  let arguments = (ins NN_NumericTensor:$lhs, NN_NumericTensor:$rhs);
+  let results = (outs NN_NumericTensor:$output);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_GemmOp : NN_Op<"gemm"> {
+  let summary = "alpha * op(A) * op(B) + beta * C (ONNX Gemm)";
+  let description = [{
+    A and B are 2-D; `trans_a`/`trans_b` transpose them first. C is
+    optional and broadcasts to the M x N result.
+
+    ```mlir
+    %y = nn.gemm %x, %w, %b {alpha = 1.0 : f32, beta = 1.0 : f32, trans_a = false, trans_b = true}
+        : (tensor<1x784xf32>, tensor<300x784xf32>, tensor<300xf32>) -> tensor<1x300xf32>
+    ```
+  }];
+  let arguments = (ins NN_NumericTensor:$a, NN_NumericTensor:$b,
+                   Optional<NN_NumericTensor>:$c,
+                   F32Attr:$alpha, F32Attr:$beta,
+                   BoolAttr:$trans_a, BoolAttr:$trans_b);
+  let results = (outs NN_NumericTensor:$output);
+  let assemblyFormat =
+      "$a `,` $b (`,` $c^)? attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_ConvOp : NN_Op<"conv"> {
+  let summary = "N-d convolution, NCHW layout, grouped (ONNX Conv)";
+  let description = [{
+    Input `N x C x D1 x ... x Dn`, weight `M x C/group x k1 x ... x kn`,
+    optional bias of size M. `pads` holds all begin pads then all end pads
+    (ONNX order); `auto_pad` has been resolved into them.
+
+    ```mlir
+    %y = nn.conv %x, %w, %b {dilations = array<i64: 1, 1>, group = 1 : i64,
+                             pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}
+        : (tensor<1x3x32x32xf32>, tensor<16x3x3x3xf32>, tensor<16xf32>) -> tensor<1x16x32x32xf32>
+    ```
+  }];
+  let arguments = (ins NN_NumericTensor:$input, NN_NumericTensor:$weight,
+                   Optional<NN_NumericTensor>:$bias,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$dilations, I64Attr:$group);
+  let results = (outs NN_NumericTensor:$output);
+  let assemblyFormat =
+      "$input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_PoolOp : NN_Op<"pool"> {
+  let summary = "Max or average pooling over spatial windows";
+  let description = [{
+    ONNX `MaxPool`/`AveragePool` with explicit pads. `count_include_pad`
+    matters for average pooling only. Global pooling is imported as
+    `nn.reduce` over the spatial axes.
+
+    ```mlir
+    %y = nn.pool max %x {ceil_mode = false, count_include_pad = false,
+                         dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>,
+                         pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>}
+        : (tensor<1x6x28x28xf32>) -> tensor<1x6x14x14xf32>
+    ```
+  }];
+  let arguments = (ins NN_PoolKindAttr:$kind, NN_NumericTensor:$input,
+                   DenseI64ArrayAttr:$kernel_shape, DenseI64ArrayAttr:$strides,
+                   DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$dilations,
+                   BoolAttr:$ceil_mode, BoolAttr:$count_include_pad);
+  let results = (outs NN_NumericTensor:$output);
+  let assemblyFormat =
+      "$kind $input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_BatchNormOp : NN_Op<"batch_norm"> {
+  let summary = "Batch normalization with stored statistics (inference)";
+  let description = [{
+    `y = scale * (x - mean) / sqrt(variance + epsilon) + bias`, per channel
+    (dimension 1).
+
+    ```mlir
+    %y = nn.batch_norm %x, %s, %b, %m, %v {epsilon = 1.0e-05 : f32}
+        : (tensor<1x16x8x8xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>, tensor<16xf32>)
+        -> tensor<1x16x8x8xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$scale,
+                   NN_FloatTensor:$bias, NN_FloatTensor:$mean,
+                   NN_FloatTensor:$variance, F32Attr:$epsilon);
+  let results = (outs NN_FloatTensor:$output);
+  let assemblyFormat = "$input `,` $scale `,` $bias `,` $mean `,` $variance attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions
+//===----------------------------------------------------------------------===//
+
+def NN_ReduceOp : NN_Op<"reduce"> {
+  let summary = "Sum, mean, max or min over a set of axes";
+  let description = [{
+    `axes` are non-negative, sorted and unique; ONNX's "no axes means all
+    axes" has been made explicit.
+
+    ```mlir
+    %y = nn.reduce mean %x {axes = array<i64: 2, 3>, keepdims = true}
+        : (tensor<1x512x7x7xf32>) -> tensor<1x512x1x1xf32>
+    ```
+  }];
+  let arguments = (ins NN_ReduceKindAttr:$kind, NN_NumericTensor:$input,
+                   DenseI64ArrayAttr:$axes, BoolAttr:$keepdims);
+  let results = (outs NN_NumericTensor:$output);
+  let assemblyFormat =
+      "$kind $input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Data movement
+//===----------------------------------------------------------------------===//
+
+def NN_ReshapeOp : NN_Op<"reshape"> {
+  let summary = "Same elements, new shape (Reshape, Flatten, Squeeze, Unsqueeze)";
+  let description = [{
+    The result type is the new shape; element count and type are unchanged.
+
+    ```mlir
+    %y = nn.reshape %x : (tensor<1x16x4x4xf32>) -> tensor<1x256xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def NN_TransposeOp : NN_Op<"transpose"> {
+  let summary = "Permute dimensions";
+  let description = [{
+    Result dimension i is input dimension `perm[i]`.
+
+    ```mlir
+    %y = nn.transpose %x {perm = array<i64: 1, 0>} : (tensor<3x5xf32>) -> tensor<5x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def NN_ConcatOp : NN_Op<"concat"> {
+  let summary = "Join tensors along one axis";
+  let description = [{
+    ```mlir
+    %y = nn.concat %a, %b {axis = 1 : i64} : (tensor<1x2xf32>, tensor<1x3xf32>) -> tensor<1x5xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<NN_Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def NN_SliceOp : NN_Op<"slice"> {
+  let summary = "Strided slice with one (start, end, step) per dimension";
+  let description = [{
+    ONNX `Slice` with constant starts/ends/axes/steps, normalized to every
+    dimension: starts clamped into range, ends clamped (-1 marks "before the
+    first element" for negative steps), steps non-zero.
+
+    ```mlir
+    %y = nn.slice %x {ends = array<i64: 4, 8>, starts = array<i64: 0, 2>, steps = array<i64: 1, 2>}
+        : (tensor<4x8xf32>) -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, DenseI64ArrayAttr:$starts,
+                   DenseI64ArrayAttr:$ends, DenseI64ArrayAttr:$steps);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_GatherOp : NN_Op<"gather"> {
+  let summary = "Take entries along an axis by index (ONNX Gather)";
+  let description = [{
+    The result shape is `data.shape[:axis] + indices.shape + data.shape[axis+1:]`.
+    Negative indices count from the end.
+
+    ```mlir
+    %y = nn.gather %emb, %ids {axis = 0 : i64} : (tensor<1000x64xf32>, tensor<8xi64>) -> tensor<8x64xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$data, NN_IndexTensor:$indices, I64Attr:$axis);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_PadOp : NN_Op<"pad"> {
+  let summary = "Pad with a constant, the reflection, or the edge value";
+  let description = [{
+    `pads` holds all begin pads then all end pads (ONNX order), non-negative.
+
+    ```mlir
+    %y = nn.pad constant %x {pads = array<i64: 0, 1, 0, 1>, value = 0.0 : f64}
+        : (tensor<2x3xf32>) -> tensor<2x5xf32>
+    ```
+  }];
+  let arguments = (ins NN_PadModeAttr:$mode, NN_Tensor:$input,
+                   DenseI64ArrayAttr:$pads, F64Attr:$value);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$mode $input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_CastOp : NN_Op<"cast"> {
+  let summary = "Convert the element type (ONNX Cast)";
+  let description = [{
+    ```mlir
+    %y = nn.cast %x : (tensor<4xf32>) -> tensor<4xf16>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+#endif // STRATA_NN_OPS

@@ -1,0 +1,20 @@
+//===- Passes.h - strata's passes -------------------------------*- C++ -*-===//
+
+#ifndef STRATA_PASSES_PASSES_H
+#define STRATA_PASSES_PASSES_H
+
+#include "dialects/nn/NNDialect.h"
+#include "mlir/Pass/Pass.h"
+
+namespace strata {
+
+#define GEN_PASS_DECL
+#include "passes/Passes.h.inc"
+
+/// Registers every strata pass (and its pipelines) with the global registry.
+#define GEN_PASS_REGISTRATION
+#include "passes/Passes.h.inc"
+
+} // namespace strata
+
+#endif // STRATA_PASSES_PASSES_H
