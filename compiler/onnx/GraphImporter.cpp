@@ -1,0 +1,200 @@
+//===- GraphImporter.cpp - an ONNX graph as one func.func of nn ops -------===//
+
+#include "compiler/onnx/GraphImporter.h"
+#include "compiler/onnx/ImportError.h"
+#include "compiler/onnx/NodeContext.h"
+#include "compiler/onnx/OpTable.h"
+#include "compiler/onnx/TensorConversion.h"
+#include "dialects/nn/NNOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+
+using namespace mlir;
+
+namespace strata::onnx_import {
+
+GraphImporter::GraphImporter(MLIRContext &ctx, LoadedModel &loaded)
+    : ctx(ctx), loaded(loaded), builder(&ctx) {
+  ctx.loadDialect<nn::NNDialect, func::FuncDialect>();
+  onnx::GraphProto *graph = loaded.model.mutable_graph();
+  for (onnx::TensorProto &init : *graph->mutable_initializer())
+    initializers[init.name()] = &init;
+  for (const auto &vi : graph->input())
+    types[vi.name()] = &vi.type();
+  for (const auto &vi : graph->value_info())
+    types[vi.name()] = &vi.type();
+  for (const auto &vi : graph->output())
+    types[vi.name()] = &vi.type();
+}
+
+std::optional<RankedTensorType> GraphImporter::typeOf(const std::string &name,
+                                                      std::string &why) {
+  auto it = types.find(name);
+  if (it == types.end()) {
+    why = "shape inference found no type for it";
+    return std::nullopt;
+  }
+  return tensorType(&ctx, *it->second, why);
+}
+
+void GraphImporter::define(const std::string &name, Value value) {
+  values[name] = value;
+}
+
+Value GraphImporter::lookup(const std::string &name) {
+  auto it = values.find(name);
+  if (it != values.end())
+    return it->second;
+  auto init = initializers.find(name);
+  if (init == initializers.end())
+    return {};
+  // Constants go at the top of the function, in first-use order.
+  OpBuilder::InsertionGuard guard(builder);
+  Block *body = builder.getInsertionBlock();
+  builder.setInsertionPointToStart(body);
+  while (builder.getInsertionPoint() != body->end() &&
+         isa<nn::ConstantOp>(*builder.getInsertionPoint()))
+    builder.setInsertionPointAfter(&*builder.getInsertionPoint());
+  ElementsAttr attr = tensorToAttr(&ctx, *init->second, loaded.modelDir,
+                                   loaded.path + ": initializer '" + name + "'");
+  Value v = builder.create<nn::ConstantOp>(NameLoc::get(builder.getStringAttr(name)), attr);
+  values[name] = v;
+  return v;
+}
+
+OwningOpRef<ModuleOp> GraphImporter::run() {
+  const onnx::GraphProto &graph = loaded.model.graph();
+  Location fileLoc = FileLineColLoc::get(&ctx, loaded.path, 0, 0);
+  OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
+  (*module)->setAttr("strata.source", builder.getStringAttr(loaded.path));
+  (*module)->setAttr("strata.opset", builder.getI64IntegerAttr(loaded.opset));
+  if (!loaded.model.producer_name().empty())
+    (*module)->setAttr(
+        "strata.producer",
+        builder.getStringAttr(loaded.model.producer_name() +
+                              (loaded.model.producer_version().empty()
+                                   ? ""
+                                   : " " + loaded.model.producer_version())));
+
+  // Inputs: graph inputs that are not initializers (those are constants).
+  SmallVector<Type> argTypes;
+  SmallVector<std::string> argNames;
+  for (const auto &vi : graph.input()) {
+    if (initializers.count(vi.name()))
+      continue;
+    std::string why;
+    auto type = typeOf(vi.name(), why);
+    if (!type)
+      throw ImportError(loaded.path + ": graph input '" + vi.name() +
+                        "' cannot be imported: " + why);
+    argTypes.push_back(*type);
+    argNames.push_back(vi.name());
+  }
+  SmallVector<Type> resultTypes;
+  for (const auto &vi : graph.output()) {
+    std::string why;
+    auto type = typeOf(vi.name(), why);
+    if (!type)
+      throw ImportError(loaded.path + ": graph output '" + vi.name() +
+                        "' cannot be imported: " + why);
+    resultTypes.push_back(*type);
+  }
+
+  builder.setInsertionPointToEnd(module->getBody());
+  auto func = builder.create<func::FuncOp>(
+      fileLoc, "main", builder.getFunctionType(argTypes, resultTypes));
+  Block *body = func.addEntryBlock();
+  for (size_t i = 0; i < argNames.size(); ++i) {
+    func.setArgAttr(i, "onnx.name", builder.getStringAttr(argNames[i]));
+    values[argNames[i]] = body->getArgument(i);
+  }
+  for (int i = 0; i < graph.output_size(); ++i)
+    func.setResultAttr(i, "onnx.name",
+                       builder.getStringAttr(graph.output(i).name()));
+
+  builder.setInsertionPointToEnd(body);
+  for (int i = 0; i < graph.node_size(); ++i)
+    importNode(graph.node(i), i);
+
+  SmallVector<Value> results;
+  for (const auto &vi : graph.output()) {
+    Value v = lookup(vi.name());
+    if (!v)
+      throw ImportError(loaded.path + ": graph output '" + vi.name() +
+                        "' is not produced by any node");
+    if (v.getType() != resultTypes[results.size()])
+      throw ImportError(loaded.path + ": graph output '" + vi.name() +
+                        "' has type mismatch after import");
+    results.push_back(v);
+  }
+  builder.create<func::ReturnOp>(fileLoc, results);
+  removeUnusedConstants(*body);
+
+  // Whole-module check; node-level problems were reported already.
+  std::string diagnostics;
+  {
+    ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+      diagnostics += d.str() + "\n";
+      return success();
+    });
+    if (failed(verify(*module)))
+      throw ImportError(loaded.path + ": the imported IR does not verify: " +
+                        diagnostics);
+  }
+  return module;
+}
+
+void GraphImporter::importNode(const onnx::NodeProto &node, int index) {
+  std::string label = node.name().empty() ? node.op_type() + "_" +
+                                                std::to_string(index)
+                                          : node.name();
+  OpBuilder::InsertionGuard guard(builder);
+  Block &body = *builder.getInsertionBlock();
+  Operation *before = body.empty() ? nullptr : &body.back();
+  NodeContext nodeCtx(*this, node, index, loaded.opset, builder);
+
+  if (!node.domain().empty() && node.domain() != "ai.onnx")
+    nodeCtx.fail("ops of domain '" + node.domain() +
+                 "' are not supported (only ai.onnx)");
+  OpImporter importer = OpTable::get().lookup(node.op_type(), loaded.opset);
+  if (!importer)
+    nodeCtx.fail("op '" + node.op_type() + "' is not supported by strata "
+                 "(see docs/onnx-support.md for the list)");
+  importer(nodeCtx);
+  nodeCtx.checkAllAttributesUsed();
+
+  for (int i = 0; i < node.output_size(); ++i) {
+    if (node.output(i).empty())
+      continue;
+    if (i >= (int)nodeCtx.results().size() || !nodeCtx.results()[i])
+      nodeCtx.fail("output #" + std::to_string(i) + " ('" + node.output(i) +
+                   "') is not supported");
+    define(node.output(i), nodeCtx.results()[i]);
+  }
+  verifyNewOps(nodeCtx, body, before);
+}
+
+void GraphImporter::verifyNewOps(NodeContext &node, Block &body,
+                                 Operation *before) {
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+    diagnostics += d.str();
+    return success();
+  });
+  auto it = before ? std::next(before->getIterator()) : body.begin();
+  for (; it != body.end(); ++it)
+    if (failed(verify(&*it)))
+      node.fail("the imported op is invalid: " + diagnostics);
+}
+
+void GraphImporter::removeUnusedConstants(Block &body) {
+  // Constant nodes and initializers read only for their values (Reshape's
+  // shape, Slice's starts, ...) leave unused nn.constant ops behind.
+  for (Operation &op : llvm::make_early_inc_range(body))
+    if (isa<nn::ConstantOp>(op) && op.use_empty())
+      op.erase();
+}
+
+} // namespace strata::onnx_import

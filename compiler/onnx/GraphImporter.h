@@ -1,0 +1,53 @@
+//===- GraphImporter.h - an ONNX graph as one func.func of nn ops -*- C++ -*-===//
+
+#ifndef STRATA_COMPILER_ONNX_GRAPHIMPORTER_H
+#define STRATA_COMPILER_ONNX_GRAPHIMPORTER_H
+
+#include "compiler/onnx/ModelLoader.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <map>
+#include <string>
+
+namespace strata::onnx_import {
+
+/// Imports a checked, shape-inferred model. Single use: construct, run().
+class GraphImporter {
+public:
+  GraphImporter(mlir::MLIRContext &ctx, LoadedModel &loaded);
+
+  /// Builds `module { func.func @main(...) }`. Throws ImportError.
+  mlir::OwningOpRef<mlir::ModuleOp> run();
+
+  /// The value named `name`: a graph input, a node result, or an initializer
+  /// (materialized as nn.constant on first use). Null if unknown.
+  mlir::Value lookup(const std::string &name);
+  /// The inferred type of a value; nullopt with `why` if unknown.
+  std::optional<mlir::RankedTensorType> typeOf(const std::string &name,
+                                               std::string &why);
+  void define(const std::string &name, mlir::Value value);
+  const LoadedModel &model() const { return loaded; }
+  mlir::MLIRContext &context() { return ctx; }
+
+private:
+  void importNode(const onnx::NodeProto &node, int index);
+  /// Verifies the ops one node produced, so that a verifier complaint is
+  /// reported against that node.
+  void verifyNewOps(class NodeContext &node, mlir::Block &body,
+                    mlir::Operation *before);
+  void removeUnusedConstants(mlir::Block &body);
+
+  mlir::MLIRContext &ctx;
+  LoadedModel &loaded;
+  mlir::OpBuilder builder;
+  std::map<std::string, mlir::Value> values;
+  std::map<std::string, onnx::TensorProto *> initializers;
+  std::map<std::string, const onnx::TypeProto *> types;
+};
+
+} // namespace strata::onnx_import
+
+#endif // STRATA_COMPILER_ONNX_GRAPHIMPORTER_H

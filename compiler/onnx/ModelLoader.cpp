@@ -1,0 +1,124 @@
+//===- ModelLoader.cpp - read, check and shape-infer an ONNX model --------===//
+
+#include "compiler/onnx/ModelLoader.h"
+#include "compiler/onnx/ImportError.h"
+
+#include "onnx/checker.h"
+#include "onnx/shape_inference/implementation.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace strata::onnx_import {
+
+std::string domainName(const std::string &domain) {
+  return domain.empty() ? "ai.onnx" : domain;
+}
+
+namespace {
+
+std::string directoryOf(const std::string &path) {
+  size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+/// Closes the descriptor however the parse ends.
+struct FileDescriptor {
+  int fd;
+  ~FileDescriptor() {
+    if (fd >= 0)
+      close(fd);
+  }
+};
+
+} // namespace
+
+LoadedModel readModelFile(const std::string &path) {
+  struct stat st;
+  if (stat(path.c_str(), &st) != 0)
+    throw ImportError(path + ": cannot open model: " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode))
+    throw ImportError(path + ": is a directory, expected an .onnx file");
+  FileDescriptor file{open(path.c_str(), O_RDONLY)};
+  if (file.fd < 0)
+    throw ImportError(path + ": cannot open model: " + std::strerror(errno));
+  if (st.st_size == 0)
+    throw ImportError(path + ": file is empty, expected an ONNX model");
+
+  LoadedModel loaded;
+  loaded.path = path;
+  loaded.modelDir = directoryOf(path);
+  google::protobuf::io::FileInputStream raw(file.fd);
+  google::protobuf::io::CodedInputStream coded(&raw);
+  // Protobuf's own ceiling; weights above 2 GB must use external data.
+  coded.SetTotalBytesLimit(INT_MAX);
+  if (!loaded.model.ParseFromCodedStream(&coded) ||
+      !coded.ConsumedEntireMessage())
+    throw ImportError(path + ": not a valid ONNX model (the protobuf does not "
+                             "parse: truncated, corrupt, or another format)");
+  // Arbitrary bytes sometimes parse as an empty protobuf message; a real
+  // model always has an IR version and a graph.
+  if (loaded.model.ir_version() <= 0 || !loaded.model.has_graph())
+    throw ImportError(path + ": not an ONNX model (no IR version or no graph; "
+                             "is this the right file?)");
+  return loaded;
+}
+
+void checkAndInferShapes(LoadedModel &loaded) {
+  const std::string &path = loaded.path;
+  onnx::ModelProto &model = loaded.model;
+
+  std::unordered_map<std::string, int> opsets;
+  for (const auto &imp : model.opset_import())
+    opsets[imp.domain() == "ai.onnx" ? "" : imp.domain()] = (int)imp.version();
+  auto it = opsets.find("");
+  if (it == opsets.end())
+    throw ImportError(path + ": the model imports no opset of the default "
+                             "ONNX domain (ai.onnx)");
+  loaded.opset = it->second;
+  if (loaded.opset < kMinOpset || loaded.opset > kMaxOpset)
+    throw ImportError(path + ": opset " + std::to_string(loaded.opset) +
+                      " of ai.onnx is outside the supported range " +
+                      std::to_string(kMinOpset) + " to " +
+                      std::to_string(kMaxOpset) +
+                      " (convert it with onnx.version_converter)");
+
+  // check_model(ModelProto) would resolve external data against the current
+  // directory; build the context it uses ourselves, with the model's folder.
+  onnx::checker::CheckerContext ctx;
+  ctx.set_ir_version((int)model.ir_version());
+  ctx.set_opset_imports(opsets);
+  ctx.set_model_dir(loaded.modelDir);
+  onnx::checker::LexicalScopeContext lex;
+  try {
+    onnx::checker::check_graph(model.graph(), ctx, lex);
+  } catch (const std::exception &e) {
+    throw ImportError(path + ": the ONNX checker rejects the model: " +
+                      e.what());
+  }
+
+  try {
+    onnx::ShapeInferenceOptions options(/*check_type=*/true,
+                                        /*error_mode=*/1,
+                                        /*data_prop=*/true);
+    onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),
+                                       options);
+  } catch (const std::exception &e) {
+    throw ImportError(path + ": ONNX shape inference failed: " + e.what());
+  }
+}
+
+LoadedModel loadModel(const std::string &path) {
+  LoadedModel loaded = readModelFile(path);
+  checkAndInferShapes(loaded);
+  return loaded;
+}
+
+} // namespace strata::onnx_import

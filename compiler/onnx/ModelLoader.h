@@ -1,0 +1,45 @@
+//===- ModelLoader.h - read, check and shape-infer an ONNX model -*- C++ -*-===//
+//
+// Everything libonnx does for us happens here: protobuf parsing, the model
+// checker and shape inference. What comes out is a model whose every value
+// has a known element type and rank, or an ImportError.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef STRATA_COMPILER_ONNX_MODELLOADER_H
+#define STRATA_COMPILER_ONNX_MODELLOADER_H
+
+#include "onnx/onnx_pb.h"
+
+#include <string>
+
+namespace strata::onnx_import {
+
+/// The opsets of the default ONNX domain that strata imports.
+constexpr int64_t kMinOpset = 7;
+constexpr int64_t kMaxOpset = 17;
+
+struct LoadedModel {
+  onnx::ModelProto model;
+  std::string path;     ///< as the user gave it, for messages
+  std::string modelDir; ///< where external data files are looked up
+  int64_t opset = 0;    ///< version of the default domain
+};
+
+/// Parses `path` (binary protobuf). Throws ImportError for a missing,
+/// unreadable, truncated or non-ONNX file.
+LoadedModel readModelFile(const std::string &path);
+
+/// Checks the opset range, runs libonnx's checker and its shape inference
+/// (strict mode, with data propagation). Throws ImportError.
+void checkAndInferShapes(LoadedModel &loaded);
+
+/// Both of the above.
+LoadedModel loadModel(const std::string &path);
+
+/// "ai.onnx" for the default domain, else the domain itself.
+std::string domainName(const std::string &domain);
+
+} // namespace strata::onnx_import
+
+#endif // STRATA_COMPILER_ONNX_MODELLOADER_H

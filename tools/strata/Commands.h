@@ -1,0 +1,34 @@
+//===- Commands.h - the subcommands of the strata CLI -----------*- C++ -*-===//
+//
+// Each subcommand lives in its own file with its llvm::cl options (a
+// cl::SubCommand and the options that name it must be constructed in one
+// translation unit). main.cpp asks which one was chosen and runs it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef STRATA_TOOLS_STRATA_COMMANDS_H
+#define STRATA_TOOLS_STRATA_COMMANDS_H
+
+#include "llvm/Support/CommandLine.h"
+
+namespace strata::cli {
+
+/// All of strata's options, so that LLVM's own can be hidden from --help.
+llvm::cl::OptionCategory &category();
+
+struct Command {
+  const char *name;
+  llvm::cl::SubCommand &sub;
+  const char *examples; ///< printed after the options by --help
+  int (*run)();
+};
+
+Command &compileCommand();
+Command &inspectCommand();
+
+/// Prints "strata: error: <message>" to stderr and returns exit code 1.
+int reportError(const std::string &message);
+
+} // namespace strata::cli
+
+#endif // STRATA_TOOLS_STRATA_COMMANDS_H

@@ -1,0 +1,57 @@
+//===- main.cpp - strata: the command-line driver --------------------------===//
+
+#include "Commands.h"
+
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/WithColor.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstring>
+
+using namespace strata::cli;
+
+namespace strata::cli {
+llvm::cl::OptionCategory &category() {
+  static llvm::cl::OptionCategory c("strata options");
+  return c;
+}
+
+int reportError(const std::string &message) {
+  llvm::WithColor::error(llvm::errs(), "strata") << message << "\n";
+  return 1;
+}
+} // namespace strata::cli
+
+static const char *kOverview = R"(strata: compile ONNX models into small, fast native programs
+
+Subcommands:
+  compile   import an ONNX model and emit a compilation stage (--emit=nn)
+  inspect   print a model's inputs, outputs, ops and parameter count
+
+Run 'strata <subcommand> --help' for its options and examples.
+)";
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  Command *commands[] = {&compileCommand(), &inspectCommand()};
+
+  // Examples belong to one subcommand's --help; register only that one.
+  std::unique_ptr<llvm::cl::extrahelp> examples;
+  if (argc > 1)
+    for (Command *c : commands)
+      if (std::strcmp(argv[1], c->name) == 0)
+        examples = std::make_unique<llvm::cl::extrahelp>(c->examples);
+  llvm::cl::HideUnrelatedOptions(category());
+
+  if (argc < 2) {
+    llvm::errs() << kOverview;
+    return reportError("no subcommand given");
+  }
+  if (!llvm::cl::ParseCommandLineOptions(argc, argv, kOverview, &llvm::errs()))
+    return 1;
+  for (Command *c : commands)
+    if (c->sub)
+      return c->run();
+  llvm::errs() << kOverview;
+  return reportError("no subcommand given");
+}
