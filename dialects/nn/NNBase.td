@@ -48,7 +48,7 @@ def NN_PoolKind : I32EnumAttr<"PoolKind", "kind of window pooling", [
   let genSpecializedAttr = 0;
 }
 def NN_PoolKindAttr : EnumAttr<NN_Dialect, NN_PoolKind, "pool_kind"> {
-  let assemblyFormat = "$value";
+  let assemblyFormat = "`` $value";
 }
 
 def NN_ReduceKind : I32EnumAttr<"ReduceKind", "kind of reduction", [
@@ -60,7 +60,7 @@ def NN_ReduceKind : I32EnumAttr<"ReduceKind", "kind of reduction", [
   let genSpecializedAttr = 0;
 }
 def NN_ReduceKindAttr : EnumAttr<NN_Dialect, NN_ReduceKind, "reduce_kind"> {
-  let assemblyFormat = "$value";
+  let assemblyFormat = "`` $value";
 }
 
 def NN_PadMode : I32EnumAttr<"PadMode", "how padding values are chosen", [
@@ -71,7 +71,7 @@ def NN_PadMode : I32EnumAttr<"PadMode", "how padding values are chosen", [
   let genSpecializedAttr = 0;
 }
 def NN_PadModeAttr : EnumAttr<NN_Dialect, NN_PadMode, "pad_mode"> {
-  let assemblyFormat = "$value";
+  let assemblyFormat = "`` $value";
 }
 
 #endif // STRATA_NN_BASE

@@ -159,9 +159,12 @@ void importBatchNorm(NodeContext &n) {
     n.fail("training_mode=1 is not supported for inference import; "
            "use strata train");
   n.expectAtMostOutputs(1, "running statistics are outputs only in training");
-  n.setResult(0, b.create<nn::BatchNormOp>(n.loc(), n.resultType(), n.input(0),
-                                           n.input(1), n.input(2), n.input(3),
-                                           n.input(4),
+  // Named locals: argument evaluation order would otherwise decide the
+  // order in which constants are materialized.
+  Value x = n.input(0), scale = n.input(1), bias = n.input(2);
+  Value mean = n.input(3), variance = n.input(4);
+  n.setResult(0, b.create<nn::BatchNormOp>(n.loc(), n.resultType(), x, scale,
+                                           bias, mean, variance,
                                            b.getF32FloatAttr(epsilon)));
 }
 

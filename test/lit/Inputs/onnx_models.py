@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""Small ONNX models for the importer's lit tests, built with onnx.helper.
+
+Usage: onnx_models.py NAME OUT.onnx   (run `onnx_models.py --list` for names)
+
+Each model exercises one importer behaviour; the .test files say what they
+check. Models that are meant to be invalid skip the ONNX checker here so that
+strata's own error handling is what gets tested.
+"""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto as T
+from onnx import helper as h
+from onnx import numpy_helper
+
+MODELS = {}
+
+
+def model(fn):
+    MODELS[fn.__name__] = fn
+    return fn
+
+
+def vi(name, shape, dtype=T.FLOAT):
+    """A graph input/output; shape None leaves the whole type to inference."""
+    if shape is None:
+        return h.make_empty_tensor_value_info(name)
+    return h.make_tensor_value_info(name, dtype, shape)
+
+
+def init(name, array):
+    return numpy_helper.from_array(np.asarray(array), name)
+
+
+def make(nodes, inputs, outputs, inits=(), opset=13, check=True):
+    graph = h.make_graph(nodes, "test", inputs, outputs, list(inits))
+    m = h.make_model(graph, producer_name="strata-tests",
+                     opset_imports=[h.make_opsetid("", opset)])
+    m.ir_version = 7
+    if check:
+        # Outputs declared without a shape get the inferred one, as exporters do.
+        m = onnx.shape_inference.infer_shapes(m, strict_mode=True)
+        onnx.checker.check_model(m)
+    return m
+
+
+def unary_chain_nodes():
+    ops = ["Sqrt", "Exp", "Log", "Neg", "Abs", "Relu", "Sigmoid", "Tanh"]
+    nodes, prev = [], "x"
+    for i, op in enumerate(ops):
+        nodes.append(h.make_node(op, [prev], [f"u{i}"], name=op.lower()))
+        prev = f"u{i}"
+    nodes.append(h.make_node("LeakyRelu", [prev], ["y"], name="leaky", alpha=0.2))
+    return nodes
+
+
+# --- elementwise -------------------------------------------------------------
+@model
+def add_broadcast(_):
+    return make([h.make_node("Add", ["x", "b"], ["y"], name="add")],
+                [vi("x", [2, 3, 4]), vi("b", [4])], [vi("y", None)])
+
+
+@model
+def binary_ops(_):
+    nodes = [h.make_node(op, ["x", "y"], [op.lower()], name=op.lower())
+             for op in ["Sub", "Mul", "Div", "Pow"]]
+    return make(nodes, [vi("x", [3, 1]), vi("y", [1, 5])],
+                [vi(op.lower(), None) for op in ["Sub", "Mul", "Div", "Pow"]])
+
+
+@model
+def pow_int_exponent(_):
+    return make([h.make_node("Pow", ["x", "e"], ["y"], name="pow")],
+                [vi("x", [3]), vi("e", [3], T.INT64)], [vi("y", None)])
+
+
+@model
+def unary_chain(_):
+    return make(unary_chain_nodes(), [vi("x", [4, 8])], [vi("y", None)])
+
+
+@model
+def clip_opset6(_):
+    return make([h.make_node("Clip", ["x"], ["y"], name="relu6", min=0.0, max=6.0)],
+                [vi("x", [4])], [vi("y", None)], opset=9)
+
+
+@model
+def clip_opset13(_):
+    return make([h.make_node("Clip", ["x", "lo", ""], ["y"], name="clip")],
+                [vi("x", [4])], [vi("y", None)],
+                [init("lo", np.float32(-1.5))])
+
+
+@model
+def softmax_opset11(_):
+    return make([h.make_node("Softmax", ["x"], ["y"], name="sm", axis=1)],
+                [vi("x", [2, 3, 4])], [vi("y", None)], opset=11)
+
+
+@model
+def softmax_opset13(_):
+    return make([h.make_node("Softmax", ["x"], ["y"], name="sm"),
+                 h.make_node("LogSoftmax", ["x"], ["z"], name="lsm", axis=1)],
+                [vi("x", [2, 3, 4])], [vi("y", None), vi("z", None)])
+
+
+# --- neural-network ops ------------------------------------------------------
+@model
+def conv_same_upper(_):
+    w = np.ones((8, 3, 3, 3), np.float32)
+    return make([h.make_node("Conv", ["x", "w"], ["y"], name="conv",
+                             auto_pad="SAME_UPPER", strides=[2, 2])],
+                [vi("x", [1, 3, 7, 7])], [vi("y", None)], [init("w", w)])
+
+
+@model
+def conv_depthwise(_):
+    w = np.ones((4, 1, 3, 3), np.float32)
+    b = np.zeros((4,), np.float32)
+    return make([h.make_node("Conv", ["x", "w", "b"], ["y"], name="dw",
+                             group=4, dilations=[2, 2], pads=[2, 2, 2, 2])],
+                [vi("x", ["N", 4, 8, 8])], [vi("y", None)], [init("w", w), init("b", b)])
+
+
+@model
+def pools(_):
+    return make([h.make_node("MaxPool", ["x"], ["m"], name="maxpool", kernel_shape=[2, 2],
+                             strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1),
+                 h.make_node("AveragePool", ["x"], ["a"], name="avgpool", kernel_shape=[3, 3],
+                             pads=[1, 1, 1, 1], count_include_pad=1),
+                 h.make_node("GlobalAveragePool", ["x"], ["g"], name="gap"),
+                 h.make_node("GlobalMaxPool", ["x"], ["gm"], name="gmp")],
+                [vi("x", [1, 2, 5, 5])],
+                [vi("m", None), vi("a", None), vi("g", None), vi("gm", None)])
+
+
+@model
+def batch_norm(_):
+    c = np.ones((3,), np.float32)
+    return make([h.make_node("BatchNormalization", ["x", "s", "b", "m", "v"], ["y"],
+                             name="bn", epsilon=1e-3)],
+                [vi("x", [2, 3, 4, 4])], [vi("y", None)],
+                [init("s", c), init("b", c), init("m", c), init("v", c)])
+
+
+@model
+def gemm_matmul(_):
+    return make([h.make_node("Gemm", ["a", "b", "c"], ["g"], name="gemm", transA=1,
+                             alpha=0.5),
+                 h.make_node("MatMul", ["v", "m"], ["mm"], name="matmul")],
+                [vi("a", [4, 2]), vi("b", [4, 5]), vi("c", [1]),
+                 vi("v", [3]), vi("m", [7, 3, 6])],
+                [vi("g", None), vi("mm", None)])
+
+
+# --- tensor ops --------------------------------------------------------------
+@model
+def reshape_family(_):
+    return make([h.make_node("Reshape", ["x", "shape"], ["r"], name="reshape"),
+                 h.make_node("Flatten", ["x"], ["f"], name="flatten", axis=2),
+                 h.make_node("Unsqueeze", ["x", "axes"], ["u"], name="unsqueeze"),
+                 h.make_node("Squeeze", ["u", "axes"], ["s"], name="squeeze")],
+                [vi("x", [2, 3, 4])],
+                [vi("r", None), vi("f", None), vi("u", None), vi("s", None)],
+                [init("shape", np.array([0, -1], np.int64)),
+                 init("axes", np.array([1], np.int64))])
+
+
+@model
+def transpose_concat(_):
+    return make([h.make_node("Transpose", ["x"], ["t"], name="transpose"),
+                 h.make_node("Concat", ["x", "x"], ["c"], name="concat", axis=-1)],
+                [vi("x", [2, 3, 4])], [vi("t", None), vi("c", None)])
+
+
+@model
+def slice_gather(_):
+    return make([h.make_node("Slice", ["x", "starts", "ends", "axes", "steps"], ["s"],
+                             name="slice"),
+                 h.make_node("Gather", ["x", "idx"], ["g"], name="gather", axis=1)],
+                [vi("x", [4, 10])], [vi("s", None), vi("g", None)],
+                [init("starts", np.array([-1, 1], np.int64)),
+                 init("ends", np.array([-1000, 2**62], np.int64)),
+                 init("axes", np.array([0, 1], np.int64)),
+                 init("steps", np.array([-1, 3], np.int64)),
+                 init("idx", np.array([[0, 9], [-1, 2]], np.int64))])
+
+
+@model
+def pad_cast(_):
+    return make([h.make_node("Pad", ["x", "pads"], ["p"], name="pad", mode="reflect"),
+                 h.make_node("Cast", ["x"], ["c"], name="cast", to=T.FLOAT16)],
+                [vi("x", [3, 4])], [vi("p", None), vi("c", None)],
+                [init("pads", np.array([0, 1, 0, 2], np.int64))])
+
+
+@model
+def constants_identity(_):
+    return make([h.make_node("Constant", [], ["k"], name="k", value_floats=[1.0, 2.0]),
+                 h.make_node("Add", ["x", "k"], ["a"], name="add"),
+                 h.make_node("Identity", ["a"], ["i"], name="identity"),
+                 h.make_node("Dropout", ["i"], ["y"], name="dropout")],
+                [vi("x", [2])], [vi("y", None)])
+
+
+@model
+def reductions(_):
+    return make([h.make_node("ReduceSum", ["x", "axes"], ["s"], name="sum"),
+                 h.make_node("ReduceMean", ["x"], ["m"], name="mean", axes=[-1], keepdims=0),
+                 h.make_node("ReduceMax", ["x"], ["mx"], name="max"),
+                 h.make_node("ReduceMin", ["x"], ["mn"], name="min", axes=[0, 2])],
+                [vi("x", [2, 3, 4])],
+                [vi("s", None), vi("m", None), vi("mx", None), vi("mn", None)],
+                [init("axes", np.array([2, 0], np.int64))])
+
+
+# --- weights -----------------------------------------------------------------
+@model
+def large_weight(_):
+    # 1 x 300 ones: above the 1 KiB threshold, so a dense_resource blob.
+    w = np.ones((300, 1), np.float32)
+    return make([h.make_node("MatMul", ["x", "w"], ["y"], name="fc")],
+                [vi("x", [2, 300])], [vi("y", None)], [init("w", w)])
+
+
+@model
+def external_weight(path):
+    m = MODELS["large_weight"](path)
+    onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=os.path.basename(path) + ".data", size_threshold=0)
+    return None
+
+
+# --- invalid or unsupported ----------------------------------------------------
+@model
+def unsupported_op(_):
+    return make([h.make_node("Relu", ["x"], ["r"], name="first"),
+                 h.make_node("Erf", ["r"], ["y"], name="my_erf")],
+                [vi("x", [4])], [vi("y", None)])
+
+
+@model
+def unsupported_output(_):
+    return make([h.make_node("MaxPool", ["x"], ["y", "idx"], name="pool_with_indices",
+                             kernel_shape=[2, 2])],
+                [vi("x", [1, 1, 4, 4])], [vi("y", None), vi("idx", None)])
+
+
+@model
+def bad_auto_pad(_):
+    return make([h.make_node("Conv", ["x", "w"], ["y"], name="conv", auto_pad="SAME_MIDDLE")],
+                [vi("x", [1, 1, 4, 4]), vi("w", [1, 1, 3, 3])], [vi("y", [1, 1, 2, 2])], check=False)
+
+
+@model
+def opset_too_new(_):
+    return make([h.make_node("Relu", ["x"], ["y"], name="relu")],
+                [vi("x", [4])], [vi("y", [4])], opset=18, check=False)
+
+
+@model
+def opset_too_old(_):
+    return make([h.make_node("Relu", ["x"], ["y"], name="relu")],
+                [vi("x", [4])], [vi("y", [4])], opset=6, check=False)
+
+
+@model
+def shape_unknown(_):
+    # The target shape is computed at run time, so not even the rank is known.
+    return make([h.make_node("Reshape", ["x", "s"], ["r"], name="dynamic_reshape"),
+                 h.make_node("Relu", ["r"], ["y"], name="relu")],
+                [vi("x", [2, 3]), vi("s", [None], T.INT64)], [vi("y", ["a", "b"])], check=False)
+
+
+@model
+def custom_domain(_):
+    m = make([h.make_node("Fancy", ["x"], ["y"], name="fancy", domain="com.example")],
+             [vi("x", [4])], [vi("y", [4])], check=False)
+    m.opset_import.append(h.make_opsetid("com.example", 1))
+    return m
+
+
+@model
+def inconsistent_shapes(_):
+    # Shape inference cannot merge [2,3] + [4]; strict mode reports it.
+    return make([h.make_node("Add", ["x", "y"], ["z"], name="bad_add")],
+                [vi("x", [2, 3]), vi("y", [4])], [vi("z", [2, 3])], check=False)
+
+
+def main():
+    if sys.argv[1:] == ["--list"]:
+        print("\n".join(sorted(MODELS)))
+        return
+    name, path = sys.argv[1], sys.argv[2]
+    m = MODELS[name](path)
+    if m is not None:
+        onnx.save(m, path)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,19 @@
+# lit configuration for strata's FileCheck tests.
+import os
+
+import lit.formats
+
+config.name = "strata"
+config.test_format = lit.formats.ShTest(execute_external=True)
+config.suffixes = [".mlir", ".test"]
+config.excludes = ["Inputs", "lit.cfg.py"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.strata_obj_root, "test", "lit")
+
+# strata's tools first, then FileCheck/not/count from LLVM 19.
+config.environment["PATH"] = os.pathsep.join(
+    [config.strata_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
+config.substitutions.append(("%python", config.test_python))
+config.substitutions.append(("%models", config.test_python + " " +
+                             os.path.join(config.test_source_root, "Inputs", "onnx_models.py")))
+config.substitutions.append(("%examples", os.path.join(config.strata_obj_root, "examples")))
