@@ -47,9 +47,7 @@ def NN_PoolKind : I32EnumAttr<"PoolKind", "kind of window pooling", [
   let cppNamespace = "::strata::nn";
   let genSpecializedAttr = 0;
 }
-def NN_PoolKindAttr : EnumAttr<NN_Dialect, NN_PoolKind, "pool_kind"> {
-  let assemblyFormat = "`` $value";
-}
+def NN_PoolKindAttr : EnumAttr<NN_Dialect, NN_PoolKind, "pool_kind">;
 
 def NN_ReduceKind : I32EnumAttr<"ReduceKind", "kind of reduction", [
     I32EnumAttrCase<"sum", 0>,
@@ -59,9 +57,7 @@ def NN_ReduceKind : I32EnumAttr<"ReduceKind", "kind of reduction", [
   let cppNamespace = "::strata::nn";
   let genSpecializedAttr = 0;
 }
-def NN_ReduceKindAttr : EnumAttr<NN_Dialect, NN_ReduceKind, "reduce_kind"> {
-  let assemblyFormat = "`` $value";
-}
+def NN_ReduceKindAttr : EnumAttr<NN_Dialect, NN_ReduceKind, "reduce_kind">;
 
 def NN_PadMode : I32EnumAttr<"PadMode", "how padding values are chosen", [
     I32EnumAttrCase<"constant", 0>,
@@ -70,8 +66,6 @@ def NN_PadMode : I32EnumAttr<"PadMode", "how padding values are chosen", [
   let cppNamespace = "::strata::nn";
   let genSpecializedAttr = 0;
 }
-def NN_PadModeAttr : EnumAttr<NN_Dialect, NN_PadMode, "pad_mode"> {
-  let assemblyFormat = "`` $value";
-}
+def NN_PadModeAttr : EnumAttr<NN_Dialect, NN_PadMode, "pad_mode">;
 
 #endif // STRATA_NN_BASE
