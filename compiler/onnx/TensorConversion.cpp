@@ -9,6 +9,8 @@
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/Support/MemoryBuffer.h"
 
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 using namespace mlir;
@@ -128,6 +130,17 @@ AsmResourceBlob copyBlob(ArrayRef<char> bytes, size_t alignment) {
   return HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignment);
 }
 
+uint64_t parseNumber(const std::string &text, const char *key,
+                     const std::string &what) {
+  char *end = nullptr;
+  errno = 0;
+  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || errno != 0 || text[0] == '-')
+    throw ImportError(what + ": external data " + key + " '" + text +
+                      "' is not a non-negative number");
+  return v;
+}
+
 /// The bytes of external data, memory-mapped from beside the model.
 AsmResourceBlob externalBlob(const TensorProto &t, const std::string &modelDir,
                              size_t expected, size_t alignment,
@@ -139,9 +152,9 @@ AsmResourceBlob externalBlob(const TensorProto &t, const std::string &modelDir,
     if (entry.key() == "location")
       location = entry.value();
     else if (entry.key() == "offset")
-      offset = std::stoull(entry.value());
+      offset = parseNumber(entry.value(), "offset", what);
     else if (entry.key() == "length")
-      length = std::stoll(entry.value());
+      length = (int64_t)parseNumber(entry.value(), "length", what);
   }
   if (location.empty())
     throw ImportError(what + ": external data has no 'location'");

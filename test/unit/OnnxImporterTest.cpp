@@ -158,6 +158,15 @@ TEST_CASE("external data is read from beside the model", "[importer]") {
   CHECK(importedWeight(*module, isResource) == w);
   CHECK(isResource);
 
+  SECTION("a malformed offset is a clear error") {
+    auto *entry = m.mutable_graph()->mutable_initializer(0)->mutable_external_data(1);
+    entry->set_value("12abc");
+    writeFile(dir + "/bad.onnx", m.SerializeAsString());
+    CHECK_FALSE(strata::importOnnxModel(context(), dir + "/bad.onnx", error));
+    CHECK(error.find("external data offset '12abc' is not a non-negative number") !=
+          std::string::npos);
+  }
+
   SECTION("a missing data file is a clear error") {
     REQUIRE(std::remove((dir + "/weights.bin").c_str()) == 0);
     auto again = strata::importOnnxModel(context(), dir + "/m.onnx", error);

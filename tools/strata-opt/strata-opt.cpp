@@ -23,5 +23,11 @@ int main(int argc, char **argv) {
   mlir::registerTransformsPasses(); // canonicalize, cse, symbol-dce, ...
   strata::registerStrataPasses();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
-      argc, argv, "strata-opt: strata's MLIR optimizer driver\n", registry));
+      argc, argv,
+      "strata-opt: strata's MLIR optimizer driver (mlir-opt with the nn "
+      "dialect and strata's passes)\n\n"
+      "Example:\n"
+      "  strata compile model.onnx --emit=nn --print-weights -o model.mlir\n"
+      "  strata-opt model.mlir --strata-graph-fold -o folded.mlir\n",
+      registry));
 }
