@@ -81,26 +81,23 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   // Inputs: graph inputs that are not initializers (those are constants).
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
+  auto boundaryType = [&](const onnx::ValueInfoProto &vi, const char *kind) {
+    std::string why;
+    auto type = typeOf(vi.name(), why);
+    if (!type)
+      throw ImportError(loaded.path + ": graph " + kind + " '" + vi.name() +
+                        "' cannot be imported: " + why);
+    return *type;
+  };
   for (const auto &vi : graph.input()) {
     if (initializers.count(vi.name()))
       continue;
-    std::string why;
-    auto type = typeOf(vi.name(), why);
-    if (!type)
-      throw ImportError(loaded.path + ": graph input '" + vi.name() +
-                        "' cannot be imported: " + why);
-    argTypes.push_back(*type);
+    argTypes.push_back(boundaryType(vi, "input"));
     argNames.push_back(vi.name());
   }
   SmallVector<Type> resultTypes;
-  for (const auto &vi : graph.output()) {
-    std::string why;
-    auto type = typeOf(vi.name(), why);
-    if (!type)
-      throw ImportError(loaded.path + ": graph output '" + vi.name() +
-                        "' cannot be imported: " + why);
-    resultTypes.push_back(*type);
-  }
+  for (const auto &vi : graph.output())
+    resultTypes.push_back(boundaryType(vi, "output"));
 
   builder.setInsertionPointToEnd(module->getBody());
   auto func = builder.create<func::FuncOp>(

@@ -61,20 +61,20 @@ ElementsAttr constantOf(Value v) {
 }
 } // namespace
 
-std::vector<int64_t> NodeContext::constantInts(int i, const char *purpose) {
+ElementsAttr NodeContext::requireConstant(int i, const char *purpose) {
   ElementsAttr attr = constantOf(input(i));
   if (!attr)
     fail(std::string(purpose) + " (input '" + node.input(i) +
          "') must be a constant; computed values are not supported");
-  return readInts(attr);
+  return attr;
+}
+
+std::vector<int64_t> NodeContext::constantInts(int i, const char *purpose) {
+  return readInts(requireConstant(i, purpose));
 }
 
 std::vector<double> NodeContext::constantDoubles(int i, const char *purpose) {
-  ElementsAttr attr = constantOf(input(i));
-  if (!attr)
-    fail(std::string(purpose) + " (input '" + node.input(i) +
-         "') must be a constant; computed values are not supported");
-  return readDoubles(attr);
+  return readDoubles(requireConstant(i, purpose));
 }
 
 RankedTensorType NodeContext::resultType(int i) {

@@ -11,6 +11,7 @@
 #ifndef STRATA_COMPILER_ONNX_NODECONTEXT_H
 #define STRATA_COMPILER_ONNX_NODECONTEXT_H
 
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "onnx/onnx_pb.h"
@@ -78,6 +79,7 @@ public:
   const std::vector<mlir::Value> &results() const { return resultValues; }
 
 private:
+  mlir::ElementsAttr requireConstant(int i, const char *purpose);
   const onnx::AttributeProto *findAttr(const std::string &name,
                                        onnx::AttributeProto::AttributeType type);
 
