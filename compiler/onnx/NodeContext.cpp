@@ -69,12 +69,24 @@ ElementsAttr NodeContext::requireConstant(int i, const char *purpose) {
   return attr;
 }
 
+// Reading values can fail for element types without a reader; report that
+// against this node rather than with the bare reader's message.
 std::vector<int64_t> NodeContext::constantInts(int i, const char *purpose) {
-  return readInts(requireConstant(i, purpose));
+  ElementsAttr attr = requireConstant(i, purpose);
+  try {
+    return readInts(attr);
+  } catch (const ImportError &e) {
+    fail(std::string(purpose) + ": " + e.what());
+  }
 }
 
 std::vector<double> NodeContext::constantDoubles(int i, const char *purpose) {
-  return readDoubles(requireConstant(i, purpose));
+  ElementsAttr attr = requireConstant(i, purpose);
+  try {
+    return readDoubles(attr);
+  } catch (const ImportError &e) {
+    fail(std::string(purpose) + ": " + e.what());
+  }
 }
 
 RankedTensorType NodeContext::resultType(int i) {

@@ -259,6 +259,13 @@ ElementsAttr tensorToAttr(MLIRContext *ctx, TensorProto &t,
 }
 
 namespace {
+std::string dataTypeNameOf(Type t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << t;
+  return s;
+}
+
 template <typename T>
 std::vector<T> readValues(ElementsAttr attr) {
   Type element = attr.getElementType();
@@ -292,8 +299,9 @@ std::vector<T> readValues(ElementsAttr attr) {
   else if (element.isUnsignedInteger(8)) read(uint8_t());
   else if (element.isInteger(8)) read(int8_t());
   else
-    throw ImportError("cannot read constant values of element type that is "
-                      "not f32, f64 or an integer");
+    throw ImportError("cannot read constant values of a large " +
+                      dataTypeNameOf(element) +
+                      " tensor (only f32, f64 and integer types)");
   return out;
 }
 } // namespace
