@@ -1,0 +1,20 @@
+/* The two symbols every module compiled by strata exports (C linkage).
+ *
+ *   int strata_model_run(void **buffers);
+ *     buffers: one pointer per input, then one per output, each to dense
+ *     row-major data of the signature's dtype and shape; outputs are written.
+ *     Returns 0.
+ *
+ *   const char strata_model_signature[];
+ *     "strata-module 1\n"
+ *     "inputs N\n"  then N lines  "name\tDTYPE\trank\td0\td1...\n"
+ *     "outputs M\n" then M lines of the same form.
+ *     DTYPE is the ONNX name (FLOAT, INT64, ...).
+ */
+#ifndef STRATA_MODULE_ABI_H
+#define STRATA_MODULE_ABI_H
+
+#define STRATA_MODEL_RUN_SYMBOL "strata_model_run"
+#define STRATA_MODEL_SIGNATURE_SYMBOL "strata_model_signature"
+
+#endif /* STRATA_MODULE_ABI_H */

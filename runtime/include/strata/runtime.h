@@ -1,0 +1,86 @@
+/* strata runtime: load and run models compiled by `strata compile`.
+ *
+ * Plain C, no MLIR or LLVM. Every fallible call returns 0 on success and
+ * non-zero on failure; strata_last_error() then describes what went wrong.
+ */
+#ifndef STRATA_RUNTIME_H
+#define STRATA_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STRATA_MAX_RANK 8
+
+/* Element types, numbered as ONNX's TensorProto.DataType. */
+typedef enum {
+  STRATA_FLOAT = 1, STRATA_UINT8 = 2, STRATA_INT8 = 3, STRATA_INT32 = 6,
+  STRATA_INT64 = 7, STRATA_BOOL = 9, STRATA_FLOAT16 = 10, STRATA_DOUBLE = 11,
+  STRATA_BFLOAT16 = 16
+} strata_dtype;
+
+/* A dense row-major tensor. `data` is owned by whoever allocated it;
+ * tensors from strata_tensor_alloc / _read_file are freed with
+ * strata_tensor_free. */
+typedef struct {
+  strata_dtype dtype;
+  int32_t rank;
+  int64_t dims[STRATA_MAX_RANK];
+  void *data;
+} strata_tensor;
+
+typedef struct {
+  char name[256];
+  strata_dtype dtype;
+  int32_t rank;
+  int64_t dims[STRATA_MAX_RANK];
+} strata_tensor_info;
+
+typedef struct strata_module strata_module;
+
+/* The message of the last failed call on this thread. */
+const char *strata_last_error(void);
+
+/* --- tensors -------------------------------------------------------------- */
+size_t strata_dtype_size(strata_dtype dtype);
+const char *strata_dtype_name(strata_dtype dtype); /* "FLOAT", "INT64", ... */
+int64_t strata_tensor_num_elements(const strata_tensor *t);
+int strata_tensor_alloc(strata_dtype dtype, int32_t rank, const int64_t *dims,
+                        strata_tensor *out);
+void strata_tensor_free(strata_tensor *t);
+/* Reads .npy or ONNX TensorProto .pb, chosen by the file extension. */
+int strata_tensor_read_file(const char *path, strata_tensor *out);
+int strata_tensor_write_npy(const char *path, const strata_tensor *t);
+int strata_tensor_write_pb(const char *path, const char *name,
+                           const strata_tensor *t);
+
+/* --- modules -------------------------------------------------------------- */
+/* Loads a shared library written by `strata compile model.onnx -o x.so`. */
+int strata_module_load(const char *path, strata_module **out);
+/* Wraps a model linked into this program (what compiled executables do). */
+int strata_module_from_symbols(int (*run)(void **buffers),
+                               const char *signature, strata_module **out);
+void strata_module_free(strata_module *m);
+int strata_module_num_inputs(const strata_module *m);
+int strata_module_num_outputs(const strata_module *m);
+const strata_tensor_info *strata_module_input(const strata_module *m, int i);
+const strata_tensor_info *strata_module_output(const strata_module *m, int i);
+/* Checks inputs against the signature, allocates the outputs (free them
+ * with strata_tensor_free) and runs the model. */
+int strata_module_run(strata_module *m, const strata_tensor *inputs,
+                      strata_tensor *outputs);
+
+/* --- the command-line convention shared by executables and `strata run` ---
+ * argv (without the program name): --input NAME=FILE | --input FILE | FILE,
+ * --output-dir DIR, --output-format npy|pb, --help. Returns the exit code. */
+int strata_run_main(strata_module *m, const char *program, int argc,
+                    char **argv);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* STRATA_RUNTIME_H */

@@ -1,0 +1,179 @@
+/* The command-line convention shared by compiled executables and
+ * `strata run`: inputs from .npy/.pb files, outputs to a directory. */
+#include "internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void usage(const strata_module *m, const char *program, FILE *out) {
+  fprintf(out,
+          "usage: %s [--input NAME=FILE | --input FILE | FILE]... "
+          "[--output-dir DIR] [--output-format npy|pb]\n\n"
+          "Inputs are .npy or ONNX TensorProto .pb files; without NAME= they "
+          "are taken in the model's input order. With --output-dir, each "
+          "output is written as <name>.npy (or .pb); otherwise a summary is "
+          "printed.\n\nInputs:\n",
+          program);
+  for (int i = 0; i < strata_module_num_inputs(m); ++i) {
+    const strata_tensor_info *t = strata_module_input(m, i);
+    char shape[256];
+    strata_format_shape(shape, sizeof shape, t->rank, t->dims);
+    fprintf(out, "  %s  %s %s\n", t->name, strata_dtype_name(t->dtype), shape);
+  }
+  fprintf(out, "Outputs:\n");
+  for (int i = 0; i < strata_module_num_outputs(m); ++i) {
+    const strata_tensor_info *t = strata_module_output(m, i);
+    char shape[256];
+    strata_format_shape(shape, sizeof shape, t->rank, t->dims);
+    fprintf(out, "  %s  %s %s\n", t->name, strata_dtype_name(t->dtype), shape);
+  }
+}
+
+/* Characters outside [A-Za-z0-9._-] become '_' in file names. */
+static void file_name(char *out, size_t size, const char *dir, const char *name,
+                      const char *ext) {
+  size_t n = (size_t)snprintf(out, size, "%s/", dir);
+  for (const char *c = name; *c && n + 1 < size; ++c, ++n) {
+    int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+             (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-';
+    out[n] = ok ? *c : '_';
+  }
+  snprintf(out + n, size - n, ".%s", ext);
+}
+
+static void print_summary(const strata_tensor_info *info, const strata_tensor *t) {
+  char shape[256];
+  strata_format_shape(shape, sizeof shape, t->rank, t->dims);
+  printf("%s  %s %s:", info->name, strata_dtype_name(t->dtype), shape);
+  int64_t n = strata_tensor_num_elements(t);
+  for (int64_t i = 0; i < n && i < 8; ++i) {
+    switch (t->dtype) {
+    case STRATA_FLOAT: printf(" %g", ((float *)t->data)[i]); break;
+    case STRATA_DOUBLE: printf(" %g", ((double *)t->data)[i]); break;
+    case STRATA_INT64: printf(" %lld", (long long)((int64_t *)t->data)[i]); break;
+    case STRATA_INT32: printf(" %d", ((int32_t *)t->data)[i]); break;
+    default: printf(" ?"); break;
+    }
+  }
+  printf(n > 8 ? " ...\n" : "\n");
+}
+
+int strata_run_main(strata_module *m, const char *program, int argc,
+                    char **argv) {
+  int nin = strata_module_num_inputs(m), nout = strata_module_num_outputs(m);
+  const char **files = calloc((size_t)(nin ? nin : 1), sizeof(char *));
+  const char *out_dir = NULL, *format = "npy";
+  int next_positional = 0, rc = 1;
+  strata_tensor *inputs = calloc((size_t)(nin ? nin : 1), sizeof *inputs);
+  strata_tensor *outputs = calloc((size_t)(nout ? nout : 1), sizeof *outputs);
+  for (int i = 0; i < argc; ++i) {
+    const char *a = argv[i];
+    const char *value = NULL;
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage(m, program, stdout);
+      rc = 0;
+      goto done;
+    }
+    if (strncmp(a, "--output-dir", 12) == 0 || strncmp(a, "--output-format", 15) == 0 ||
+        strncmp(a, "--input", 7) == 0) {
+      const char *eq = strchr(a, '=');
+      int is_input = strncmp(a, "--input", 7) == 0;
+      if (eq && !is_input) {
+        value = eq + 1;
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        fprintf(stderr, "%s: error: %s needs a value\n", program, a);
+        goto done;
+      }
+      if (strncmp(a, "--output-dir", 12) == 0) { out_dir = value; continue; }
+      if (strncmp(a, "--output-format", 15) == 0) {
+        if (strcmp(value, "npy") && strcmp(value, "pb")) {
+          fprintf(stderr, "%s: error: --output-format must be npy or pb\n", program);
+          goto done;
+        }
+        format = value;
+        continue;
+      }
+      if (strncmp(a, "--input=", 8) == 0) value = a + 8;
+    } else if (a[0] == '-' && a[1]) {
+      fprintf(stderr, "%s: error: unknown option %s (see --help)\n", program, a);
+      goto done;
+    } else {
+      value = a;
+    }
+    /* An input: NAME=FILE or FILE in order. */
+    const char *eq = strchr(value, '=');
+    int slot = -1;
+    if (eq) {
+      for (int j = 0; j < nin; ++j) {
+        const char *name = strata_module_input(m, j)->name;
+        if (strlen(name) == (size_t)(eq - value) && strncmp(name, value, (size_t)(eq - value)) == 0)
+          slot = j;
+      }
+      if (slot < 0) {
+        fprintf(stderr, "%s: error: the model has no input named '%.*s'\n",
+                program, (int)(eq - value), value);
+        goto done;
+      }
+      value = eq + 1;
+    } else {
+      while (next_positional < nin && files[next_positional]) ++next_positional;
+      slot = next_positional;
+      if (slot >= nin) {
+        fprintf(stderr, "%s: error: too many inputs: the model takes %d\n", program, nin);
+        goto done;
+      }
+    }
+    files[slot] = value;
+  }
+  for (int j = 0; j < nin; ++j) {
+    if (!files[j]) {
+      fprintf(stderr, "%s: error: input '%s' is missing (--input %s=FILE)\n",
+              program, strata_module_input(m, j)->name, strata_module_input(m, j)->name);
+      goto done;
+    }
+    if (strata_tensor_read_file(files[j], &inputs[j])) {
+      fprintf(stderr, "%s: error: input '%s': %s\n", program,
+              strata_module_input(m, j)->name, strata_last_error());
+      goto done;
+    }
+  }
+  if (strata_module_run(m, inputs, outputs)) {
+    fprintf(stderr, "%s: error: %s\n", program, strata_last_error());
+    goto done;
+  }
+  if (out_dir && mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
+    fprintf(stderr, "%s: error: cannot create %s\n", program, out_dir);
+    goto done;
+  }
+  for (int j = 0; j < nout; ++j) {
+    const strata_tensor_info *info = strata_module_output(m, j);
+    if (!out_dir) {
+      print_summary(info, &outputs[j]);
+      continue;
+    }
+    char path[4096];
+    file_name(path, sizeof path, out_dir, info->name, format);
+    int bad = strcmp(format, "pb") == 0
+                  ? strata_tensor_write_pb(path, info->name, &outputs[j])
+                  : strata_tensor_write_npy(path, &outputs[j]);
+    if (bad) {
+      fprintf(stderr, "%s: error: %s\n", program, strata_last_error());
+      goto done;
+    }
+  }
+  rc = 0;
+done:
+  for (int j = 0; j < nin; ++j)
+    strata_tensor_free(&inputs[j]);
+  for (int j = 0; j < nout; ++j)
+    strata_tensor_free(&outputs[j]);
+  free(inputs);
+  free(outputs);
+  free(files);
+  return rc;
+}
