@@ -21,4 +21,21 @@ def GraphFold : Pass<"strata-graph-fold"> {
   let dependentDialects = ["::strata::nn::NNDialect"];
 }
 
+def LowerNNToLinalg : Pass<"strata-lower-nn-to-linalg", "mlir::ModuleOp"> {
+  let summary = "Lower nn ops to linalg, tensor, arith and math on tensors";
+  let description = [{
+    Elementwise ops become broadcasting `linalg.generic`s (fused later by
+    `linalg-fuse-elementwise-ops`), 2-D matmul `linalg.matmul`, and gemm,
+    batched matmul, convolution (any rank, groups, strides, dilations) and
+    pooling `linalg.generic` contractions and window reductions; constants
+    become `arith.constant` (weights stay `dense_resource`). Shapes must be
+    static: an op with a dynamic dimension is reported with the advice to
+    compile with `--batch=N`.
+  }];
+  let dependentDialects = [
+    "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"
+  ];
+}
+
 #endif // STRATA_PASSES

@@ -53,7 +53,8 @@ def NN_ReduceKind : I32EnumAttr<"ReduceKind", "kind of reduction", [
     I32EnumAttrCase<"sum", 0>,
     I32EnumAttrCase<"mean", 1>,
     I32EnumAttrCase<"max", 2>,
-    I32EnumAttrCase<"min", 3>]> {
+    I32EnumAttrCase<"min", 3>,
+    I32EnumAttrCase<"prod", 4>]> {
   let cppNamespace = "::strata::nn";
   let genSpecializedAttr = 0;
 }
@@ -67,5 +68,27 @@ def NN_PadMode : I32EnumAttr<"PadMode", "how padding values are chosen", [
   let genSpecializedAttr = 0;
 }
 def NN_PadModeAttr : EnumAttr<NN_Dialect, NN_PadMode, "pad_mode">;
+
+def NN_ComparePredicate : I32EnumAttr<"ComparePredicate", "elementwise comparison", [
+    I32EnumAttrCase<"eq", 0>,
+    I32EnumAttrCase<"lt", 1>,
+    I32EnumAttrCase<"le", 2>,
+    I32EnumAttrCase<"gt", 3>,
+    I32EnumAttrCase<"ge", 4>]> {
+  let cppNamespace = "::strata::nn";
+  let genSpecializedAttr = 0;
+}
+def NN_ComparePredicateAttr : EnumAttr<NN_Dialect, NN_ComparePredicate, "compare_predicate">;
+
+def NN_ArgKind : I32EnumAttr<"ArgKind", "index of the extreme value", [
+    I32EnumAttrCase<"argmax", 0>,
+    I32EnumAttrCase<"argmin", 1>]> {
+  let cppNamespace = "::strata::nn";
+  let genSpecializedAttr = 0;
+}
+def NN_ArgKindAttr : EnumAttr<NN_Dialect, NN_ArgKind, "arg_kind">;
+
+def NN_BoolTensor : RankedTensorOf<[I1]>;
+def NN_I64Tensor : RankedTensorOf<[I64]>;
 
 #endif // STRATA_NN_BASE

@@ -11,6 +11,8 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
+#include <cmath>
+
 using namespace mlir;
 using namespace strata::nn;
 
@@ -227,6 +229,65 @@ LogicalResult CastOp::verify() {
                          << shape::toString(shapeOf(getInput())) << " to "
                          << shape::toString(shapeOf(getOutput()));
   return success();
+}
+
+LogicalResult CompareOp::verify() {
+  if (failed(checkSameElementType(*this, {getLhs(), getRhs()})))
+    return failure();
+  return checkResultShape(*this, shape::broadcast(shapeOf(getLhs()),
+                                                  shapeOf(getRhs())));
+}
+
+LogicalResult WhereOp::verify() {
+  if (failed(checkSameElementType(*this, {getX(), getY(), getOutput()})))
+    return failure();
+  shape::ShapeOrError xy = shape::broadcast(shapeOf(getX()), shapeOf(getY()));
+  if (!xy.ok())
+    return emitOpError() << xy.error;
+  return checkResultShape(*this,
+                          shape::broadcast(shapeOf(getCondition()), xy.shape));
+}
+
+LogicalResult ArgReduceOp::verify() {
+  int64_t rank = cast<RankedTensorType>(getInput().getType()).getRank();
+  if (failed(checkAxis(*this, getAxis(), rank)))
+    return failure();
+  return checkResultShape(*this, shape::reduce(shapeOf(getInput()),
+                                               {getAxis()}, getKeepdims()));
+}
+
+LogicalResult GatherElementsOp::verify() {
+  if (failed(checkSameElementType(*this, {getData(), getOutput()})))
+    return failure();
+  shape::Shape data = shapeOf(getData()), idx = shapeOf(getIndices());
+  if (data.size() != idx.size())
+    return emitOpError() << "indices must have the data's rank";
+  if (failed(checkAxis(*this, getAxis(), data.size())))
+    return failure();
+  return checkResultShape(*this, {idx, {}});
+}
+
+LogicalResult BroadcastToOp::verify() {
+  if (failed(checkSameElementType(*this, {getInput(), getOutput()})))
+    return failure();
+  shape::Shape out = shapeOf(getOutput());
+  shape::ShapeOrError b = shape::broadcast(shapeOf(getInput()), out);
+  if (!b.ok())
+    return emitOpError() << b.error;
+  return checkResultShape(*this, {out, {}});
+}
+
+LogicalResult TileOp::verify() {
+  if (failed(checkSameElementType(*this, {getInput(), getOutput()})))
+    return failure();
+  shape::Shape in = shapeOf(getInput());
+  if (getRepeats().size() != in.size())
+    return emitOpError() << "needs one repeat count per dimension";
+  shape::Shape out;
+  for (size_t d = 0; d < in.size(); ++d)
+    out.push_back(in[d] == shape::kDynamic ? shape::kDynamic
+                                           : in[d] * getRepeats()[d]);
+  return checkResultShape(*this, {out, {}});
 }
 
 #define GET_OP_CLASSES

@@ -82,6 +82,85 @@ def NN_SubOp : NN_BinaryOp<"sub", "a - b", "0.0"> { let summary = "Elementwise s
 def NN_MulOp : NN_BinaryOp<"mul", "a * b", "1.0"> { let summary = "Elementwise multiplication"; }
 def NN_DivOp : NN_BinaryOp<"div", "a / b", "1.0"> { let summary = "Elementwise division"; }
 def NN_PowOp : NN_BinaryOp<"pow", "std::pow(a, b)", "1.0"> { let summary = "Elementwise power"; }
+def NN_MaxOp : NN_BinaryOp<"max", "std::fmax(a, b)", "-HUGE_VAL"> { let summary = "Elementwise maximum"; }
+def NN_MinOp : NN_BinaryOp<"min", "std::fmin(a, b)", "HUGE_VAL"> { let summary = "Elementwise minimum"; }
+
+def NN_ModOp : NN_Op<"mod"> {
+  let summary = "Elementwise remainder (ONNX Mod), broadcasting";
+  let description = [{
+    With `fmod` the result has the dividend's sign (C fmod); without it,
+    integers follow Python: the result has the divisor's sign.
+
+    ```mlir
+    %r = nn.mod %a, %b {fmod = false} : (tensor<4xi32>, tensor<4xi32>) -> tensor<4xi32>
+    ```
+  }];
+  let arguments = (ins NN_NumericTensor:$lhs, NN_NumericTensor:$rhs, BoolAttr:$fmod);
+  let results = (outs NN_NumericTensor:$output);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::verify() {
+      return verifyBroadcastOp(getOperation());
+    }
+  }];
+}
+
+def NN_CompareOp : NN_Op<"compare"> {
+  let summary = "Elementwise comparison with broadcasting, giving i1";
+  let description = [{
+    ONNX Equal, Less, LessOrEqual, Greater, GreaterOrEqual.
+
+    ```mlir
+    %m = nn.compare lt %a, %b : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xi1>
+    ```
+  }];
+  let arguments = (ins NN_ComparePredicateAttr:$predicate, NN_Tensor:$lhs,
+                   NN_Tensor:$rhs);
+  let results = (outs NN_BoolTensor:$output);
+  let assemblyFormat =
+      "$predicate $lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+class NN_LogicalOp<string mnemonic> : NN_Op<mnemonic> {
+  let summary = "Elementwise logical " # mnemonic # " of i1 tensors, broadcasting";
+  let arguments = (ins NN_BoolTensor:$lhs, NN_BoolTensor:$rhs);
+  let results = (outs NN_BoolTensor:$output);
+  let assemblyFormat =
+      "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let extraClassDefinition = [{
+    ::mlir::LogicalResult $cppClass::verify() {
+      return verifyBroadcastOp(getOperation());
+    }
+  }];
+}
+def NN_AndOp : NN_LogicalOp<"and">;
+def NN_OrOp : NN_LogicalOp<"or">;
+def NN_XorOp : NN_LogicalOp<"xor">;
+
+def NN_NotOp : NN_Op<"not", [SameOperandsAndResultType]> {
+  let summary = "Elementwise logical not";
+  let arguments = (ins NN_BoolTensor:$input);
+  let results = (outs NN_BoolTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+}
+
+def NN_WhereOp : NN_Op<"where"> {
+  let summary = "Elementwise select: condition ? x : y, broadcasting all three";
+  let description = [{
+    ```mlir
+    %r = nn.where %c, %x, %y : (tensor<4xi1>, tensor<4xf32>, tensor<1xf32>) -> tensor<4xf32>
+    ```
+  }];
+  let arguments = (ins NN_BoolTensor:$condition, NN_Tensor:$x, NN_Tensor:$y);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat =
+      "$condition `,` $x `,` $y attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
 
 //===----------------------------------------------------------------------===//
 // Elementwise unary ops (math and activations)
@@ -120,6 +199,23 @@ def NN_SigmoidOp : NN_UnaryOp<"sigmoid", "1.0 / (1.0 + std::exp(-x))"> {
   let summary = "Logistic sigmoid 1 / (1 + exp(-x))";
 }
 def NN_TanhOp : NN_UnaryOp<"tanh", "std::tanh(x)"> { let summary = "Hyperbolic tangent"; }
+def NN_FloorOp : NN_UnaryOp<"floor", "std::floor(x)"> { let summary = "Round down"; }
+def NN_CeilOp : NN_UnaryOp<"ceil", "std::ceil(x)"> { let summary = "Round up"; }
+def NN_RoundOp : NN_UnaryOp<"round", "std::nearbyint(x)"> { let summary = "Round half to even"; }
+def NN_SignOp : NN_UnaryOp<"sign", "x > 0.0 ? 1.0 : (x < 0.0 ? -1.0 : 0.0)"> { let summary = "-1, 0 or 1"; }
+def NN_ReciprocalOp : NN_UnaryOp<"reciprocal", "1.0 / x"> { let summary = "1 / x"; }
+def NN_ErfOp : NN_UnaryOp<"erf", "std::erf(x)"> { let summary = "Error function"; }
+def NN_SinOp : NN_UnaryOp<"sin", "std::sin(x)"> { let summary = "Sine"; }
+def NN_CosOp : NN_UnaryOp<"cos", "std::cos(x)"> { let summary = "Cosine"; }
+def NN_TanOp : NN_UnaryOp<"tan", "std::tan(x)"> { let summary = "Tangent"; }
+def NN_AsinOp : NN_UnaryOp<"asin", "std::asin(x)"> { let summary = "Arcsine"; }
+def NN_AcosOp : NN_UnaryOp<"acos", "std::acos(x)"> { let summary = "Arccosine"; }
+def NN_AtanOp : NN_UnaryOp<"atan", "std::atan(x)"> { let summary = "Arctangent"; }
+def NN_SinhOp : NN_UnaryOp<"sinh", "std::sinh(x)"> { let summary = "Hyperbolic sine"; }
+def NN_CoshOp : NN_UnaryOp<"cosh", "std::cosh(x)"> { let summary = "Hyperbolic cosine"; }
+def NN_AsinhOp : NN_UnaryOp<"asinh", "std::asinh(x)"> { let summary = "Inverse hyperbolic sine"; }
+def NN_AcoshOp : NN_UnaryOp<"acosh", "std::acosh(x)"> { let summary = "Inverse hyperbolic cosine"; }
+def NN_AtanhOp : NN_UnaryOp<"atanh", "std::atanh(x)"> { let summary = "Inverse hyperbolic tangent"; }
 
 def NN_LeakyReluOp : NN_Op<"leaky_relu", [SameOperandsAndResultType]> {
   let summary = "x for x >= 0, alpha * x otherwise";
@@ -412,6 +508,83 @@ def NN_CastOp : NN_Op<"cast"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
   let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Index-producing and indexing ops
+//===----------------------------------------------------------------------===//
+
+def NN_ArgReduceOp : NN_Op<"arg_reduce"> {
+  let summary = "Index of the maximum or minimum along an axis (ArgMax/ArgMin)";
+  let description = [{
+    Ties take the first index, or the last with `select_last_index`.
+
+    ```mlir
+    %i = nn.arg_reduce argmax %x {axis = 1 : i64, keepdims = false, select_last_index = false}
+        : (tensor<2x10xf32>) -> tensor<2xi64>
+    ```
+  }];
+  let arguments = (ins NN_ArgKindAttr:$kind, NN_NumericTensor:$input,
+                   I64Attr:$axis, BoolAttr:$keepdims, BoolAttr:$select_last_index);
+  let results = (outs NN_I64Tensor:$output);
+  let assemblyFormat = "$kind $input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_GatherElementsOp : NN_Op<"gather_elements"> {
+  let summary = "out[i] = data[i with i[axis] replaced by indices[i]]";
+  let description = [{
+    ```mlir
+    %y = nn.gather_elements %x, %i {axis = 1 : i64} : (tensor<2x3xf32>, tensor<2x2xi64>) -> tensor<2x2xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$data, NN_IndexTensor:$indices, I64Attr:$axis);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_BroadcastToOp : NN_Op<"broadcast_to"> {
+  let summary = "Broadcast to the result's shape (ONNX Expand)";
+  let description = [{
+    ```mlir
+    %y = nn.broadcast_to %x : (tensor<3x1xf32>) -> tensor<2x3x4xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_TileOp : NN_Op<"tile"> {
+  let summary = "Repeat the input `repeats[i]` times along dimension i";
+  let description = [{
+    ```mlir
+    %y = nn.tile %x {repeats = array<i64: 2, 1>} : (tensor<2x3xf32>) -> tensor<4x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, DenseI64ArrayAttr:$repeats);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_TriluOp : NN_Op<"trilu"> {
+  let summary = "Keep the upper or lower triangle of the last two dims (Trilu)";
+  let description = [{
+    Upper keeps `j - i >= k`, lower keeps `j - i <= k`; the rest is zero.
+    `k` is the attribute, or the 0-d `k_value` operand when it is computed.
+
+    ```mlir
+    %y = nn.trilu %x {k = 0 : i64, upper = true} : (tensor<4x4xf32>) -> tensor<4x4xf32>
+    ```
+  }];
+  let arguments = (ins NN_Tensor:$input, Optional<NN_I64Tensor>:$k_value,
+                   BoolAttr:$upper, I64Attr:$k);
+  let results = (outs NN_Tensor:$output);
+  let assemblyFormat =
+      "$input (`,` $k_value^)? attr-dict `:` functional-type(operands, results)";
 }
 
 #endif // STRATA_NN_OPS

@@ -1,0 +1,28 @@
+//===- CpuPipeline.h - from nn to the LLVM dialect for the CPU --*- C++ -*-===//
+
+#ifndef STRATA_COMPILER_CPU_CPUPIPELINE_H
+#define STRATA_COMPILER_CPU_CPUPIPELINE_H
+
+#include "mlir/IR/DialectRegistry.h"
+#include "mlir/Pass/PassManager.h"
+
+namespace strata::cpu {
+
+/// Every dialect, bufferization model and LLVM translation the CPU path uses.
+void registerCpuDialects(mlir::DialectRegistry &registry);
+
+/// nn -> linalg on tensors, with elementwise fusion (the --emit=linalg stage).
+void buildNNToLinalgPipeline(mlir::OpPassManager &pm);
+
+/// linalg on tensors -> LLVM dialect: bufferize (results become caller-owned
+/// out-parameters), loops, and the LLVM conversions with the bare-pointer
+/// calling convention, so @main takes one pointer per input and output.
+void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm);
+
+/// Makes the two stages available to strata-opt as
+/// --strata-nn-to-linalg-pipeline and --strata-linalg-to-llvm-pipeline.
+void registerCpuPipelines();
+
+} // namespace strata::cpu
+
+#endif // STRATA_COMPILER_CPU_CPUPIPELINE_H

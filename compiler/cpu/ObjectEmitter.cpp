@@ -1,0 +1,206 @@
+//===- ObjectEmitter.cpp - LLVM-dialect module to a loadable object -------===//
+
+#include "compiler/cpu/ObjectEmitter.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/Verifier.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <sstream>
+
+using namespace mlir;
+
+namespace strata::cpu {
+
+namespace {
+const char *dtypeName(Type t) {
+  if (t.isF32()) return "FLOAT";
+  if (t.isF16()) return "FLOAT16";
+  if (t.isBF16()) return "BFLOAT16";
+  if (t.isF64()) return "DOUBLE";
+  if (t.isInteger(1)) return "BOOL";
+  if (t.isUnsignedInteger(8)) return "UINT8";
+  if (t.isInteger(8)) return "INT8";
+  if (t.isInteger(32)) return "INT32";
+  if (t.isInteger(64)) return "INT64";
+  return "UNKNOWN";
+}
+
+/// Tabs and newlines separate fields of the signature text.
+std::string clean(std::string s) {
+  for (char &c : s)
+    if (c == '\t' || c == '\n')
+      c = '_';
+  return s;
+}
+} // namespace
+
+std::string ModelSignature::toText() const {
+  std::ostringstream os;
+  os << "strata-module 1\n";
+  auto list = [&](const char *kind, const std::vector<TensorSignature> &ts) {
+    os << kind << " " << ts.size() << "\n";
+    for (const auto &t : ts) {
+      os << clean(t.name) << "\t" << t.dtype << "\t" << t.shape.size();
+      for (int64_t d : t.shape)
+        os << "\t" << d;
+      os << "\n";
+    }
+  };
+  list("inputs", inputs);
+  list("outputs", outputs);
+  return os.str();
+}
+
+ModelSignature signatureOf(ModuleOp module) {
+  ModelSignature sig;
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main)
+    return sig;
+  auto describe = [](Type type, StringAttr name, size_t index,
+                     const char *kind) {
+    auto t = cast<RankedTensorType>(type);
+    TensorSignature s;
+    s.name = name ? name.str() : std::string(kind) + std::to_string(index);
+    s.dtype = dtypeName(t.getElementType());
+    s.shape.assign(t.getShape().begin(), t.getShape().end());
+    return s;
+  };
+  FunctionType ft = main.getFunctionType();
+  for (unsigned i = 0; i < ft.getNumInputs(); ++i)
+    sig.inputs.push_back(describe(ft.getInput(i),
+                                  main.getArgAttrOfType<StringAttr>(i, "onnx.name"),
+                                  i, "input"));
+  for (unsigned i = 0; i < ft.getNumResults(); ++i)
+    sig.outputs.push_back(describe(ft.getResult(i),
+                                   main.getResultAttrOfType<StringAttr>(i, "onnx.name"),
+                                   i, "output"));
+  return sig;
+}
+
+namespace {
+
+/// Adds strata_model_run and strata_model_signature around @main.
+bool addAbiSymbols(llvm::Module &m, const ModelSignature &sig,
+                   std::string &error) {
+  llvm::Function *main = m.getFunction("main");
+  if (!main) {
+    error = "the lowered module has no @main";
+    return false;
+  }
+  size_t count = sig.inputs.size() + sig.outputs.size();
+  if (main->arg_size() != count) {
+    error = "@main takes " + std::to_string(main->arg_size()) +
+            " pointers, expected " + std::to_string(count);
+    return false;
+  }
+  // The model's body must not clash with a program's own main().
+  main->setName("strata_model_main");
+  main->setLinkage(llvm::GlobalValue::InternalLinkage);
+
+  llvm::LLVMContext &ctx = m.getContext();
+  llvm::IRBuilder<> b(ctx);
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  auto *runTy = llvm::FunctionType::get(b.getInt32Ty(), {ptrTy}, false);
+  auto *run = llvm::Function::Create(runTy, llvm::GlobalValue::ExternalLinkage,
+                                     "strata_model_run", m);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", run));
+  std::vector<llvm::Value *> args;
+  for (size_t i = 0; i < count; ++i) {
+    llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, run->getArg(0), i);
+    args.push_back(b.CreateLoad(ptrTy, slot));
+  }
+  b.CreateCall(main, args);
+  b.CreateRet(b.getInt32(0));
+
+  llvm::Constant *text = llvm::ConstantDataArray::getString(ctx, sig.toText());
+  new llvm::GlobalVariable(m, text->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, text,
+                           "strata_model_signature");
+  return true;
+}
+
+void optimize(llvm::Module &m, llvm::TargetMachine *tm) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder pb(tm);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
+}
+
+} // namespace
+
+bool emitModule(ModuleOp module, const ModelSignature &sig,
+                const TargetOptions &target, OutputKind kind,
+                llvm::raw_pwrite_stream &os, std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+
+  llvm::LLVMContext ctx;
+  std::unique_ptr<llvm::Module> m = translateModuleToLLVMIR(module, ctx);
+  if (!m) {
+    error = "translation to LLVM IR failed";
+    return false;
+  }
+  if (!addAbiSymbols(*m, sig, error))
+    return false;
+
+  std::string triple = llvm::sys::getDefaultTargetTriple();
+  const llvm::Target *t = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!t)
+    return false;
+  std::string cpu = target.cpu.empty() ? llvm::sys::getHostCPUName().str()
+                                       : target.cpu;
+  std::string features;
+  if (target.cpu.empty()) {
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      features += (features.empty() ? "" : ",") +
+                  std::string(f.second ? "+" : "-") + f.first().str();
+  }
+  llvm::TargetOptions options;
+  std::unique_ptr<llvm::TargetMachine> tm(t->createTargetMachine(
+      triple, cpu, features, options, llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
+  if (!tm) {
+    error = "cannot create a target machine for CPU '" + cpu + "'";
+    return false;
+  }
+  m->setDataLayout(tm->createDataLayout());
+  m->setTargetTriple(triple);
+  optimize(*m, tm.get());
+  if (llvm::verifyModule(*m, &llvm::errs())) {
+    error = "the generated LLVM IR does not verify";
+    return false;
+  }
+  if (kind == OutputKind::LLVMIR) {
+    m->print(os, nullptr);
+    return true;
+  }
+  llvm::legacy::PassManager pm;
+  auto fileType = kind == OutputKind::Assembly
+                      ? llvm::CodeGenFileType::AssemblyFile
+                      : llvm::CodeGenFileType::ObjectFile;
+  if (tm->addPassesToEmitFile(pm, os, nullptr, fileType)) {
+    error = "the target cannot emit this file type";
+    return false;
+  }
+  pm.run(*m);
+  return true;
+}
+
+} // namespace strata::cpu

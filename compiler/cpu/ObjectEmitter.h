@@ -1,0 +1,56 @@
+//===- ObjectEmitter.h - LLVM-dialect module to a loadable object -*- C++ -*-===//
+//
+// Turns the lowered module into the object the runtime knows: the model's
+// function becomes internal, and two symbols are exported with C linkage
+// (see runtime/include/strata/module_abi.h):
+//   int strata_model_run(void **buffers)   inputs then outputs, row-major
+//   const char strata_model_signature[]    names, dtypes and shapes as text
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef STRATA_COMPILER_CPU_OBJECTEMITTER_H
+#define STRATA_COMPILER_CPU_OBJECTEMITTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+#include <vector>
+
+namespace llvm {
+class raw_pwrite_stream;
+}
+
+namespace strata::cpu {
+
+struct TensorSignature {
+  std::string name;
+  std::string dtype; ///< ONNX name: FLOAT, INT64, ...
+  std::vector<int64_t> shape;
+};
+
+struct ModelSignature {
+  std::vector<TensorSignature> inputs, outputs;
+  /// The text stored in strata_model_signature.
+  std::string toText() const;
+};
+
+/// Reads names (onnx.name), dtypes and static shapes of @main. Call before
+/// lowering (afterwards the function takes bare pointers).
+ModelSignature signatureOf(mlir::ModuleOp module);
+
+enum class OutputKind { LLVMIR, Assembly, Object };
+
+struct TargetOptions {
+  std::string cpu; ///< empty: the host CPU (with all its features)
+};
+
+/// Translates an LLVM-dialect module, adds the ABI symbols, optimizes at O3
+/// for the target CPU and writes IR, assembly or a PIC object. Returns false
+/// with `error` set on failure.
+bool emitModule(mlir::ModuleOp module, const ModelSignature &signature,
+                const TargetOptions &target, OutputKind kind,
+                llvm::raw_pwrite_stream &os, std::string &error);
+
+} // namespace strata::cpu
+
+#endif // STRATA_COMPILER_CPU_OBJECTEMITTER_H

@@ -1,0 +1,477 @@
+//===- LowerNeural.cpp - nn matmul, conv, pooling, norms to linalg --------===//
+//
+// Contractions and windows are linalg.generic ops whose maps express the
+// ONNX semantics directly (batch broadcasting, transposes, groups, strides,
+// dilations). They are correct for every rank; making them fast (packing,
+// oneDNN calls) is the job of the performance issue, which can pattern-match
+// these generics or replace these lowerings per op.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/lowering/LinalgBuilders.h"
+#include "compiler/lowering/LoweringUtils.h"
+#include "dialects/nn/NNOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+
+namespace strata::lowering {
+namespace {
+
+#define REQUIRE_SUPPORTED(op)                                                  \
+  if (!unsupportedReason(op).empty())                                          \
+    return rw.notifyMatchFailure(op, "unsupported shape or type");
+
+using Iter = utils::IteratorType;
+
+AffineExpr dim(MLIRContext *ctx, int64_t i) { return getAffineDimExpr(i, ctx); }
+
+/// acc + a * b (optionally scaled), the body of every contraction.
+Value multiplyAccumulate(OpBuilder &b, Location loc, Value a, Value x, Value acc,
+                         double scale) {
+  Value p = mul(b, loc, a, x);
+  if (scale != 1.0)
+    p = mul(b, loc, p, scalarConstant(b, loc, p.getType(), scale));
+  return add(b, loc, acc, p);
+}
+
+Value contraction(OpBuilder &b, Location loc, RankedTensorType resultType,
+                  Value lhs, Value rhs, Value init, ArrayRef<AffineMap> maps,
+                  ArrayRef<Iter> iters, double scale) {
+  return b
+      .create<linalg::GenericOp>(
+          loc, TypeRange{resultType}, ValueRange{lhs, rhs}, ValueRange{init},
+          maps, iters,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            nb.create<linalg::YieldOp>(
+                nl, multiplyAccumulate(nb, nl, args[0], args[1], args[2], scale));
+          })
+      .getResult(0);
+}
+
+LogicalResult lowerMatMul(nn::MatMulOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  Location loc = op.getLoc();
+  auto resultType = op.getType();
+  auto lt = cast<RankedTensorType>(op.getLhs().getType());
+  auto rt = cast<RankedTensorType>(op.getRhs().getType());
+  Value zero = filled(rw, loc, resultType, 0.0);
+  if (lt.getRank() == 2 && rt.getRank() == 2) {
+    rw.replaceOp(op, rw.create<linalg::MatmulOp>(
+                           loc, ValueRange{op.getLhs(), op.getRhs()},
+                           ValueRange{zero})
+                         .getResult(0));
+    return success();
+  }
+  // General case: loops = result dims + k; operands read with broadcasting.
+  MLIRContext *ctx = rw.getContext();
+  bool aVec = lt.getRank() == 1, bVec = rt.getRank() == 1;
+  int64_t r = resultType.getRank(), k = r;
+  int64_t batch = r - (aVec ? 0 : 1) - (bVec ? 0 : 1);
+  auto batchExprs = [&](RankedTensorType t, int64_t own) {
+    SmallVector<AffineExpr> e;
+    for (int64_t i = 0; i < own; ++i) {
+      int64_t rd = batch - own + i;
+      e.push_back(t.getDimSize(i) == 1 && resultType.getDimSize(rd) != 1
+                      ? getAffineConstantExpr(0, ctx)
+                      : dim(ctx, rd));
+    }
+    return e;
+  };
+  SmallVector<AffineExpr> a = batchExprs(lt, aVec ? 0 : lt.getRank() - 2);
+  if (!aVec)
+    a.push_back(dim(ctx, batch));
+  a.push_back(dim(ctx, k));
+  SmallVector<AffineExpr> bx = batchExprs(rt, bVec ? 0 : rt.getRank() - 2);
+  bx.push_back(dim(ctx, k));
+  if (!bVec)
+    bx.push_back(dim(ctx, r - 1));
+  SmallVector<AffineMap> maps{AffineMap::get(r + 1, 0, a, ctx),
+                              AffineMap::get(r + 1, 0, bx, ctx),
+                              AffineMap::getMultiDimIdentityMap(r + 1, ctx)
+                                  .getMajorSubMap(r)};
+  SmallVector<Iter> iters(r, Iter::parallel);
+  iters.push_back(Iter::reduction);
+  rw.replaceOp(op, contraction(rw, loc, resultType, op.getLhs(), op.getRhs(),
+                               zero, maps, iters, 1.0));
+  return success();
+}
+
+LogicalResult lowerGemm(nn::GemmOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  Location loc = op.getLoc();
+  MLIRContext *ctx = rw.getContext();
+  auto resultType = op.getType();
+  double alpha = op.getAlpha().convertToDouble();
+  double beta = op.getBeta().convertToDouble();
+  Value init;
+  if (op.getC() && beta != 0.0) {
+    init = mapElementwise(rw, loc, resultType, ValueRange{op.getC()},
+                          [&](OpBuilder &b, Location l, ValueRange args) {
+                            if (beta == 1.0)
+                              return args[0];
+                            return mul(b, l, args[0],
+                                       scalarConstant(b, l, args[0].getType(), beta));
+                          });
+  } else {
+    init = filled(rw, loc, resultType, 0.0);
+  }
+  AffineExpr m = dim(ctx, 0), n = dim(ctx, 1), k = dim(ctx, 2);
+  SmallVector<AffineMap> maps{
+      AffineMap::get(3, 0, op.getTransA() ? ArrayRef<AffineExpr>{k, m}
+                                          : ArrayRef<AffineExpr>{m, k}, ctx),
+      AffineMap::get(3, 0, op.getTransB() ? ArrayRef<AffineExpr>{n, k}
+                                          : ArrayRef<AffineExpr>{k, n}, ctx),
+      AffineMap::get(3, 0, {m, n}, ctx)};
+  rw.replaceOp(op, contraction(rw, loc, resultType, op.getA(), op.getB(), init,
+                               maps, {Iter::parallel, Iter::parallel, Iter::reduction},
+                               alpha));
+  return success();
+}
+
+/// Splits dimension `d` of `x` into (groups, size / groups).
+Value splitDim(OpBuilder &b, Location loc, Value x, int64_t d, int64_t groups) {
+  auto t = cast<RankedTensorType>(x.getType());
+  SmallVector<int64_t> shape;
+  SmallVector<ReassociationIndices> re;
+  for (int64_t i = 0; i < t.getRank(); ++i) {
+    if (i == d) {
+      re.push_back({(int64_t)shape.size(), (int64_t)shape.size() + 1});
+      shape.push_back(groups);
+      shape.push_back(t.getDimSize(i) / groups);
+    } else {
+      re.push_back({(int64_t)shape.size()});
+      shape.push_back(t.getDimSize(i));
+    }
+  }
+  return b.create<tensor::ExpandShapeOp>(
+      loc, RankedTensorType::get(shape, t.getElementType()), x, re);
+}
+
+/// Grouped N-d convolution as one generic over
+/// (n, g, m, o_1..o_s, c, k_1..k_s) on group-split operands.
+LogicalResult lowerConv(nn::ConvOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  Location loc = op.getLoc();
+  MLIRContext *ctx = rw.getContext();
+  auto outType = op.getType();
+  int64_t s = outType.getRank() - 2, g = op.getGroup();
+  ArrayRef<int64_t> pads = op.getPads();
+  SmallVector<int64_t> low{0, 0}, high{0, 0};
+  low.append(pads.begin(), pads.begin() + s);
+  high.append(pads.begin() + s, pads.end());
+  Value x = splitDim(rw, loc, padWith(rw, loc, op.getInput(), low, high, 0.0), 1, g);
+  Value w = splitDim(rw, loc, op.getWeight(), 0, g);
+  int64_t m = outType.getDimSize(1) / g;
+  SmallVector<int64_t> splitShape{outType.getDimSize(0), g, m};
+  for (int64_t i = 0; i < s; ++i)
+    splitShape.push_back(outType.getDimSize(i + 2));
+  auto splitType = RankedTensorType::get(splitShape, outType.getElementType());
+
+  // Loop order: n, g, m, o..., c, k...
+  int64_t nLoops = 3 + s + 1 + s, cLoop = 3 + s;
+  Value init;
+  if (op.getBias()) {
+    Value bias = splitDim(rw, loc, op.getBias(), 0, g); // [g, m]
+    SmallVector<AffineMap> maps{
+        AffineMap::get(3 + s, 0, {dim(ctx, 1), dim(ctx, 2)}, ctx),
+        rw.getMultiDimIdentityMap(3 + s)};
+    init = rw.create<linalg::GenericOp>(
+                  loc, TypeRange{splitType}, ValueRange{bias},
+                  ValueRange{emptyTensor(rw, loc, splitType)}, maps,
+                  SmallVector<Iter>(3 + s, Iter::parallel),
+                  [](OpBuilder &b, Location l, ValueRange args) {
+                    b.create<linalg::YieldOp>(l, args[0]);
+                  })
+               .getResult(0);
+  } else {
+    init = filled(rw, loc, splitType, 0.0);
+  }
+  SmallVector<AffineExpr> xe{dim(ctx, 0), dim(ctx, 1), dim(ctx, cLoop)};
+  SmallVector<AffineExpr> we{dim(ctx, 1), dim(ctx, 2), dim(ctx, cLoop)};
+  SmallVector<AffineExpr> oe{dim(ctx, 0), dim(ctx, 1), dim(ctx, 2)};
+  for (int64_t i = 0; i < s; ++i) {
+    AffineExpr o = dim(ctx, 3 + i), k = dim(ctx, cLoop + 1 + i);
+    xe.push_back(o * op.getStrides()[i] + k * op.getDilations()[i]);
+    we.push_back(k);
+    oe.push_back(o);
+  }
+  SmallVector<AffineMap> maps{AffineMap::get(nLoops, 0, xe, ctx),
+                              AffineMap::get(nLoops, 0, we, ctx),
+                              AffineMap::get(nLoops, 0, oe, ctx)};
+  SmallVector<Iter> iters(3 + s, Iter::parallel);
+  iters.append(1 + s, Iter::reduction);
+  Value y = contraction(rw, loc, splitType, x, w, init, maps, iters, 1.0);
+  SmallVector<ReassociationIndices> re{{0}, {1, 2}};
+  for (int64_t i = 0; i < s; ++i)
+    re.push_back({3 + i});
+  rw.replaceOpWithNewOp<tensor::CollapseShapeOp>(op, outType, y, re);
+  return success();
+}
+
+/// Window reduction over (n, c, o..., k...) of padded `x`; `window` only
+/// gives the k loops their extent.
+Value poolWindows(OpBuilder &b, Location loc, Value x, RankedTensorType outType,
+                  ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                  ArrayRef<int64_t> dilations, double init, bool isMax) {
+  MLIRContext *ctx = b.getContext();
+  int64_t lead = outType.getRank() - kernel.size(), s = kernel.size();
+  int64_t nLoops = outType.getRank() + s;
+  Type et = outType.getElementType();
+  Value window = b.create<tensor::EmptyOp>(loc, kernel, et);
+  SmallVector<AffineExpr> xe, ke, oe;
+  for (int64_t i = 0; i < lead; ++i) {
+    xe.push_back(dim(ctx, i));
+    oe.push_back(dim(ctx, i));
+  }
+  for (int64_t i = 0; i < s; ++i) {
+    AffineExpr o = dim(ctx, lead + i), k = dim(ctx, lead + s + i);
+    xe.push_back(o * strides[i] + k * dilations[i]);
+    ke.push_back(k);
+    oe.push_back(o);
+  }
+  SmallVector<AffineMap> maps{AffineMap::get(nLoops, 0, xe, ctx),
+                              AffineMap::get(nLoops, 0, ke, ctx),
+                              AffineMap::get(nLoops, 0, oe, ctx)};
+  SmallVector<Iter> iters(outType.getRank(), Iter::parallel);
+  iters.append(s, Iter::reduction);
+  return b
+      .create<linalg::GenericOp>(
+          loc, TypeRange{outType}, ValueRange{x, window},
+          ValueRange{filled(b, loc, outType, init)}, maps, iters,
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            Value v = isMax ? max(nb, nl, args[2], args[0])
+                            : add(nb, nl, args[2], args[0]);
+            nb.create<linalg::YieldOp>(nl, v);
+          })
+      .getResult(0);
+}
+
+LogicalResult lowerPool(nn::PoolOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  Location loc = op.getLoc();
+  auto outType = op.getType();
+  auto inType = cast<RankedTensorType>(op.getInput().getType());
+  Type et = outType.getElementType();
+  int64_t s = inType.getRank() - 2;
+  bool isMax = op.getKind() == nn::PoolKind::max;
+  ArrayRef<int64_t> k = op.getKernelShape(), st = op.getStrides(),
+                    dl = op.getDilations(), pads = op.getPads();
+  // ceil_mode can make the last window run past the end padding; pad more,
+  // but never count those positions.
+  SmallVector<int64_t> low(2, 0), high(2, 0), extra(2, 0);
+  for (int64_t i = 0; i < s; ++i) {
+    int64_t need = (outType.getDimSize(i + 2) - 1) * st[i] +
+                   (k[i] - 1) * dl[i] + 1;
+    int64_t have = inType.getDimSize(i + 2) + pads[i] + pads[i + s];
+    low.push_back(pads[i]);
+    high.push_back(pads[i + s]);
+    extra.push_back(std::max<int64_t>(0, need - have));
+  }
+  SmallVector<int64_t> highAll(high);
+  for (int64_t i = 0; i < s + 2; ++i)
+    highAll[i] += extra[i];
+  double padValue = isMax ? lowestValue(et) : 0.0;
+  Value x = padWith(rw, loc, op.getInput(), low, highAll, padValue);
+  Value sum = poolWindows(rw, loc, x, outType, k, st, dl,
+                          isMax ? lowestValue(et) : 0.0, isMax);
+  if (isMax) {
+    rw.replaceOp(op, sum);
+    return success();
+  }
+  // Average: divide by how many positions each window really covers.
+  SmallVector<int64_t> spatialIn(inType.getShape().drop_front(2));
+  SmallVector<int64_t> spatialOut(outType.getShape().drop_front(2));
+  auto maskType = RankedTensorType::get(spatialIn, et);
+  Value mask = filled(rw, loc, maskType, 1.0);
+  mask = padWith(rw, loc, mask, ArrayRef(low).drop_front(2),
+                 ArrayRef(high).drop_front(2), op.getCountIncludePad() ? 1.0 : 0.0);
+  mask = padWith(rw, loc, mask, SmallVector<int64_t>(s, 0),
+                 ArrayRef(extra).drop_front(2), 0.0);
+  Value counts = poolWindows(rw, loc, mask, RankedTensorType::get(spatialOut, et),
+                             k, st, dl, 0.0, /*isMax=*/false);
+  rw.replaceOp(op, mapElementwise(rw, loc, outType, ValueRange{sum, counts},
+                                  [](OpBuilder &b, Location l, ValueRange a) {
+                                    return div(b, l, a[0], a[1]);
+                                  }));
+  return success();
+}
+
+LogicalResult lowerBatchNorm(nn::BatchNormOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  Location loc = op.getLoc();
+  MLIRContext *ctx = rw.getContext();
+  auto type = op.getType();
+  int64_t rank = type.getRank();
+  AffineMap channel = AffineMap::get(rank, 0, {dim(ctx, 1)}, ctx);
+  AffineMap id = rw.getMultiDimIdentityMap(rank);
+  double eps = op.getEpsilon().convertToDouble();
+  auto generic = rw.create<linalg::GenericOp>(
+      loc, TypeRange{type},
+      ValueRange{op.getInput(), op.getScale(), op.getBias(), op.getMean(),
+                 op.getVariance()},
+      ValueRange{emptyTensor(rw, loc, type)},
+      SmallVector<AffineMap>{id, channel, channel, channel, channel, id},
+      SmallVector<Iter>(rank, Iter::parallel),
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        Value e = scalarConstant(b, l, a[0].getType(), eps);
+        Value inv = b.create<math::RsqrtOp>(l, add(b, l, a[4], e));
+        Value y = add(b, l, mul(b, l, mul(b, l, sub(b, l, a[0], a[3]), inv), a[1]),
+                      a[2]);
+        b.create<linalg::YieldOp>(l, y);
+      });
+  rw.replaceOp(op, generic.getResult(0));
+  return success();
+}
+
+Value reduceKind(OpBuilder &b, Location loc, nn::ReduceKind kind, Value x,
+                 ArrayRef<int64_t> axes, bool keepDims) {
+  Type et = cast<RankedTensorType>(x.getType()).getElementType();
+  switch (kind) {
+  case nn::ReduceKind::max:
+    return reduceAxes(b, loc, x, axes, keepDims, lowestValue(et),
+                      [](OpBuilder &nb, Location l, ValueRange a) { return max(nb, l, a[0], a[1]); });
+  case nn::ReduceKind::min:
+    return reduceAxes(b, loc, x, axes, keepDims, highestValue(et),
+                      [](OpBuilder &nb, Location l, ValueRange a) { return min(nb, l, a[0], a[1]); });
+  case nn::ReduceKind::prod:
+    return reduceAxes(b, loc, x, axes, keepDims, 1.0,
+                      [](OpBuilder &nb, Location l, ValueRange a) { return mul(nb, l, a[0], a[1]); });
+  case nn::ReduceKind::sum:
+  case nn::ReduceKind::mean:
+    break;
+  }
+  Value sum = reduceAxes(b, loc, x, axes, keepDims, 0.0,
+                         [](OpBuilder &nb, Location l, ValueRange a) { return add(nb, l, a[0], a[1]); });
+  if (kind == nn::ReduceKind::sum)
+    return sum;
+  auto xt = cast<RankedTensorType>(x.getType());
+  int64_t count = 1;
+  for (int64_t a : axes)
+    count *= xt.getDimSize(a);
+  return mapElementwise(b, loc, cast<RankedTensorType>(sum.getType()), ValueRange{sum},
+                        [&](OpBuilder &nb, Location l, ValueRange a) {
+                          return div(nb, l, a[0], scalarConstant(nb, l, et, (double)count));
+                        });
+}
+
+LogicalResult lowerReduce(nn::ReduceOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  rw.replaceOp(op, reduceKind(rw, op.getLoc(), op.getKind(), op.getInput(),
+                              op.getAxes(), op.getKeepdims()));
+  return success();
+}
+
+/// softmax = e / sum(e), log_softmax = (x - m) - log(sum(e)), e = exp(x - m).
+template <typename OpTy, bool isLog>
+LogicalResult lowerSoftmax(OpTy op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  Location loc = op.getLoc();
+  auto type = op.getType();
+  int64_t axis = op.getAxis();
+  Value x = op.getInput();
+  Value m = reduceKind(rw, loc, nn::ReduceKind::max, x, {axis}, true);
+  Value e = mapElementwise(rw, loc, type, ValueRange{x, m},
+                           [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                             return b.create<math::ExpOp>(l, sub(b, l, a[0], a[1]));
+                           });
+  Value s = reduceKind(rw, loc, nn::ReduceKind::sum, e, {axis}, true);
+  Value y;
+  if (isLog)
+    y = mapElementwise(rw, loc, type, ValueRange{x, m, s},
+                       [](OpBuilder &b, Location l, ValueRange a) -> Value {
+                         return sub(b, l, sub(b, l, a[0], a[1]),
+                                    b.create<math::LogOp>(l, a[2]));
+                       });
+  else
+    y = mapElementwise(rw, loc, type, ValueRange{e, s},
+                       [](OpBuilder &b, Location l, ValueRange a) {
+                         return div(b, l, a[0], a[1]);
+                       });
+  rw.replaceOp(op, y);
+  return success();
+}
+
+/// ArgMax/ArgMin: one generic with two accumulators (best value, its index).
+LogicalResult lowerArgReduce(nn::ArgReduceOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  Location loc = op.getLoc();
+  MLIRContext *ctx = rw.getContext();
+  Value x = op.getInput();
+  auto xt = cast<RankedTensorType>(x.getType());
+  Type et = xt.getElementType();
+  int64_t rank = xt.getRank(), axis = op.getAxis();
+  bool isMax = op.getKind() == nn::ArgKind::argmax;
+  bool last = op.getSelectLastIndex();
+  SmallVector<int64_t> kept;
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<Iter> iters;
+  for (int64_t d = 0; d < rank; ++d) {
+    iters.push_back(d == axis ? Iter::reduction : Iter::parallel);
+    if (d != axis) {
+      kept.push_back(xt.getDimSize(d));
+      outExprs.push_back(dim(ctx, d));
+    }
+  }
+  auto valType = RankedTensorType::get(kept, et);
+  auto idxType = RankedTensorType::get(kept, rw.getI64Type());
+  Value bestInit = filled(rw, loc, valType, isMax ? lowestValue(et) : highestValue(et));
+  Value idxInit = filled(rw, loc, idxType, 0.0);
+  AffineMap out = AffineMap::get(rank, 0, outExprs, ctx);
+  auto generic = rw.create<linalg::GenericOp>(
+      loc, TypeRange{valType, idxType}, ValueRange{x},
+      ValueRange{bestInit, idxInit},
+      SmallVector<AffineMap>{rw.getMultiDimIdentityMap(rank), out, out}, iters,
+      [&](OpBuilder &b, Location l, ValueRange a) {
+        Value v = a[0], best = a[1], bestIdx = a[2];
+        Value i = b.create<arith::IndexCastOp>(l, b.getI64Type(),
+                                               b.create<linalg::IndexOp>(l, axis));
+        // Strictly better, or equal when the last index should win.
+        nn::ComparePredicate p = isMax ? (last ? nn::ComparePredicate::ge : nn::ComparePredicate::gt)
+                                       : (last ? nn::ComparePredicate::le : nn::ComparePredicate::lt);
+        Value take;
+        if (isa<FloatType>(et)) {
+          arith::CmpFPredicate f = p == nn::ComparePredicate::gt ? arith::CmpFPredicate::OGT
+                                 : p == nn::ComparePredicate::ge ? arith::CmpFPredicate::OGE
+                                 : p == nn::ComparePredicate::lt ? arith::CmpFPredicate::OLT
+                                                                 : arith::CmpFPredicate::OLE;
+          take = b.create<arith::CmpFOp>(l, f, v, best);
+        } else {
+          arith::CmpIPredicate c = p == nn::ComparePredicate::gt ? arith::CmpIPredicate::sgt
+                                 : p == nn::ComparePredicate::ge ? arith::CmpIPredicate::sge
+                                 : p == nn::ComparePredicate::lt ? arith::CmpIPredicate::slt
+                                                                 : arith::CmpIPredicate::sle;
+          take = b.create<arith::CmpIOp>(l, c, v, best);
+        }
+        // The first element always initializes (covers all-equal -inf rows).
+        Value first = b.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, i,
+                                              b.create<arith::ConstantIntOp>(l, 0, 64));
+        take = b.create<arith::OrIOp>(l, take, first);
+        b.create<linalg::YieldOp>(
+            l, ValueRange{b.create<arith::SelectOp>(l, take, v, best),
+                          b.create<arith::SelectOp>(l, take, i, bestIdx)});
+      });
+  Value idx = generic.getResult(1);
+  rw.replaceOp(op, reshapeTo(rw, loc, idx, op.getType()));
+  return success();
+}
+
+} // namespace
+
+void populateNeuralLowering(RewritePatternSet &patterns) {
+  patterns.add(lowerArgReduce);
+  patterns.add(lowerMatMul);
+  patterns.add(lowerGemm);
+  patterns.add(lowerConv);
+  patterns.add(lowerPool);
+  patterns.add(lowerBatchNorm);
+  patterns.add(lowerReduce);
+  patterns.add(lowerSoftmax<nn::SoftmaxOp, false>);
+  patterns.add(lowerSoftmax<nn::LogSoftmaxOp, true>);
+}
+
+} // namespace strata::lowering
