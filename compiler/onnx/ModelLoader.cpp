@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <set>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -115,8 +116,47 @@ void checkAndInferShapes(LoadedModel &loaded) {
   }
 }
 
-LoadedModel loadModel(const std::string &path) {
+std::vector<std::string> fixSymbolicDims(LoadedModel &loaded, int64_t size) {
+  std::vector<std::string> notes;
+  onnx::GraphProto *g = loaded.model.mutable_graph();
+  std::set<std::string> initializers;
+  for (const auto &init : g->initializer())
+    initializers.insert(init.name());
+  for (auto &vi : *g->mutable_input()) {
+    if (initializers.count(vi.name()) || !vi.type().has_tensor_type() ||
+        !vi.type().tensor_type().has_shape())
+      continue;
+    auto *shape = vi.mutable_type()->mutable_tensor_type()->mutable_shape();
+    for (int d = 0; d < shape->dim_size(); ++d) {
+      auto *dim = shape->mutable_dim(d);
+      if (dim->has_dim_value())
+        continue;
+      std::string label = dim->has_dim_param() ? " ('" + dim->dim_param() + "')" : "";
+      dim->set_dim_value(size);
+      notes.push_back("input '" + vi.name() + "' dimension " +
+                      std::to_string(d) + label + " = " + std::to_string(size));
+    }
+  }
+  // Outputs and intermediate types are re-inferred from the fixed inputs.
+  g->clear_value_info();
+  for (auto &vi : *g->mutable_output()) {
+    if (!vi.type().has_tensor_type() || !vi.type().tensor_type().has_shape())
+      continue;
+    for (auto &dim : *vi.mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim())
+      if (dim.has_dim_param())
+        dim.clear_dim_param(); // unknown: inference fills in the size
+  }
+  return notes;
+}
+
+LoadedModel loadModel(const std::string &path, int64_t symbolicDim,
+                      std::vector<std::string> *notes) {
   LoadedModel loaded = readModelFile(path);
+  if (symbolicDim > 0) {
+    std::vector<std::string> fixed = fixSymbolicDims(loaded, symbolicDim);
+    if (notes)
+      *notes = std::move(fixed);
+  }
   checkAndInferShapes(loaded);
   return loaded;
 }

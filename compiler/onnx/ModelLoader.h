@@ -12,6 +12,7 @@
 #include "onnx/onnx_pb.h"
 
 #include <string>
+#include <vector>
 
 namespace strata::onnx_import {
 
@@ -34,8 +35,15 @@ LoadedModel readModelFile(const std::string &path);
 /// (strict mode, with data propagation). Throws ImportError.
 void checkAndInferShapes(LoadedModel &loaded);
 
-/// Both of the above.
-LoadedModel loadModel(const std::string &path);
+/// Gives every symbolic or unknown dimension of the graph inputs the value
+/// `size`, so that shape inference makes the whole graph static. Returns one
+/// note per dimension fixed ("input 'x' dimension 0 ('batch') = 1").
+std::vector<std::string> fixSymbolicDims(LoadedModel &loaded, int64_t size);
+
+/// Reads, optionally fixes symbolic input dimensions (symbolicDim > 0),
+/// checks and infers shapes.
+LoadedModel loadModel(const std::string &path, int64_t symbolicDim = 0,
+                      std::vector<std::string> *notes = nullptr);
 
 /// "ai.onnx" for the default domain, else the domain itself.
 std::string domainName(const std::string &domain);

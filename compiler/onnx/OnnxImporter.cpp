@@ -16,8 +16,16 @@ using namespace onnx_import;
 mlir::OwningOpRef<mlir::ModuleOp>
 importOnnxModel(mlir::MLIRContext &ctx, const std::string &path,
                 std::string &error) {
+  std::vector<std::string> notes;
+  return importOnnxModel(ctx, path, 0, notes, error);
+}
+
+mlir::OwningOpRef<mlir::ModuleOp>
+importOnnxModel(mlir::MLIRContext &ctx, const std::string &path,
+                int64_t symbolicDim, std::vector<std::string> &notes,
+                std::string &error) {
   try {
-    LoadedModel loaded = loadModel(path);
+    LoadedModel loaded = loadModel(path, symbolicDim, &notes);
     return GraphImporter(ctx, loaded).run();
   } catch (const std::exception &e) {
     // ImportError, and anything libonnx or protobuf throw unexpectedly.

@@ -27,6 +27,13 @@ mlir::OwningOpRef<mlir::ModuleOp>
 importOnnxModel(mlir::MLIRContext &ctx, const std::string &path,
                 std::string &error);
 
+/// As above; with symbolicDim > 0 every symbolic dimension of the graph
+/// inputs is fixed to that size first (`--batch`), and `notes` lists them.
+mlir::OwningOpRef<mlir::ModuleOp>
+importOnnxModel(mlir::MLIRContext &ctx, const std::string &path,
+                int64_t symbolicDim, std::vector<std::string> &notes,
+                std::string &error);
+
 /// What `strata inspect` prints.
 struct ModelSummary {
   struct Tensor {

@@ -1,27 +1,24 @@
 //===- strata-opt.cpp - mlir-opt with strata's dialects and passes --------===//
 //
 // The driver for lit tests: parses MLIR, runs the named passes, prints MLIR.
-// Only the dialects strata produces are registered (InitAllDialects.h costs
+// Only the dialects strata's pipelines use are registered (InitAllDialects.h costs
 // ~50 s of compile time and is not needed).
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/nn/NNDialect.h"
+#include "compiler/cpu/CpuPipeline.h"
 #include "passes/Passes.h"
 
-#include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  registry.insert<strata::nn::NNDialect, mlir::func::FuncDialect,
-                  mlir::arith::ArithDialect, mlir::tensor::TensorDialect>();
+  strata::cpu::registerCpuDialects(registry);
   mlir::registerTransformsPasses(); // canonicalize, cse, symbol-dce, ...
   strata::registerStrataPasses();
+  strata::cpu::registerCpuPipelines();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv,
       "strata-opt: strata's MLIR optimizer driver (mlir-opt with the nn "

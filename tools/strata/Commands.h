@@ -25,6 +25,8 @@ struct Command {
 
 Command &compileCommand();
 Command &inspectCommand();
+Command &runCommand();
+Command &benchCommand();
 
 /// Prints "strata: error: <message>" to stderr and returns exit code 1.
 int reportError(const std::string &message);

@@ -1,91 +1,78 @@
 //===- CompileCommand.cpp - strata compile ---------------------------------===//
-//
-// Imports a model and stops at the stage named by --emit. Stages are an
-// ordered list (Toy's -emit): each later stage adds passes to the pipeline.
-// The output file is written only when everything succeeded, and never over
-// the input.
-//
-//===----------------------------------------------------------------------===//
 
 #include "Commands.h"
-#include "compiler/onnx/OnnxImporter.h"
-#include "dialects/nn/NNDialect.h"
+#include "compiler/driver/Compiler.h"
 
-#include "mlir/Dialect/Func/IR/FuncOps.h"
-#include "mlir/IR/MLIRContext.h"
-#include "mlir/IR/OperationSupport.h"
-#include "mlir/Support/FileUtilities.h"
-#include "llvm/Support/FileSystem.h"
-#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
 
 namespace cl = llvm::cl;
 
 namespace strata::cli {
 namespace {
 
-enum class Stage { NN };
-
-// Without --print-weights, constants above these sizes print as elided.
-constexpr int64_t kElideBytes = 1024;
-constexpr int64_t kElideElements = 16;
-
-cl::SubCommand sub("compile", "Compile an ONNX model (today: up to the nn "
-                              "dialect)");
+cl::SubCommand sub("compile", "Compile an ONNX model into an executable, a "
+                              "shared library, or an intermediate stage");
 cl::opt<std::string> modelPath(cl::Positional, cl::Required,
                                cl::desc("<model.onnx>"), cl::sub(sub),
                                cl::cat(category()));
 cl::opt<Stage> emit(
     "emit", cl::desc("The stage to stop at and write out"),
-    cl::values(clEnumValN(Stage::NN, "nn",
-                          "the imported graph as nn-dialect MLIR")),
-    cl::init(Stage::NN), cl::sub(sub), cl::cat(category()));
-cl::opt<std::string> outputPath("o", cl::desc("Output file ('-' for stdout)"),
-                                cl::value_desc("file"), cl::init("-"),
-                                cl::sub(sub), cl::cat(category()));
+    cl::values(
+        clEnumValN(Stage::NN, "nn", "the imported graph (nn dialect)"),
+        clEnumValN(Stage::Linalg, "linalg", "lowered and fused linalg on tensors"),
+        clEnumValN(Stage::LLVM, "llvm", "optimized LLVM IR for the target CPU"),
+        clEnumValN(Stage::Asm, "asm", "assembly for the target CPU"),
+        clEnumValN(Stage::Obj, "obj", "an object file exporting the module ABI"),
+        clEnumValN(Stage::Exe, "exe",
+                   "an executable, or a shared library + C header if -o "
+                   "ends in .so (default)")),
+    cl::init(Stage::Exe), cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> outputPath(
+    "o", cl::desc("Output file ('-' is stdout for text stages; default: "
+                  "stdout for text, <model name> for exe, <model name>.o for obj)"),
+    cl::value_desc("file"), cl::sub(sub), cl::cat(category()));
+cl::opt<int64_t> batch(
+    "batch", cl::desc("Size given to symbolic input dimensions (default 1 "
+                      "for code generation; kept symbolic for --emit=nn)"),
+    cl::init(0), cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> cpu("cpu", cl::desc("Target CPU, as LLVM names it "
+                                         "(default: this machine's)"),
+                         cl::value_desc("name"), cl::sub(sub),
+                         cl::cat(category()));
 cl::opt<bool> printWeights(
     "print-weights",
-    cl::desc("Print all constants in full, so the IR can be parsed back (by "
-             "default constants of more than 16 elements are elided)"),
+    cl::desc("Text stages: print all constants in full, so the IR can be "
+             "parsed back (by default constants of more than 16 elements are "
+             "elided)"),
     cl::sub(sub), cl::cat(category()));
 
-/// True if `out` names the same file as `in` (never overwrite the model).
-bool sameFile(const std::string &in, const std::string &out) {
-  if (out == "-")
-    return false;
-  bool equivalent = false;
-  return !llvm::sys::fs::equivalent(in, out, equivalent) && equivalent;
+std::string defaultOutput() {
+  std::string stem = llvm::sys::path::stem(modelPath).str();
+  switch (emit) {
+  case Stage::Exe: return stem;
+  case Stage::Obj: return stem + ".o";
+  default: return "-";
+  }
 }
 
 int run() {
-  if (sameFile(modelPath, outputPath))
-    return reportError("output file " + outputPath +
-                       " is the input model; choose another -o");
-
-  mlir::DialectRegistry registry;
-  registry.insert<nn::NNDialect, mlir::func::FuncDialect>();
-  mlir::MLIRContext ctx(registry);
+  if (batch < 0)
+    return reportError("--batch must be positive");
+  CompileOptions options;
+  options.emit = emit;
+  options.batch = batch;
+  options.cpu = cpu;
+  options.printWeights = printWeights;
+  options.note = [](const std::string &n) {
+    llvm::errs() << "strata: note: " << n << "\n";
+  };
+  std::string out = outputPath.empty() ? defaultOutput() : outputPath;
   std::string error;
-  mlir::OwningOpRef<mlir::ModuleOp> module =
-      importOnnxModel(ctx, modelPath, error);
-  if (!module)
+  if (!compileModel(modelPath, out, options, error))
     return reportError(error);
-
-  std::string openError;
-  auto output = mlir::openOutputFile(outputPath, &openError);
-  if (!output)
-    return reportError("cannot write " + outputPath + ": " + openError);
-  mlir::OpPrintingFlags flags;
-  if (!printWeights) {
-    flags.elideLargeResourceString(kElideBytes);
-    flags.elideLargeElementsAttrs(kElideElements);
-  }
-  switch (emit) {
-  case Stage::NN:
-    module->print(output->os(), flags);
-    output->os() << "\n";
-    break;
-  }
-  output->keep(); // only now does the file replace anything
+  if (emit == Stage::Exe || emit == Stage::Obj)
+    llvm::errs() << "strata: wrote " << out << "\n";
   return 0;
 }
 
@@ -95,9 +82,12 @@ Command &compileCommand() {
   static Command c{
       "compile", sub,
       "\nExamples:\n"
-      "  strata compile model.onnx --emit=nn              # print the imported IR\n"
-      "  strata compile model.onnx --emit=nn -o model.mlir --print-weights\n"
-      "  strata-opt model.mlir --strata-graph-fold         # then run passes\n",
+      "  strata compile model.onnx -o model            # executable\n"
+      "  ./model --input input=x.npy --output-dir out  # run it\n"
+      "  strata compile model.onnx -o libmodel.so      # shared library + libmodel.h\n"
+      "  strata compile model.onnx --batch=64 -o model64\n"
+      "  strata compile model.onnx --emit=nn           # the imported IR\n"
+      "  strata compile model.onnx --emit=asm --cpu=skylake-avx512\n",
       run};
   return c;
 }

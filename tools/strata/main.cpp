@@ -25,7 +25,9 @@ int reportError(const std::string &message) {
 static const char *kOverview = R"(strata: compile ONNX models into small, fast native programs
 
 Subcommands:
-  compile   import an ONNX model and emit a compilation stage (--emit=nn)
+  compile   compile an ONNX model into an executable, a shared library, or a stage
+  run       compile (cached) and run a model on .npy/.pb inputs
+  bench     measure a model's latency
   inspect   print a model's inputs, outputs, ops and parameter count
 
 Run 'strata <subcommand> --help' for its options and examples.
@@ -33,7 +35,8 @@ Run 'strata <subcommand> --help' for its options and examples.
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  Command *commands[] = {&compileCommand(), &inspectCommand()};
+  Command *commands[] = {&compileCommand(), &runCommand(), &benchCommand(),
+                         &inspectCommand()};
 
   // Examples belong to one subcommand's --help; register only that one.
   std::unique_ptr<llvm::cl::extrahelp> examples;

@@ -4,6 +4,7 @@
 #include "compiler/onnx/GraphImporter.h"
 #include "compiler/onnx/OpTable.h"
 #include "compiler/onnx/TensorConversion.h"
+#include "compiler/onnx/ops/Composites.h"
 #include "dialects/nn/NNOps.h"
 
 #include <algorithm>
@@ -201,49 +202,176 @@ void importDropout(NodeContext &n) {
   n.ignoreAttr("seed");
   n.ignoreAttr("ratio"); // no effect at inference
   n.ignoreAttr("is_test");
-  n.expectAtMostOutputs(1, "the dropout mask exists only in training");
   if (n.hasInput(2)) {
     std::vector<int64_t> training = n.constantInts(2, "Dropout's training_mode");
     if (!training.empty() && training[0] != 0)
       n.fail("training_mode=true is not supported for inference import");
   }
   n.setResult(0, n.input(0));
+  // At inference nothing is dropped: the mask is all true.
+  if (n.proto().output_size() > 1 && !n.proto().output(1).empty()) {
+    RankedTensorType maskType = n.resultType(1);
+    n.setResult(1, n.builder().create<nn::ConstantOp>(
+                       n.loc(), DenseElementsAttr::get(maskType, true)));
+  }
 }
 
-void buildReduce(NodeContext &n, nn::ReduceKind kind,
-                 std::vector<int64_t> axes) {
+/// Shape and Size of statically shaped tensors are constants.
+RankedTensorType staticInput(NodeContext &n, int i, const char *op) {
+  RankedTensorType t = n.inputType(i);
+  if (!t.hasStaticShape())
+    n.fail(std::string(op) + " of a tensor with dynamic dimensions is not "
+           "supported; compile with --batch=N");
+  return t;
+}
+
+void importShape(NodeContext &n) {
+  RankedTensorType t = staticInput(n, 0, "Shape");
+  int64_t rank = t.getRank();
+  auto clampIndex = [&](int64_t v) {
+    if (v < 0)
+      v += rank;
+    return std::clamp<int64_t>(v, 0, rank);
+  };
+  int64_t start = clampIndex(n.attrInt("start", 0));
+  int64_t end = clampIndex(n.attrInt("end", rank));
+  std::vector<int64_t> dims;
+  for (int64_t d = start; d < end; ++d)
+    dims.push_back(t.getDimSize(d));
+  n.setResult(0, n.builder().create<nn::ConstantOp>(
+                     n.loc(), DenseElementsAttr::get(n.resultType(), ArrayRef<int64_t>(dims))));
+}
+
+void importSize(NodeContext &n) {
+  RankedTensorType t = staticInput(n, 0, "Size");
+  n.setResult(0, n.builder().create<nn::ConstantOp>(
+                     n.loc(), DenseElementsAttr::get(n.resultType(), t.getNumElements())));
+}
+
+/// A constant splat of the shape given by the (constant) input.
+void importConstantOfShape(NodeContext &n) {
+  RankedTensorType type = n.resultType();
+  if (!type.hasStaticShape())
+    n.fail("the shape input must be a constant");
+  n.input(0);
+  OpBuilder &b = n.builder();
+  Attribute value = isa<FloatType>(type.getElementType())
+                        ? Attribute(b.getFloatAttr(type.getElementType(), 0.0))
+                        : Attribute(b.getIntegerAttr(type.getElementType(), 0));
+  if (const onnx::TensorProto *t = n.attrTensor("value")) {
+    auto *tensor = const_cast<onnx::TensorProto *>(t);
+    ElementsAttr v = tensorToAttr(b.getContext(), *tensor, n.modelDir(), "ConstantOfShape value");
+    auto dense = dyn_cast<DenseElementsAttr>(v);
+    if (!dense || dense.getNumElements() != 1)
+      n.fail("value must hold one element");
+    value = *dense.getValues<Attribute>().begin();
+  }
+  n.setResult(0, b.create<nn::ConstantOp>(n.loc(), DenseElementsAttr::get(type, value)));
+}
+
+/// EyeLike depends only on the (static) shape: a constant.
+void importEyeLike(NodeContext &n) {
+  staticInput(n, 0, "EyeLike");
+  RankedTensorType type = n.resultType();
+  if (type.getRank() != 2)
+    n.fail("EyeLike needs a 2-D input");
+  n.ignoreAttr("dtype"); // the result type carries it
+  int64_t k = n.attrInt("k", 0), rows = type.getDimSize(0), cols = type.getDimSize(1);
+  OpBuilder &b = n.builder();
+  Type et = type.getElementType();
+  SmallVector<Attribute> values;
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < cols; ++j) {
+      double v = j - i == k ? 1.0 : 0.0;
+      values.push_back(isa<FloatType>(et) ? Attribute(b.getFloatAttr(et, v))
+                                          : Attribute(b.getIntegerAttr(et, (int64_t)v)));
+    }
+  n.setResult(0, b.create<nn::ConstantOp>(n.loc(), DenseElementsAttr::get(type, values)));
+}
+
+void importExpand(NodeContext &n) {
+  Value x = n.input(0);
+  n.constantInts(1, "Expand's shape"); // the result type already has it
+  RankedTensorType type = n.resultType();
+  n.setResult(0, type == x.getType()
+                     ? x
+                     : n.builder().create<nn::BroadcastToOp>(n.loc(), type, x).getResult());
+}
+
+void importTile(NodeContext &n) {
+  Value x = n.input(0);
+  std::vector<int64_t> repeats = n.constantInts(1, "Tile's repeats");
+  n.setResult(0, n.builder().create<nn::TileOp>(n.loc(), n.resultType(), x,
+                                                n.builder().getDenseI64ArrayAttr(repeats)));
+}
+
+/// Split into nn.slice ops; sizes from the attribute (< 13), the input
+/// (>= 13), or equal parts.
+void importSplit(NodeContext &n) {
   OpBuilder &b = n.builder();
   Value x = n.input(0);
-  int64_t rank = cast<RankedTensorType>(x.getType()).getRank();
-  bool keepDims = n.attrInt("keepdims", 1) != 0;
-  if (axes.empty()) {
-    if (n.attrInt("noop_with_empty_axes", 0) != 0) {
-      n.setResult(0, x);
-      return;
-    }
-    for (int64_t d = 0; d < rank; ++d)
-      axes.push_back(d);
+  RankedTensorType t = cast<RankedTensorType>(x.getType());
+  int64_t rank = t.getRank();
+  int64_t axis = n.normalizeAxis(n.attrInt("axis", 0), rank, "axis");
+  if (t.isDynamicDim(axis))
+    n.fail("splitting a dynamic dimension is not supported");
+  std::vector<int64_t> sizes = n.opset() < 13 ? n.attrInts("split", {})
+                               : n.hasInput(1) ? n.constantInts(1, "Split's split")
+                                               : std::vector<int64_t>{};
+  int outputs = n.proto().output_size();
+  if (sizes.empty()) {
+    int64_t dim = t.getDimSize(axis), each = (dim + outputs - 1) / outputs;
+    for (int i = 0; i < outputs; ++i)
+      sizes.push_back(std::min<int64_t>(each, dim - each * i));
   }
-  for (int64_t &a : axes)
-    a = n.normalizeAxis(a, rank, "reduction axis");
-  std::sort(axes.begin(), axes.end());
-  axes.erase(std::unique(axes.begin(), axes.end()), axes.end());
-  n.setResult(0, b.create<nn::ReduceOp>(n.loc(), n.resultType(),
-                                        nn::ReduceKindAttr::get(b.getContext(), kind),
-                                        x, b.getDenseI64ArrayAttr(axes),
-                                        b.getBoolAttr(keepDims)));
+  if ((int)sizes.size() != outputs)
+    n.fail("split sizes do not match the number of outputs");
+  int64_t offset = 0;
+  for (int i = 0; i < outputs; ++i) {
+    std::vector<int64_t> starts(rank, 0), ends(t.getShape().begin(), t.getShape().end()),
+        steps(rank, 1);
+    starts[axis] = offset;
+    ends[axis] = offset + sizes[i];
+    offset += sizes[i];
+    if (n.proto().output(i).empty())
+      continue;
+    n.setResult(i, b.create<nn::SliceOp>(n.loc(), n.resultType(i), x,
+                                         b.getDenseI64ArrayAttr(starts),
+                                         b.getDenseI64ArrayAttr(ends),
+                                         b.getDenseI64ArrayAttr(steps)));
+  }
 }
 
-template <nn::ReduceKind kind>
-void importReduceAttrs(NodeContext &n) {
-  buildReduce(n, kind, n.attrInts("axes", {}));
+void importGatherElements(NodeContext &n) {
+  Value data = n.input(0), indices = n.input(1);
+  int64_t rank = cast<RankedTensorType>(data.getType()).getRank();
+  int64_t axis = n.normalizeAxis(n.attrInt("axis", 0), rank, "axis");
+  n.setResult(0, n.builder().create<nn::GatherElementsOp>(
+                     n.loc(), n.resultType(), data, indices,
+                     n.builder().getI64IntegerAttr(axis)));
 }
 
-template <nn::ReduceKind kind>
-void importReduceInputs(NodeContext &n) {
-  buildReduce(n, kind,
-              n.hasInput(1) ? n.constantInts(1, "the reduction axes")
-                            : std::vector<int64_t>{});
+void importTrilu(NodeContext &n) {
+  Value x = n.input(0);
+  int64_t k = 0;
+  Value kValue;
+  if (n.hasInput(1)) {
+    if (n.input(1).getDefiningOp<nn::ConstantOp>()) {
+      std::vector<int64_t> v = n.constantInts(1, "Trilu's k");
+      if (v.size() != 1)
+        n.fail("k must be a scalar");
+      k = v[0];
+    } else {
+      kValue = n.input(1);
+      if (composite::typeOf(kValue).getRank() != 0)
+        kValue = n.builder().create<nn::ReshapeOp>(
+            n.loc(), RankedTensorType::get({}, n.builder().getI64Type()), kValue);
+    }
+  }
+  bool upper = n.attrInt("upper", 1) != 0;
+  n.setResult(0, n.builder().create<nn::TriluOp>(n.loc(), n.resultType(), x, kValue,
+                                                 n.builder().getBoolAttr(upper),
+                                                 n.builder().getI64IntegerAttr(k)));
 }
 
 } // namespace
@@ -264,11 +392,15 @@ void registerTensorImporters(OpTable &t) {
   t.add("Constant", 1, importConstant);
   t.add("Identity", 1, importIdentity);
   t.add("Dropout", 7, importDropout);
-  t.add("ReduceSum", 1, importReduceAttrs<nn::ReduceKind::sum>);
-  t.add("ReduceSum", 13, importReduceInputs<nn::ReduceKind::sum>);
-  t.add("ReduceMean", 1, importReduceAttrs<nn::ReduceKind::mean>);
-  t.add("ReduceMax", 1, importReduceAttrs<nn::ReduceKind::max>);
-  t.add("ReduceMin", 1, importReduceAttrs<nn::ReduceKind::min>);
+  t.add("Shape", 1, importShape);
+  t.add("Size", 1, importSize);
+  t.add("ConstantOfShape", 9, importConstantOfShape);
+  t.add("Expand", 8, importExpand);
+  t.add("EyeLike", 9, importEyeLike);
+  t.add("Tile", 6, importTile);
+  t.add("Split", 2, importSplit);
+  t.add("GatherElements", 11, importGatherElements);
+  t.add("Trilu", 14, importTrilu);
 }
 
 } // namespace strata::onnx_import

@@ -1,0 +1,246 @@
+//===- Compiler.cpp - strata's compiler as a library ----------------------===//
+
+#include "compiler/driver/Compiler.h"
+#include "compiler/cpu/CpuPipeline.h"
+#include "compiler/cpu/ObjectEmitter.h"
+#include "compiler/onnx/OnnxImporter.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/OperationSupport.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <fstream>
+
+using namespace mlir;
+
+namespace strata {
+
+std::string runtimeLibraryDir() {
+  static int anchor;
+  std::string exe = llvm::sys::fs::getMainExecutable("strata", &anchor);
+  llvm::SmallString<256> dir(llvm::sys::path::parent_path(
+      llvm::sys::path::parent_path(exe)));
+  llvm::sys::path::append(dir, "lib");
+  return std::string(dir);
+}
+
+namespace {
+
+// Without --print-weights, constants above these sizes print as elided.
+constexpr int64_t kElideBytes = 1024;
+constexpr int64_t kElideElements = 16;
+
+bool sameFile(const std::string &a, const std::string &b) {
+  bool equivalent = false;
+  return b != "-" && !llvm::sys::fs::equivalent(a, b, equivalent) && equivalent;
+}
+
+/// Runs a pass pipeline, turning MLIR diagnostics into `error`.
+bool runPipeline(MLIRContext &ctx, ModuleOp module,
+                 void (*build)(OpPassManager &), std::string &error) {
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+    std::string loc;
+    llvm::raw_string_ostream os(loc);
+    os << d.getLocation();
+    diagnostics += os.str() + ": " + d.str() + "\n";
+    return success();
+  });
+  PassManager pm(&ctx);
+  build(pm);
+  if (succeeded(pm.run(module)))
+    return true;
+  error = diagnostics.empty() ? "compilation failed" : diagnostics;
+  while (!error.empty() && error.back() == '\n')
+    error.pop_back();
+  return false;
+}
+
+void printText(ModuleOp module, bool printWeights, llvm::raw_ostream &os) {
+  OpPrintingFlags flags;
+  if (!printWeights) {
+    flags.elideLargeResourceString(kElideBytes);
+    flags.elideLargeElementsAttrs(kElideElements);
+  }
+  module->print(os, flags);
+  os << "\n";
+}
+
+bool endsWith(const std::string &s, const std::string &suffix) {
+  return s.size() >= suffix.size() &&
+         s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+/// Runs `cc` with `args`; returns false with its exit described in `error`.
+bool runLinker(const std::vector<std::string> &args, std::string &error) {
+  auto cc = llvm::sys::findProgramByName("cc");
+  if (!cc) {
+    error = "no C compiler driver 'cc' on PATH to link with (install gcc)";
+    return false;
+  }
+  std::vector<llvm::StringRef> argv{*cc};
+  for (const auto &a : args)
+    argv.push_back(a);
+  std::string message;
+  int rc = llvm::sys::ExecuteAndWait(*cc, argv, std::nullopt, {}, 0, 0, &message);
+  if (rc != 0) {
+    error = "linking failed (cc exited with " + std::to_string(rc) + ")" +
+            (message.empty() ? "" : ": " + message);
+    return false;
+  }
+  return true;
+}
+
+std::string headerFor(const std::string &soPath, const cpu::ModelSignature &sig) {
+  std::string out;
+  llvm::raw_string_ostream os(out);
+  os << "/* " << llvm::sys::path::filename(soPath)
+     << ": a model compiled by strata. Load it with strata_module_load()\n"
+        " * (runtime/include/strata/runtime.h), or call the entry point\n"
+        " * directly with one row-major buffer per input, then per output:\n";
+  auto list = [&](const char *kind, const std::vector<cpu::TensorSignature> &ts) {
+    for (const auto &t : ts) {
+      os << " *   " << kind << " " << t.name << ": " << t.dtype << " [";
+      for (size_t i = 0; i < t.shape.size(); ++i)
+        os << (i ? ", " : "") << t.shape[i];
+      os << "]\n";
+    }
+  };
+  list("input ", sig.inputs);
+  list("output", sig.outputs);
+  os << " */\n#ifndef STRATA_MODEL_H\n#define STRATA_MODEL_H\n"
+        "#ifdef __cplusplus\nextern \"C\" {\n#endif\n"
+        "/* Returns 0. buffers: inputs in the order above, then outputs. */\n"
+        "int strata_model_run(void **buffers);\n"
+        "/* Names, dtypes and shapes as text (see strata/module_abi.h). */\n"
+        "extern const char strata_model_signature[];\n"
+        "#ifdef __cplusplus\n}\n#endif\n#endif\n";
+  return out;
+}
+
+} // namespace
+
+bool compileModel(const std::string &modelPath, const std::string &outputPath,
+                  const CompileOptions &opt, std::string &error) {
+  if (sameFile(modelPath, outputPath)) {
+    error = "output file " + outputPath + " is the input model; choose another -o";
+    return false;
+  }
+  bool textStage = opt.emit == Stage::NN || opt.emit == Stage::Linalg ||
+                   opt.emit == Stage::LLVM || opt.emit == Stage::Asm;
+  if (!textStage && outputPath == "-") {
+    error = "binary output needs -o FILE";
+    return false;
+  }
+
+  DialectRegistry registry;
+  cpu::registerCpuDialects(registry);
+  MLIRContext ctx(registry);
+  std::vector<std::string> notes;
+  int64_t batch = opt.batch;
+  if (batch == 0 && opt.emit != Stage::NN)
+    batch = 1; // code generation needs static shapes
+  OwningOpRef<ModuleOp> module =
+      importOnnxModel(ctx, modelPath, batch, notes, error);
+  if (!module)
+    return false;
+  if (opt.note)
+    for (const auto &n : notes)
+      opt.note("fixed symbolic dimension: " + n +
+               (opt.batch == 0 ? " (default; set with --batch=N)" : ""));
+
+  auto openText = [&]() {
+    std::string openError;
+    auto file = mlir::openOutputFile(outputPath, &openError);
+    if (!file)
+      error = "cannot write " + outputPath + ": " + openError;
+    return file;
+  };
+
+  if (opt.emit == Stage::NN) {
+    auto out = openText();
+    if (!out)
+      return false;
+    printText(*module, opt.printWeights, out->os());
+    out->keep();
+    return true;
+  }
+  cpu::ModelSignature signature = cpu::signatureOf(*module);
+  if (!runPipeline(ctx, *module, cpu::buildNNToLinalgPipeline, error))
+    return false;
+  if (opt.emit == Stage::Linalg) {
+    auto out = openText();
+    if (!out)
+      return false;
+    printText(*module, opt.printWeights, out->os());
+    out->keep();
+    return true;
+  }
+  if (!runPipeline(ctx, *module, cpu::buildLinalgToLLVMPipeline, error))
+    return false;
+
+  cpu::TargetOptions target{opt.cpu};
+  if (opt.emit == Stage::LLVM || opt.emit == Stage::Asm) {
+    auto out = openText();
+    if (!out)
+      return false;
+    if (!cpu::emitModule(*module, signature, target,
+                         opt.emit == Stage::LLVM ? cpu::OutputKind::LLVMIR
+                                                 : cpu::OutputKind::Assembly,
+                         out->os(), error))
+      return false;
+    out->keep();
+    return true;
+  }
+
+  // Binary stages: object into a temporary, linked into a temporary beside
+  // the output, renamed into place only at the end.
+  llvm::SmallString<256> objPath;
+  int fd;
+  if (llvm::sys::fs::createTemporaryFile("strata", "o", fd, objPath)) {
+    error = "cannot create a temporary object file";
+    return false;
+  }
+  llvm::FileRemover removeObj(objPath);
+  {
+    llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    if (!cpu::emitModule(*module, signature, target, cpu::OutputKind::Object,
+                         os, error))
+      return false;
+  }
+  std::string tmpOut = outputPath + ".strata-tmp";
+  llvm::FileRemover removeTmp(tmpOut);
+  if (opt.emit == Stage::Obj) {
+    if (llvm::sys::fs::copy_file(objPath, tmpOut)) {
+      error = "cannot write " + outputPath;
+      return false;
+    }
+  } else if (endsWith(outputPath, ".so")) {
+    if (!runLinker({"-shared", "-o", tmpOut, std::string(objPath), "-lm"}, error))
+      return false;
+    std::ofstream header(outputPath.substr(0, outputPath.size() - 3) + ".h");
+    header << headerFor(outputPath, signature);
+  } else {
+    std::string lib = runtimeLibraryDir();
+    if (!runLinker({"-o", tmpOut, std::string(objPath),
+                    lib + "/libstrata_driver.a", lib + "/libstrata_runtime.a",
+                    "-lm", "-ldl"},
+                   error))
+      return false;
+  }
+  if (llvm::sys::fs::rename(tmpOut, outputPath)) {
+    error = "cannot move the result to " + outputPath;
+    return false;
+  }
+  return true;
+}
+
+} // namespace strata

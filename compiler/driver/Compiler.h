@@ -1,0 +1,43 @@
+//===- Compiler.h - strata's compiler as a library --------------*- C++ -*-===//
+//
+// What `strata compile`, `strata run` and `strata bench` call: import a
+// model, lower it to the requested stage, and write text, an object, an
+// executable or a shared library. The tools only parse flags.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef STRATA_COMPILER_DRIVER_COMPILER_H
+#define STRATA_COMPILER_DRIVER_COMPILER_H
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace strata {
+
+/// Stages in pipeline order (Toy's -emit): each adds passes to the previous.
+enum class Stage { NN, Linalg, LLVM, Asm, Obj, Exe };
+
+struct CompileOptions {
+  Stage emit = Stage::Exe;
+  /// Size for symbolic input dimensions; 0 keeps them (only valid for nn).
+  int64_t batch = 0;
+  std::string cpu;          ///< empty: the host CPU
+  bool printWeights = false; ///< text stages: print large constants in full
+  /// Receives notes (fixed symbolic dimensions, link steps) for the user.
+  std::function<void(const std::string &)> note;
+};
+
+/// Compiles `modelPath` to `outputPath` ("-" for stdout in text stages).
+/// Exe writes an executable, or a shared library plus OUT.h when the name
+/// ends in ".so". The output appears only if everything succeeded.
+bool compileModel(const std::string &modelPath, const std::string &outputPath,
+                  const CompileOptions &options, std::string &error);
+
+/// Where libstrata_runtime.a and libstrata_driver.a live (next to the tool:
+/// <bin>/../lib), found from the running executable.
+std::string runtimeLibraryDir();
+
+} // namespace strata
+
+#endif // STRATA_COMPILER_DRIVER_COMPILER_H
