@@ -215,22 +215,22 @@ TEST_CASE("an unsupported op names node index, name, op and domain",
     for (float f : ramp(4))
       t.add_float_data(f);
   });
-  // Append y2 = Erf(y).
+  // Append y2 = Hardmax(y), an op strata does not import.
   auto *node = m.mutable_graph()->add_node();
-  node->set_op_type("Erf");
-  node->set_name("my_erf");
+  node->set_op_type("Hardmax");
+  node->set_name("my_hardmax");
   node->add_input("y");
   node->add_output("y2");
   addValue(m.mutable_graph()->mutable_output(), "y2", {2, 1});
   writeFile(dir + "/m.onnx", m.SerializeAsString());
   std::string error;
   CHECK_FALSE(strata::importOnnxModel(context(), dir + "/m.onnx", error));
-  CHECK(error.find("node 1 'my_erf' (op Erf, domain ai.onnx, opset 13)") !=
+  CHECK(error.find("node 1 'my_hardmax' (op Hardmax, domain ai.onnx, opset 13)") !=
         std::string::npos);
 
   strata::ModelSummary summary;
   REQUIRE(strata::summarizeOnnxModel(dir + "/m.onnx", summary, error));
-  CHECK(summary.unsupportedOps == std::vector<std::string>{"ai.onnx.Erf"});
+  CHECK(summary.unsupportedOps == std::vector<std::string>{"ai.onnx.Hardmax"});
   CHECK(summary.parameterCount == 4);
   CHECK(summary.parameterBytes == 16);
 }

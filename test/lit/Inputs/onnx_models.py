@@ -240,7 +240,7 @@ def external_weight(path):
 @model
 def unsupported_op(_):
     return make([h.make_node("Relu", ["x"], ["r"], name="first"),
-                 h.make_node("Erf", ["r"], ["y"], name="my_erf")],
+                 h.make_node("Hardmax", ["r"], ["y"], name="my_hardmax")],
                 [vi("x", [4])], [vi("y", None)])
 
 
