@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # strata's one entry point for a fresh Debian 12 machine.
 #
-#   ./dev.sh demo   install what is missing, build, compile the bundled example
+#   ./dev.sh demo   install what is missing, build, compile the bundled LeNet
+#                   into an executable and run it
 #   ./dev.sh test   install what is missing, build, run the whole test suite
 #   ./dev.sh build  install what is missing and build
 #
@@ -44,18 +45,22 @@ build() {
 }
 
 demo() {
-  local model=build/examples/lenet.onnx
+  local dir=build/examples
   echo
-  echo "==> strata inspect $model"
-  build/bin/strata inspect "$model"
+  echo "==> strata inspect $dir/lenet.onnx"
+  build/bin/strata inspect "$dir/lenet.onnx"
   echo
-  echo "==> strata compile $model --emit=nn   (the imported graph, weights elided)"
-  build/bin/strata compile "$model" --emit=nn
+  echo "==> strata compile $dir/lenet.onnx -o $dir/lenet   (a self-contained executable)"
+  build/bin/strata compile "$dir/lenet.onnx" -o "$dir/lenet"
   echo
-  echo "==> strata-opt --strata-graph-fold   (run a pass on the IR)"
-  build/bin/strata compile "$model" --emit=nn --print-weights -o build/examples/lenet.mlir
-  build/bin/strata-opt build/examples/lenet.mlir --strata-graph-fold -o build/examples/lenet.folded.mlir
-  echo "wrote build/examples/lenet.mlir and build/examples/lenet.folded.mlir"
+  echo "==> $dir/lenet --input input=$dir/lenet_input.npy --output-dir $dir/out"
+  "$dir/lenet" --input "input=$dir/lenet_input.npy" --output-dir "$dir/out"
+  echo "wrote $dir/out/logits.npy; the executable's own summary:"
+  "$dir/lenet" "$dir/lenet_input.npy"
+  echo
+  echo "==> strata compile $dir/lenet.onnx --emit=nn   (the imported graph; see --emit=linalg|llvm|asm)"
+  build/bin/strata compile "$dir/lenet.onnx" --emit=nn | head -20
+  echo "  ..."
 }
 
 case "${1:-demo}" in

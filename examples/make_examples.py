@@ -3,6 +3,7 @@
 
   mlp.onnx    LeNet-300-100: 784-300-100-10 multilayer perceptron (Gemm, Relu)
   lenet.onnx  LeNet-5 style CNN for 1x28x28 images (Conv, MaxPool, Gemm, ...)
+  lenet_input.npy  one 1x1x28x28 input for it (a drawn square, values in [0, 1])
 
 Run with Debian's python3 (it has python3-onnx):  /usr/bin/python3 make_examples.py OUT_DIR
 """
@@ -90,6 +91,10 @@ def main():
     rng = np.random.default_rng(0)
     save(mlp(rng), os.path.join(out, "mlp.onnx"))
     save(lenet(rng), os.path.join(out, "lenet.onnx"))
+    image = np.zeros((1, 1, 28, 28), np.float32)
+    image[0, 0, 6:22, 6:22] = 1.0
+    image[0, 0, 9:19, 9:19] = 0.0
+    np.save(os.path.join(out, "lenet_input.npy"), image)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/Verifier.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/TargetSelect.h"
@@ -180,8 +181,27 @@ bool emitModule(ModuleOp module, const ModelSignature &sig,
     error = "cannot create a target machine for CPU '" + cpu + "'";
     return false;
   }
+  if (!tm->getMCSubtargetInfo()->isCPUStringValid(cpu)) {
+    error = "unknown CPU '" + cpu + "' for " + triple +
+            " (names as LLVM knows them: haswell, skylake-avx512, znver4, ...; "
+            "see llc-19 -mcpu=help)";
+    return false;
+  }
   m->setDataLayout(tm->createDataLayout());
   m->setTargetTriple(triple);
+  // LLVM prefers 256-bit vectors even on AVX-512 CPUs (to avoid frequency
+  // drops in mixed code); a model's loops are the whole program, so use the
+  // full width.
+  bool avx512 = tm->getMCSubtargetInfo()->checkFeatures("+avx512f");
+  for (llvm::Function &f : *m) {
+    if (f.isDeclaration())
+      continue;
+    if (avx512)
+      f.addFnAttr("prefer-vector-width", "512");
+    f.addFnAttr("target-cpu", cpu);
+    if (!features.empty())
+      f.addFnAttr("target-features", features);
+  }
   optimize(*m, tm.get());
   if (llvm::verifyModule(*m, &llvm::errs())) {
     error = "the generated LLVM IR does not verify";

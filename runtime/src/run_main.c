@@ -79,9 +79,9 @@ int strata_run_main(strata_module *m, const char *program, int argc,
     }
     if (strncmp(a, "--output-dir", 12) == 0 || strncmp(a, "--output-format", 15) == 0 ||
         strncmp(a, "--input", 7) == 0) {
+      /* --opt=value or --opt value */
       const char *eq = strchr(a, '=');
-      int is_input = strncmp(a, "--input", 7) == 0;
-      if (eq && !is_input) {
+      if (eq) {
         value = eq + 1;
       } else if (i + 1 < argc) {
         value = argv[++i];
@@ -98,7 +98,6 @@ int strata_run_main(strata_module *m, const char *program, int argc,
         format = value;
         continue;
       }
-      if (strncmp(a, "--input=", 8) == 0) value = a + 8;
     } else if (a[0] == '-' && a[1]) {
       fprintf(stderr, "%s: error: unknown option %s (see --help)\n", program, a);
       goto done;

@@ -42,7 +42,7 @@ std::string cachedModule(const std::string &model, const CompileOptions &opt,
       self.getLastModificationTime().time_since_epoch().count());
   std::string dir = cacheDir();
   std::string path = dir + "/" + llvm::sys::path::stem(model).str() + "-" +
-                     llvm::utohexstr(key) + ".so";
+                     llvm::utohexstr(key, /*LowerCase=*/true) + ".so";
   if (useCache && llvm::sys::fs::exists(path))
     return path;
   if (llvm::sys::fs::create_directories(dir)) {

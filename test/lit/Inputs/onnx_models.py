@@ -219,6 +219,34 @@ def reductions(_):
                 [init("axes", np.array([2, 0], np.int64))])
 
 
+# --- code generation -----------------------------------------------------------
+@model
+def elementwise_chain(_):
+    # Six elementwise ops on 1M floats: fused into one loop nest.
+    n = h.make_node
+    return make([n("Add", ["x", "y"], ["a"], name="add"),
+                 n("Mul", ["a", "two"], ["b"], name="mul"),
+                 n("Sub", ["b", "y"], ["c"], name="sub"),
+                 n("Relu", ["c"], ["d"], name="relu"),
+                 n("Div", ["d", "three"], ["e"], name="div"),
+                 n("Max", ["e", "y"], ["z"], name="max")],
+                [vi("x", [1024, 1024]), vi("y", [1024, 1024])], [vi("z", None)],
+                [init("two", np.float32(2.0)), init("three", np.float32(3.0))])
+
+
+@model
+def matmul_256(_):
+    w = np.random.default_rng(0).standard_normal((256, 256)).astype(np.float32)
+    return make([h.make_node("MatMul", ["x", "w"], ["y"], name="mm")],
+                [vi("x", [256, 256])], [vi("y", None)], [init("w", w)])
+
+
+@model
+def odd_output_name(_):
+    return make([h.make_node("Relu", ["x"], ["scores/0:relu 1"], name="relu")],
+                [vi("x", [4])], [vi("scores/0:relu 1", None)])
+
+
 # --- weights -----------------------------------------------------------------
 @model
 def large_weight(_):

@@ -1,0 +1,125 @@
+// RUN: strata-opt %s --split-input-file --strata-lower-nn-to-linalg | FileCheck %s
+
+// Broadcasting elementwise ops become one linalg.generic whose map reads the
+// smaller operand at the aligned dimensions.
+// CHECK-DAG: #[[ID:.+]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.+]] = affine_map<(d0, d1) -> (d1)>
+// CHECK-LABEL: func @add_broadcast
+func.func @add_broadcast(%a: tensor<2x3xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32> {
+  // CHECK: linalg.generic {indexing_maps = [#[[ID]], #[[ROW]], #[[ID]]], iterator_types = ["parallel", "parallel"]}
+  // CHECK: arith.addf
+  %0 = nn.add %a, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// A size-1 dimension broadcasts by reading index 0.
+// CHECK-DAG: #[[COL:.+]] = affine_map<(d0, d1) -> (d0, 0)>
+// CHECK-LABEL: func @relu_mul
+func.func @relu_mul(%a: tensor<4x8xf32>, %b: tensor<4x1xf32>) -> tensor<4x8xf32> {
+  // CHECK: arith.maximumf
+  %r = nn.relu %a : tensor<4x8xf32>
+  // CHECK: linalg.generic {indexing_maps = [#{{.+}}, #[[COL]], #{{.+}}]
+  // CHECK: arith.mulf
+  %m = nn.mul %r, %b : (tensor<4x8xf32>, tensor<4x1xf32>) -> tensor<4x8xf32>
+  return %m : tensor<4x8xf32>
+}
+
+// -----
+
+// 2-D matmul uses linalg.matmul on a zero-filled accumulator.
+// CHECK-LABEL: func @matmul
+func.func @matmul(%a: tensor<4x5xf32>, %b: tensor<5x6xf32>) -> tensor<4x6xf32> {
+  // CHECK: %[[Z:.+]] = linalg.fill
+  // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x5xf32>, tensor<5x6xf32>) outs(%[[Z]] : tensor<4x6xf32>)
+  %0 = nn.matmul %a, %b : (tensor<4x5xf32>, tensor<5x6xf32>) -> tensor<4x6xf32>
+  return %0 : tensor<4x6xf32>
+}
+
+// -----
+
+// Gemm with trans_b reads B as (n, k) and starts from beta * C.
+// CHECK-DAG: #[[A:.+]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[BT:.+]] = affine_map<(d0, d1, d2) -> (d1, d2)>
+// CHECK-DAG: #[[C:.+]] = affine_map<(d0, d1, d2) -> (d0, d1)>
+// CHECK-LABEL: func @gemm
+func.func @gemm(%a: tensor<2x8xf32>, %b: tensor<3x8xf32>, %c: tensor<3xf32>) -> tensor<2x3xf32> {
+  // CHECK: linalg.generic {indexing_maps = [#[[A]], #[[BT]], #[[C]]], iterator_types = ["parallel", "parallel", "reduction"]}
+  %0 = nn.gemm %a, %b, %c {alpha = 1.0 : f32, beta = 1.0 : f32, trans_a = false, trans_b = true}
+      : (tensor<2x8xf32>, tensor<3x8xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Convolution: padded input, group-split operands, strided window in the map,
+// and the result collapsed back to N x M x H x W.
+// CHECK-DAG: #[[X:.+]] = affine_map<(d0, d1, d2, d3, d4, d5, d6, d7) -> (d0, d1, d5, d3 * 2 + d6, d4 * 2 + d7)>
+// CHECK-LABEL: func @conv
+func.func @conv(%x: tensor<1x4x8x8xf32>, %w: tensor<6x2x3x3xf32>) -> tensor<1x6x4x4xf32> {
+  // CHECK: tensor.pad
+  // CHECK: tensor.expand_shape {{.*}} into tensor<1x2x2x10x10xf32>
+  // CHECK: tensor.expand_shape {{.*}} into tensor<2x3x2x3x3xf32>
+  // CHECK: linalg.generic {indexing_maps = [#[[X]], {{.*}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "reduction", "reduction", "reduction"]}
+  // CHECK: tensor.collapse_shape {{.*}} into tensor<1x6x4x4xf32>
+  %0 = nn.conv %x, %w {dilations = array<i64: 1, 1>, group = 2 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
+      : (tensor<1x4x8x8xf32>, tensor<6x2x3x3xf32>) -> tensor<1x6x4x4xf32>
+  return %0 : tensor<1x6x4x4xf32>
+}
+
+// -----
+
+// Max pooling pads with -inf and reduces with maximumf.
+// CHECK-LABEL: func @maxpool
+func.func @maxpool(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32> {
+  // CHECK: linalg.fill ins(%{{.*}} : f32)
+  // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
+  // CHECK: arith.maximumf
+  %0 = nn.pool max %x {ceil_mode = false, count_include_pad = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>}
+      : (tensor<1x1x4x4xf32>) -> tensor<1x1x2x2xf32>
+  return %0 : tensor<1x1x2x2xf32>
+}
+
+// -----
+
+// Softmax: max-reduce, exp(x - max), sum-reduce, divide.
+// CHECK-LABEL: func @softmax
+func.func @softmax(%x: tensor<2x5xf32>) -> tensor<2x5xf32> {
+  // CHECK: arith.maximumf
+  // CHECK: math.exp
+  // CHECK: arith.addf
+  // CHECK: arith.divf
+  %0 = nn.softmax %x {axis = 1 : i64} : tensor<2x5xf32>
+  return %0 : tensor<2x5xf32>
+}
+
+// -----
+
+// Negative slice steps: an ascending strided extract_slice, then a reversal.
+// CHECK-DAG: #[[REV:.+]] = affine_map<(d0, d1) -> (-d0 + 3, d1)>
+// CHECK-LABEL: func @slice_reverse
+func.func @slice_reverse(%x: tensor<4x10xf32>) -> tensor<4x3xf32> {
+  // CHECK: tensor.extract_slice %{{.*}}[0, 1] [4, 3] [1, 3]
+  // CHECK: linalg.generic {indexing_maps = [#[[REV]]
+  %0 = nn.slice %x {ends = array<i64: -1, 10>, starts = array<i64: 3, 1>, steps = array<i64: -1, 3>} : (tensor<4x10xf32>) -> tensor<4x3xf32>
+  return %0 : tensor<4x3xf32>
+}
+
+// -----
+
+// Weights stay dense_resource through lowering.
+// CHECK-LABEL: func @constant
+func.func @constant() -> tensor<4xf32> {
+  // CHECK: arith.constant dense_resource<w> : tensor<4xf32>
+  %w = nn.constant dense_resource<w> : tensor<4xf32>
+  return %w : tensor<4xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      w: "0x040000000000803F000000400000404000008040"
+    }
+  }
+#-}

@@ -1,0 +1,151 @@
+// The C runtime on its own: signatures, running through the module ABI,
+// .npy and .pb round trips, and the errors users see.
+#include "strata/runtime.h"
+
+#include <catch2/catch.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <unistd.h>
+#include <string>
+
+namespace {
+
+std::string tempPath(const char *name) {
+  static std::string dir = [] {
+    char pattern[] = "/tmp/strata-runtime-XXXXXX";
+    REQUIRE(mkdtemp(pattern) != nullptr);
+    return std::string(pattern);
+  }();
+  return dir + "/" + name;
+}
+
+/// A stand-in for a compiled model: out[i] = a[i] + b[i] over 2x3 floats.
+int addModel(void **buffers) {
+  auto *a = static_cast<float *>(buffers[0]);
+  auto *b = static_cast<float *>(buffers[1]);
+  auto *out = static_cast<float *>(buffers[2]);
+  for (int i = 0; i < 6; ++i)
+    out[i] = a[i] + b[i];
+  return 0;
+}
+
+const char kAddSignature[] = "strata-module 1\n"
+                             "inputs 2\n"
+                             "a\tFLOAT\t2\t2\t3\n"
+                             "b\tFLOAT\t2\t2\t3\n"
+                             "outputs 1\n"
+                             "sum:0\tFLOAT\t2\t2\t3\n";
+
+strata_tensor floats(std::initializer_list<float> values, int64_t rows, int64_t cols) {
+  strata_tensor t;
+  int64_t dims[2] = {rows, cols};
+  REQUIRE(strata_tensor_alloc(STRATA_FLOAT, 2, dims, &t) == 0);
+  std::copy(values.begin(), values.end(), static_cast<float *>(t.data));
+  return t;
+}
+
+} // namespace
+
+TEST_CASE("a module's signature and run", "[runtime]") {
+  strata_module *m = nullptr;
+  REQUIRE(strata_module_from_symbols(addModel, kAddSignature, &m) == 0);
+  REQUIRE(strata_module_num_inputs(m) == 2);
+  REQUIRE(strata_module_num_outputs(m) == 1);
+  const strata_tensor_info *out = strata_module_output(m, 0);
+  CHECK(std::string(out->name) == "sum:0");
+  CHECK(out->rank == 2);
+  CHECK(out->dims[1] == 3);
+  CHECK(strata_module_input(m, 2) == nullptr);
+
+  strata_tensor in[2] = {floats({1, 2, 3, 4, 5, 6}, 2, 3),
+                         floats({10, 20, 30, 40, 50, 60}, 2, 3)};
+  strata_tensor result[1];
+  REQUIRE(strata_module_run(m, in, result) == 0);
+  auto *r = static_cast<float *>(result[0].data);
+  CHECK(r[0] == 11);
+  CHECK(r[5] == 66);
+  strata_tensor_free(&result[0]);
+
+  SECTION("a wrong shape names the input, expected and given") {
+    strata_tensor bad = floats({1, 2, 3}, 1, 3);
+    strata_tensor args[2] = {in[0], bad};
+    CHECK(strata_module_run(m, args, result) != 0);
+    CHECK(std::string(strata_last_error()) ==
+          "input 'b' expects FLOAT [2, 3], got FLOAT [1, 3]");
+    strata_tensor_free(&bad);
+  }
+  strata_tensor_free(&in[0]);
+  strata_tensor_free(&in[1]);
+  strata_module_free(m);
+}
+
+TEST_CASE("malformed signatures are rejected", "[runtime]") {
+  strata_module *m = nullptr;
+  CHECK(strata_module_from_symbols(addModel, "not a signature", &m) != 0);
+  CHECK(std::string(strata_last_error()).find("signature") != std::string::npos);
+  CHECK(strata_module_from_symbols(addModel, "strata-module 1\ninputs 1\na\tFLOAT\n", &m) != 0);
+}
+
+TEST_CASE(".npy and .pb round trips keep dtype, shape and bytes", "[runtime]") {
+  strata_tensor t = floats({1.5f, -2.0f, 3.25f, 0, 7, 8}, 2, 3);
+  for (const char *name : {"t.npy", "t.pb"}) {
+    std::string path = tempPath(name);
+    int rc = std::strstr(name, ".npy") ? strata_tensor_write_npy(path.c_str(), &t)
+                                        : strata_tensor_write_pb(path.c_str(), "t", &t);
+    REQUIRE(rc == 0);
+    strata_tensor back;
+    REQUIRE(strata_tensor_read_file(path.c_str(), &back) == 0);
+    CHECK(back.dtype == STRATA_FLOAT);
+    CHECK(back.rank == 2);
+    CHECK(back.dims[0] == 2);
+    CHECK(back.dims[1] == 3);
+    CHECK(std::memcmp(back.data, t.data, 6 * sizeof(float)) == 0);
+    strata_tensor_free(&back);
+  }
+  // A 1-D int64 tensor too (the "(5,)" shape form of .npy).
+  strata_tensor v;
+  int64_t five = 5;
+  REQUIRE(strata_tensor_alloc(STRATA_INT64, 1, &five, &v) == 0);
+  static_cast<int64_t *>(v.data)[4] = -9;
+  std::string path = tempPath("v.npy");
+  REQUIRE(strata_tensor_write_npy(path.c_str(), &v) == 0);
+  strata_tensor back;
+  REQUIRE(strata_tensor_read_file(path.c_str(), &back) == 0);
+  CHECK(back.rank == 1);
+  CHECK(back.dims[0] == 5);
+  CHECK(static_cast<int64_t *>(back.data)[4] == -9);
+  strata_tensor_free(&back);
+  strata_tensor_free(&v);
+  strata_tensor_free(&t);
+}
+
+TEST_CASE("bad tensor files give errors naming the file", "[runtime]") {
+  strata_tensor t;
+  std::string missing = tempPath("missing.npy");
+  CHECK(strata_tensor_read_file(missing.c_str(), &t) != 0);
+  CHECK(std::string(strata_last_error()).find("missing.npy: cannot open") != std::string::npos);
+
+  std::string text = tempPath("text.npy");
+  FILE *f = std::fopen(text.c_str(), "w");
+  std::fputs("hello", f);
+  std::fclose(f);
+  CHECK(strata_tensor_read_file(text.c_str(), &t) != 0);
+  CHECK(std::string(strata_last_error()).find("not a .npy file") != std::string::npos);
+
+  CHECK(strata_tensor_read_file("x.csv", &t) != 0);
+  CHECK(std::string(strata_last_error()).find("use .npy or .pb") != std::string::npos);
+
+  // A truncated .npy: header promises 6 floats, data has 2.
+  strata_tensor small = floats({1, 2, 3, 4, 5, 6}, 2, 3);
+  std::string cut = tempPath("cut.npy");
+  REQUIRE(strata_tensor_write_npy(cut.c_str(), &small) == 0);
+  FILE *g = std::fopen(cut.c_str(), "r+");
+  std::fseek(g, 0, SEEK_END);
+  long size = std::ftell(g);
+  std::fclose(g);
+  REQUIRE(truncate(cut.c_str(), size - 16) == 0);
+  CHECK(strata_tensor_read_file(cut.c_str(), &t) != 0);
+  CHECK(std::string(strata_last_error()).find("shorter than its shape") != std::string::npos);
+  strata_tensor_free(&small);
+}
