@@ -38,4 +38,47 @@ def LowerNNToLinalg : Pass<"strata-lower-nn-to-linalg", "mlir::ModuleOp"> {
   ];
 }
 
+def TileAndVectorizeMatmul : Pass<"strata-tile-and-vectorize-matmul", "mlir::func::FuncOp"> {
+  let summary = "Tile linalg.matmul for caches and registers, vectorize the register tile";
+  let description = [{
+    Two levels of tiling on tensors: cache blocks (m, n, k) and, inside
+    them, a register tile of `mr x nr x kr` with nr two vectors wide. The
+    register tile becomes a `vector.contract`, which `strata-lower-vectors`
+    turns into broadcast-FMA outer products after bufferization. Tile sizes
+    are chosen to divide the matmul exactly, so every tile is static; a
+    matmul with no fitting sizes is left for the scalar path.
+  }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",
+           "Width of the target's vector registers (256 for AVX2, 512 for AVX-512)">
+  ];
+  let dependentDialects = [
+    "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+    "::mlir::tensor::TensorDialect", "::mlir::affine::AffineDialect"
+  ];
+}
+
+def CopyReturnedViews : Pass<"strata-copy-returned-views", "mlir::func::FuncOp"> {
+  let summary = "Give each function result a buffer of its own before bufferization";
+  let description = [{
+    Marks every tensor argument `bufferization.writable = false`: inputs
+    belong to the caller and are never computed into. Results become
+    caller-owned out-parameters that the function computes into directly. That needs every returned tensor to be a fresh
+    allocation; arguments returned as they are (Identity), constants,
+    reshape views and duplicated results are copied with linalg.copy first.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
+}
+
+def LowerVectors : Pass<"strata-lower-vectors", "mlir::func::FuncOp"> {
+  let summary = "Hoist accumulators out of k loops and lower vector ops for LLVM";
+  let description = [{
+    After bufferization: moves loop-invariant transfer_read/transfer_write
+    pairs (the matmul accumulator) out of the reduction loop, lowers
+    vector.contract to outer products and FMAs, and transfers to loads and
+    stores, leaving only what convert-vector-to-llvm handles.
+  }];
+  let dependentDialects = ["::mlir::vector::VectorDialect", "::mlir::memref::MemRefDialect"];
+}
+
 #endif // STRATA_PASSES

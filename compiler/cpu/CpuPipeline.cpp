@@ -21,6 +21,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/Linalg/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Linalg/Transforms/TilingInterfaceImpl.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
@@ -28,6 +29,8 @@
 #include "mlir/Dialect/SCF/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Tensor/Transforms/BufferizableOpInterfaceImpl.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/Dialect/Vector/Transforms/BufferizableOpInterfaceImpl.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
@@ -43,9 +46,12 @@ void registerCpuDialects(DialectRegistry &registry) {
                   tensor::TensorDialect, memref::MemRefDialect,
                   bufferization::BufferizationDialect, scf::SCFDialect,
                   cf::ControlFlowDialect, affine::AffineDialect,
-                  index::IndexDialect, LLVM::LLVMDialect>();
+                  index::IndexDialect, vector::VectorDialect,
+                  LLVM::LLVMDialect>();
+  vector::registerBufferizableOpInterfaceExternalModels(registry);
   arith::registerBufferizableOpInterfaceExternalModels(registry);
   linalg::registerBufferizableOpInterfaceExternalModels(registry);
+  linalg::registerTilingInterfaceExternalModels(registry);
   tensor::registerBufferizableOpInterfaceExternalModels(registry);
   scf::registerBufferizableOpInterfaceExternalModels(registry);
   bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
@@ -61,6 +67,14 @@ void buildNNToLinalgPipeline(OpPassManager &pm) {
   pm.addPass(createCSEPass());
 }
 
+void buildTilingPipeline(OpPassManager &pm, int64_t vectorBits) {
+  TileAndVectorizeMatmulOptions options;
+  options.vectorBits = vectorBits;
+  pm.addNestedPass<func::FuncOp>(createTileAndVectorizeMatmul(options));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
 namespace {
 /// Copies as linalg.copy, which becomes plain loops. The default,
 /// memref.copy, calls MLIR's runner library for strided copies, which a
@@ -72,6 +86,7 @@ LogicalResult copyWithLinalg(OpBuilder &b, Location loc, Value from, Value to) {
 } // namespace
 
 void buildLinalgToLLVMPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createCopyReturnedViews());
   pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
   bufferization::OneShotBufferizationOptions options;
   options.memCpyFn = copyWithLinalg;
@@ -81,11 +96,16 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(bufferization::createOneShotBufferizePass(options));
   bufferization::BufferResultsToOutParamsOpts outParams;
   outParams.memCpyFn = copyWithLinalg;
+  // Compute straight into the caller's buffer instead of alloc + copy.
+  outParams.hoistStaticAllocs = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm.nest<func::FuncOp>(),
                                                  dealloc);
+  pm.addNestedPass<func::FuncOp>(createLowerVectors());
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertLinalgToLoopsPass());
+  pm.addPass(createConvertVectorToSCFPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());
@@ -94,6 +114,7 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm) {
   arith::ArithExpandOpsPassOptions expand;
   expand.includeBf16 = true;
   pm.addPass(arith::createArithExpandOpsPass(expand));
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createArithToLLVMConversionPass());
@@ -111,6 +132,10 @@ void registerCpuPipelines() {
       "strata-nn-to-linalg-pipeline",
       "nn to fused linalg on tensors (strata compile --emit=linalg)",
       buildNNToLinalgPipeline);
+  PassPipelineRegistration<>(
+      "strata-tiling-pipeline",
+      "tile and vectorize linalg for a 256-bit vector target",
+      [](OpPassManager &pm) { buildTilingPipeline(pm, 256); });
   PassPipelineRegistration<>(
       "strata-linalg-to-llvm-pipeline",
       "linalg on tensors to the LLVM dialect (strata compile --emit=llvm)",

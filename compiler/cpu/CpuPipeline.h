@@ -14,6 +14,10 @@ void registerCpuDialects(mlir::DialectRegistry &registry);
 /// nn -> linalg on tensors, with elementwise fusion (the --emit=linalg stage).
 void buildNNToLinalgPipeline(mlir::OpPassManager &pm);
 
+/// Cache and register tiling plus vectorization for a target whose vector
+/// registers are `vectorBits` wide.
+void buildTilingPipeline(mlir::OpPassManager &pm, int64_t vectorBits);
+
 /// linalg on tensors -> LLVM dialect: bufferize (results become caller-owned
 /// out-parameters), loops, and the LLVM conversions with the bare-pointer
 /// calling convention, so @main takes one pointer per input and output.

@@ -146,6 +146,25 @@ void optimize(llvm::Module &m, llvm::TargetMachine *tm) {
 
 } // namespace
 
+int64_t targetVectorBits(const TargetOptions &target) {
+  llvm::InitializeNativeTarget();
+  std::string triple = llvm::sys::getDefaultTargetTriple(), error;
+  const llvm::Target *t = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!t)
+    return 128;
+  std::string cpu = target.cpu.empty() ? llvm::sys::getHostCPUName().str()
+                                       : target.cpu;
+  std::unique_ptr<llvm::MCSubtargetInfo> sti(
+      t->createMCSubtargetInfo(triple, cpu, ""));
+  if (!sti)
+    return 128;
+  if (sti->checkFeatures("+avx512f"))
+    return 512;
+  if (sti->checkFeatures("+avx"))
+    return 256;
+  return 128;
+}
+
 bool emitModule(ModuleOp module, const ModelSignature &sig,
                 const TargetOptions &target, OutputKind kind,
                 llvm::raw_pwrite_stream &os, std::string &error) {

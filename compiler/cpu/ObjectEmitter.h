@@ -44,6 +44,10 @@ struct TargetOptions {
   std::string cpu; ///< empty: the host CPU (with all its features)
 };
 
+/// The width of the target CPU's vector registers in bits (512 with
+/// AVX-512F, 256 with AVX, else 128). Empty cpu means the host.
+int64_t targetVectorBits(const TargetOptions &target);
+
 /// Translates an LLVM-dialect module, adds the ABI symbols, optimizes at O3
 /// for the target CPU and writes IR, assembly or a PIC object. Returns false
 /// with `error` set on failure.

@@ -45,7 +45,8 @@ bool sameFile(const std::string &a, const std::string &b) {
 
 /// Runs a pass pipeline, turning MLIR diagnostics into `error`.
 bool runPipeline(MLIRContext &ctx, ModuleOp module,
-                 void (*build)(OpPassManager &), std::string &error) {
+                 llvm::function_ref<void(OpPassManager &)> build,
+                 std::string &error) {
   std::string diagnostics;
   ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
     std::string loc;
@@ -184,10 +185,15 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
     out->keep();
     return true;
   }
+  cpu::TargetOptions target{opt.cpu};
+  int64_t vectorBits = cpu::targetVectorBits(target);
+  if (!runPipeline(ctx, *module,
+                   [&](OpPassManager &pm) { cpu::buildTilingPipeline(pm, vectorBits); },
+                   error))
+    return false;
   if (!runPipeline(ctx, *module, cpu::buildLinalgToLLVMPipeline, error))
     return false;
 
-  cpu::TargetOptions target{opt.cpu};
   if (opt.emit == Stage::LLVM || opt.emit == Stage::Asm) {
     auto out = openText();
     if (!out)

@@ -12,6 +12,10 @@ int strata_fail(const char *format, ...)
 void strata_format_shape(char *buf, size_t size, int32_t rank,
                          const int64_t *dims);
 
+/* As strata_tensor_alloc, without zeroing: for outputs the model overwrites. */
+int strata_tensor_alloc_uninitialized(strata_dtype dtype, int32_t rank,
+                                      const int64_t *dims, strata_tensor *out);
+
 /* Parses an ONNX dtype name; returns 0 if unknown. */
 strata_dtype strata_dtype_from_name(const char *name);
 

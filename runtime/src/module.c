@@ -145,7 +145,8 @@ int strata_module_run(strata_module *m, const strata_tensor *inputs,
   }
   for (int i = 0; i < m->num_outputs; ++i) {
     const strata_tensor_info *info = &m->infos[m->num_inputs + i];
-    if (strata_tensor_alloc(info->dtype, info->rank, info->dims, &outputs[i])) {
+    if (strata_tensor_alloc_uninitialized(info->dtype, info->rank, info->dims,
+                                          &outputs[i])) {
       for (int j = 0; j < i; ++j)
         strata_tensor_free(&outputs[j]);
       free(buffers);

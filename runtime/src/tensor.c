@@ -43,8 +43,8 @@ int64_t strata_tensor_num_elements(const strata_tensor *t) {
   return n;
 }
 
-int strata_tensor_alloc(strata_dtype dtype, int32_t rank, const int64_t *dims,
-                        strata_tensor *out) {
+int strata_tensor_alloc_uninitialized(strata_dtype dtype, int32_t rank,
+                                      const int64_t *dims, strata_tensor *out) {
   if (rank < 0 || rank > STRATA_MAX_RANK)
     return strata_fail("rank %d is above the supported %d", rank,
                        STRATA_MAX_RANK);
@@ -63,7 +63,15 @@ int strata_tensor_alloc(strata_dtype dtype, int32_t rank, const int64_t *dims,
   out->data = aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
   if (!out->data)
     return strata_fail("out of memory allocating %zu bytes", bytes);
-  memset(out->data, 0, bytes);
+  return 0;
+}
+
+int strata_tensor_alloc(strata_dtype dtype, int32_t rank, const int64_t *dims,
+                        strata_tensor *out) {
+  if (strata_tensor_alloc_uninitialized(dtype, rank, dims, out))
+    return 1;
+  memset(out->data, 0,
+         (size_t)strata_tensor_num_elements(out) * strata_dtype_size(dtype));
   return 0;
 }
 

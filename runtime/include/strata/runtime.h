@@ -48,6 +48,7 @@ const char *strata_last_error(void);
 size_t strata_dtype_size(strata_dtype dtype);
 const char *strata_dtype_name(strata_dtype dtype); /* "FLOAT", "INT64", ... */
 int64_t strata_tensor_num_elements(const strata_tensor *t);
+/* A zero-filled tensor with 64-byte aligned data. */
 int strata_tensor_alloc(strata_dtype dtype, int32_t rank, const int64_t *dims,
                         strata_tensor *out);
 void strata_tensor_free(strata_tensor *t);
