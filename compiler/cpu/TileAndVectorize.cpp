@@ -32,6 +32,15 @@ int64_t pick(int64_t size, std::initializer_list<int64_t> candidates) {
   return 1;
 }
 
+/// The largest divisor of `size` that is at most `limit` and a multiple of
+/// `step` (size itself is a multiple of step here).
+int64_t largestDivisor(int64_t size, int64_t limit, int64_t step) {
+  for (int64_t d = std::min(size, limit) / step * step; d > step; d -= step)
+    if (size % d == 0)
+      return d;
+  return step;
+}
+
 FailureOr<Operation *> tile(RewriterBase &rw, Operation *op,
                             ArrayRef<int64_t> sizes,
                             ArrayRef<int64_t> interchange = {}) {
@@ -53,37 +62,42 @@ FailureOr<Operation *> tile(RewriterBase &rw, Operation *op,
   return r->tiledOps.back();
 }
 
-/// Row length of a weight matrix padded so that consecutive rows do not map
-/// to the same L1 cache set (a row of 4 KiB, or any multiple of 1 KiB, makes
-/// a column panel of B thrash one set).
-int64_t paddedRow(int64_t n) { return (n * 4) % 1024 == 0 ? n + 16 : n; }
+/// Row length of a weight matrix: a multiple of the register tile's width
+/// (so odd layer sizes like 300 or 10 still vectorize), plus 16 floats when
+/// the row is a multiple of 1 KiB, so that consecutive rows do not map to
+/// the same L1 cache set (a column panel of B would thrash one set).
+int64_t paddedRow(int64_t n, int64_t multiple) {
+  int64_t p = (n + multiple - 1) / multiple * multiple;
+  return (p * 4) % 1024 == 0 ? p + 16 : p;
+}
 
-/// If B is a constant whose rows alias in the cache, re-materializes it with
-/// padded rows and reads the original window through extract_slice. The
-/// padding is paid once, at compile time.
-void padConstantWeights(RewriterBase &rw, linalg::MatmulOp op) {
+/// If B is a constant, re-materializes it with padded rows (zeros) and reads
+/// the original window through extract_slice; paid once, at compile time.
+/// Returns the matmul to tile: `op` itself, or the wider one replacing it.
+linalg::MatmulOp padConstantWeights(RewriterBase &rw, linalg::MatmulOp op,
+                                    int64_t multiple) {
   Value b = op.getDpsInputs()[1];
   auto constant = b.getDefiningOp<arith::ConstantOp>();
   auto type = cast<RankedTensorType>(b.getType());
-  int64_t k = type.getDimSize(0), n = type.getDimSize(1), np = paddedRow(n);
+  int64_t k = type.getDimSize(0), n = type.getDimSize(1), np = paddedRow(n, multiple);
   if (!constant || np == n || !type.getElementType().isF32())
-    return;
+    return op;
   ArrayRef<char> bytes;
   std::vector<char> dense;
   if (auto res = dyn_cast<DenseResourceElementsAttr>(constant.getValue())) {
     AsmResourceBlob *blob = res.getRawHandle().getBlob();
     if (!blob)
-      return;
+      return op;
     bytes = blob->getData();
   } else if (auto d = dyn_cast<DenseElementsAttr>(constant.getValue())) {
     if (d.isSplat())
-      return;
+      return op;
     bytes = d.getRawData();
   } else {
-    return;
+    return op;
   }
   if ((int64_t)bytes.size() != k * n * 4)
-    return;
+    return op;
   AsmResourceBlob padded = HeapAsmResourceBlob::allocate(k * np * 4, 64);
   char *out = padded.getMutableData().data();
   std::memset(out, 0, k * np * 4);
@@ -94,11 +108,36 @@ void padConstantWeights(RewriterBase &rw, linalg::MatmulOp op) {
   Value wide = rw.create<arith::ConstantOp>(
       constant.getLoc(),
       DenseResourceElementsAttr::get(paddedType, "padded_weight", std::move(padded)));
+  int64_t width = (n + multiple - 1) / multiple * multiple;
+  auto index = [&](int64_t v) -> OpFoldResult { return rw.getIndexAttr(v); };
   Value window = rw.create<tensor::ExtractSliceOp>(
-      op.getLoc(), type, wide, ArrayRef<OpFoldResult>{rw.getIndexAttr(0), rw.getIndexAttr(0)},
-      ArrayRef<OpFoldResult>{rw.getIndexAttr(k), rw.getIndexAttr(n)},
-      ArrayRef<OpFoldResult>{rw.getIndexAttr(1), rw.getIndexAttr(1)});
-  rw.modifyOpInPlace(op, [&] { op.getDpsInputOperand(1)->set(window); });
+      op.getLoc(), RankedTensorType::get({k, width}, type.getElementType()), wide,
+      ArrayRef<OpFoldResult>{index(0), index(0)},
+      ArrayRef<OpFoldResult>{index(k), index(width)},
+      ArrayRef<OpFoldResult>{index(1), index(1)});
+  if (width == n) {
+    rw.modifyOpInPlace(op, [&] { op.getDpsInputOperand(1)->set(window); });
+    return op;
+  }
+  // Wider than N: compute a padded C (zero columns of B give zero columns
+  // of C, which are sliced off) from an accumulator padded the same way.
+  Value c = op.getDpsInits()[0];
+  auto cType = cast<RankedTensorType>(c.getType());
+  int64_t m = cType.getDimSize(0);
+  Value zero = rw.create<arith::ConstantOp>(op.getLoc(), rw.getF32FloatAttr(0.0f));
+  Value cWide = rw.create<tensor::PadOp>(
+      op.getLoc(), RankedTensorType::get({m, width}, cType.getElementType()), c,
+      ArrayRef<OpFoldResult>{index(0), index(0)},
+      ArrayRef<OpFoldResult>{index(0), index(width - n)}, zero);
+  auto wideMatmul = rw.create<linalg::MatmulOp>(
+      op.getLoc(), ValueRange{op.getDpsInputs()[0], window}, ValueRange{cWide});
+  Value narrow = rw.create<tensor::ExtractSliceOp>(
+      op.getLoc(), cType, wideMatmul.getResult(0),
+      ArrayRef<OpFoldResult>{index(0), index(0)},
+      ArrayRef<OpFoldResult>{index(m), index(n)},
+      ArrayRef<OpFoldResult>{index(1), index(1)});
+  rw.replaceOp(op, narrow);
+  return wideMatmul;
 }
 
 struct TileAndVectorizeMatmulPass
@@ -116,6 +155,11 @@ struct TileAndVectorizeMatmulPass
       if (!a.hasStaticShape() || !b.hasStaticShape() ||
           !a.getElementType().isF32())
         continue;
+      // Constant weights are padded to whole register tiles (and rows that
+      // do not alias in L1); the matmul may be replaced by a wider one.
+      op = padConstantWeights(rw, op, 2 * lanes);
+      a = cast<RankedTensorType>(op.getDpsInputs()[0].getType());
+      b = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
       int64_t m = a.getDimSize(0), k = a.getDimSize(1), n = b.getDimSize(1);
       // Register tile: nr = two vectors; mr rows keep 2*mr accumulators in
       // the 16 (AVX2) or 32 (AVX-512) vector registers.
@@ -125,12 +169,11 @@ struct TileAndVectorizeMatmulPass
       int64_t kr = pick(k, {4, 2});
       if (nr < lanes)
         continue; // too narrow to vectorize well; leave it scalar
-      padConstantWeights(rw, op);
-      // Cache block: a B panel of kc x nc floats stays in L2.
-      // (Sizes from a sweep at n=1024 on a 2-core AVX2 EPYC; bench/RESULTS.md.)
+      // Cache block: a B panel of kc x nc floats stays in L2. (Sizes from a
+      // sweep at n=1024 on a 2-core AVX2 EPYC; bench/RESULTS.md.)
       int64_t mc = pick(m, {mr * 16, mr * 8, mr * 4, mr});
       int64_t nc = pick(n, {nr * 32, nr * 16, nr * 8, nr * 4, nr});
-      int64_t kc = pick(k, {128, 64, 32, kr});
+      int64_t kc = largestDivisor(k, 128, kr);
       FailureOr<Operation *> block = tile(rw, op, {mc, nc, kc});
       if (failed(block))
         continue;

@@ -16,6 +16,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 
 using namespace mlir;
 
@@ -101,8 +102,70 @@ LogicalResult lowerMatMul(nn::MatMulOp op, PatternRewriter &rw) {
   return success();
 }
 
+/// The constant's data transposed (2-D f32), or null if `v` is not such a
+/// constant. Weights of Linear layers arrive as Gemm(transB=1); transposing
+/// them once at compile time lets the Gemm run as a plain, tiled matmul.
+Value transposedConstant(PatternRewriter &rw, Location loc, Value v) {
+  auto c = v.getDefiningOp<nn::ConstantOp>();
+  auto t = cast<RankedTensorType>(v.getType());
+  if (!c || t.getRank() != 2 || !t.getElementType().isF32())
+    return {};
+  ArrayRef<char> bytes;
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(c.getValue())) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob)
+      return {};
+    bytes = blob->getData();
+  } else if (auto d = dyn_cast<DenseElementsAttr>(c.getValue())) {
+    if (d.isSplat())
+      return {};
+    bytes = d.getRawData();
+  } else {
+    return {};
+  }
+  int64_t rows = t.getDimSize(0), cols = t.getDimSize(1);
+  if ((int64_t)bytes.size() != rows * cols * 4)
+    return {};
+  AsmResourceBlob out = HeapAsmResourceBlob::allocate(bytes.size(), 64);
+  auto *dst = reinterpret_cast<float *>(out.getMutableData().data());
+  auto *src = reinterpret_cast<const float *>(bytes.data());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t col = 0; col < cols; ++col)
+      dst[col * rows + r] = src[r * cols + col];
+  auto type = RankedTensorType::get({cols, rows}, t.getElementType());
+  return rw.create<arith::ConstantOp>(
+      loc, DenseResourceElementsAttr::get(type, "transposed_weight", std::move(out)));
+}
+
 LogicalResult lowerGemm(nn::GemmOp op, PatternRewriter &rw) {
   REQUIRE_SUPPORTED(op);
+  // A x B^T with constant B (a Linear layer): matmul on B transposed at
+  // compile time, then alpha and beta * C as an elementwise epilogue.
+  if (!op.getTransA() && op.getTransB()) {
+    Location loc = op.getLoc();
+    if (Value bt = transposedConstant(rw, loc, op.getB())) {
+      auto resultType = op.getType();
+      Value mm = rw.create<linalg::MatmulOp>(
+                       loc, ValueRange{op.getA(), bt},
+                       ValueRange{filled(rw, loc, resultType, 0.0)})
+                     .getResult(0);
+      double alpha = op.getAlpha().convertToDouble();
+      double beta = op.getBeta().convertToDouble();
+      SmallVector<Value> operands{mm};
+      if (op.getC() && beta != 0.0)
+        operands.push_back(op.getC());
+      rw.replaceOp(op, mapElementwise(
+                           rw, loc, resultType, operands,
+                           [&](OpBuilder &b, Location l, ValueRange a) {
+                             Type t = a[0].getType();
+                             Value y = alpha == 1.0 ? a[0] : mul(b, l, a[0], scalarConstant(b, l, t, alpha));
+                             if (a.size() > 1)
+                               y = add(b, l, y, beta == 1.0 ? a[1] : mul(b, l, a[1], scalarConstant(b, l, t, beta)));
+                             return y;
+                           }));
+      return success();
+    }
+  }
   Location loc = op.getLoc();
   MLIRContext *ctx = rw.getContext();
   auto resultType = op.getType();
