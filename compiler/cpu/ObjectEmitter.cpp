@@ -59,6 +59,11 @@ std::string ModelSignature::toText() const {
   };
   list("inputs", inputs);
   list("outputs", outputs);
+  if (!weightsFile.empty()) {
+    os << "weights " << weights.size() << "\t" << clean(weightsFile) << "\n";
+    for (const auto &w : weights)
+      os << clean(w.name) << "\t" << w.offset << "\t" << w.bytes << "\n";
+  }
   return os.str();
 }
 
@@ -98,7 +103,8 @@ bool addAbiSymbols(llvm::Module &m, const ModelSignature &sig,
     error = "the lowered module has no @main";
     return false;
   }
-  size_t count = sig.inputs.size() + sig.outputs.size();
+  size_t nin = sig.inputs.size(), nout = sig.outputs.size();
+  size_t nw = sig.weights.size(), count = nin + nout + nw;
   if (main->arg_size() != count) {
     error = "@main takes " + std::to_string(main->arg_size()) +
             " pointers, expected " + std::to_string(count);
@@ -115,11 +121,19 @@ bool addAbiSymbols(llvm::Module &m, const ModelSignature &sig,
   auto *run = llvm::Function::Create(runTy, llvm::GlobalValue::ExternalLinkage,
                                      "strata_model_run", m);
   b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", run));
+  // buffers[] holds inputs, outputs, weights; @main takes inputs, weights
+  // (appended as arguments before bufferization), then outputs.
   std::vector<llvm::Value *> args;
-  for (size_t i = 0; i < count; ++i) {
+  auto load = [&](size_t i) {
     llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, run->getArg(0), i);
     args.push_back(b.CreateLoad(ptrTy, slot));
-  }
+  };
+  for (size_t i = 0; i < nin; ++i)
+    load(i);
+  for (size_t i = 0; i < nw; ++i)
+    load(nin + nout + i);
+  for (size_t i = 0; i < nout; ++i)
+    load(nin + i);
   b.CreateCall(main, args);
   b.CreateRet(b.getInt32(0));
 

@@ -26,10 +26,15 @@ struct TensorSignature {
   std::string name;
   std::string dtype; ///< ONNX name: FLOAT, INT64, ...
   std::vector<int64_t> shape;
+  uint64_t offset = 0, bytes = 0; ///< weights in a side file only
 };
 
 struct ModelSignature {
   std::vector<TensorSignature> inputs, outputs;
+  /// With --weights: the side file's name and its entries, which @main takes
+  /// as trailing arguments (after the inputs, before the outputs).
+  std::string weightsFile;
+  std::vector<TensorSignature> weights;
   /// The text stored in strata_model_signature.
   std::string toText() const;
 };

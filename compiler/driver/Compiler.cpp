@@ -2,6 +2,7 @@
 
 #include "compiler/driver/Compiler.h"
 #include "compiler/cpu/CpuPipeline.h"
+#include "compiler/cpu/ExternalWeights.h"
 #include "compiler/cpu/ObjectEmitter.h"
 #include "compiler/onnx/OnnxImporter.h"
 
@@ -137,6 +138,16 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
   }
   bool textStage = opt.emit == Stage::NN || opt.emit == Stage::Linalg ||
                    opt.emit == Stage::LLVM || opt.emit == Stage::Asm;
+  if (!opt.weightsFile.empty()) {
+    if (opt.emit == Stage::NN || opt.emit == Stage::Linalg) {
+      error = "--weights applies to --emit=exe, obj, llvm and asm";
+      return false;
+    }
+    if (sameFile(modelPath, opt.weightsFile) || sameFile(outputPath, opt.weightsFile)) {
+      error = "--weights " + opt.weightsFile + " would overwrite the model or the output";
+      return false;
+    }
+  }
   if (!textStage && outputPath == "-") {
     error = "binary output needs -o FILE";
     return false;
@@ -191,6 +202,11 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
                    [&](OpPassManager &pm) { cpu::buildTilingPipeline(pm, vectorBits); },
                    error))
     return false;
+  if (!opt.weightsFile.empty()) {
+    if (!cpu::externalizeWeights(*module, opt.weightsFile, /*minBytes=*/1024,
+                                 signature, error))
+      return false;
+  }
   if (!runPipeline(ctx, *module, cpu::buildLinalgToLLVMPipeline, error))
     return false;
 

@@ -24,6 +24,9 @@ struct CompileOptions {
   int64_t batch = 0;
   std::string cpu;          ///< empty: the host CPU
   bool printWeights = false; ///< text stages: print large constants in full
+  /// Exe/obj: write weights to this file (mmapped at load, looked up beside
+  /// the program or library) instead of embedding them.
+  std::string weightsFile;
   /// Receives notes (fixed symbolic dimensions, link steps) for the user.
   std::function<void(const std::string &)> note;
 };

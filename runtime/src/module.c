@@ -3,6 +3,12 @@
 #include "strata/module_abi.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +18,12 @@ struct strata_module {
   int (*run)(void **);
   int num_inputs, num_outputs;
   strata_tensor_info *infos; /* inputs, then outputs */
+  /* Weights in a side file (strata compile --weights), mmapped read-only. */
+  char weights_file[256];
+  int num_weights;
+  uint64_t *weight_offsets, *weight_sizes;
+  void *weights_map;
+  size_t weights_map_size;
 };
 
 static int parse_signature(const char *text, strata_module *m) {
@@ -65,7 +77,61 @@ static int parse_signature(const char *text, strata_module *m) {
       m->num_outputs = n;
     }
   }
+  /* Optional: "weights N\tFILE" then N lines "name\toffset\tbytes". */
+  int nw = 0;
+  if (sscanf(p, "weights %d\t%255[^\n]\n%n", &nw, m->weights_file, &consumed) == 2) {
+    p += consumed;
+    m->num_weights = nw;
+    m->weight_offsets = calloc((size_t)(nw ? nw : 1), sizeof(uint64_t));
+    m->weight_sizes = calloc((size_t)(nw ? nw : 1), sizeof(uint64_t));
+    for (int i = 0; i < nw; ++i) {
+      unsigned long long off, bytes;
+      if (sscanf(p, "%*[^\t]\t%llu\t%llu\n%n", &off, &bytes, &consumed) != 2)
+        return strata_fail("malformed weights entry in the signature");
+      m->weight_offsets[i] = off;
+      m->weight_sizes[i] = bytes;
+      p += consumed;
+    }
+  }
   return 0;
+}
+
+/* Maps the weights file, looked up in `dir`. */
+static int map_weights(strata_module *m, const char *dir) {
+  if (!m->num_weights)
+    return 0;
+  char path[PATH_MAX];
+  snprintf(path, sizeof path, "%s/%s", dir, m->weights_file);
+  int fd = open(path, O_RDONLY);
+  if (fd < 0)
+    return strata_fail("%s: cannot open the model's weights (written by "
+                       "strata compile --weights; keep it beside the program)",
+                       path);
+  struct stat st;
+  uint64_t need = 0;
+  for (int i = 0; i < m->num_weights; ++i)
+    if (m->weight_offsets[i] + m->weight_sizes[i] > need)
+      need = m->weight_offsets[i] + m->weight_sizes[i];
+  if (fstat(fd, &st) != 0 || (uint64_t)st.st_size < need) {
+    close(fd);
+    return strata_fail("%s: %lld bytes, but the model needs %llu (wrong or "
+                       "truncated weights file?)", path, (long long)st.st_size,
+                       (unsigned long long)need);
+  }
+  void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (map == MAP_FAILED)
+    return strata_fail("%s: mmap failed", path);
+  m->weights_map = map;
+  m->weights_map_size = (size_t)st.st_size;
+  return 0;
+}
+
+/* The folder of `path` (a copy, for dirname). */
+static void dir_of(const char *path, char *out, size_t size) {
+  char copy[PATH_MAX];
+  snprintf(copy, sizeof copy, "%s", path);
+  snprintf(out, size, "%s", dirname(copy));
 }
 
 int strata_module_from_symbols(int (*run)(void **), const char *signature,
@@ -78,6 +144,38 @@ int strata_module_from_symbols(int (*run)(void **), const char *signature,
     strata_module_free(m);
     return 1;
   }
+  /* A linked-in model's weights file sits beside the executable. */
+  if (m->num_weights) {
+    char exe[PATH_MAX], dir[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    dir_of(n > 0 ? exe : ".", dir, sizeof dir);
+    if (map_weights(m, dir)) {
+      strata_module_free(m);
+      return 1;
+    }
+  }
+  *out = m;
+  return 0;
+}
+
+static int from_library(void *lib, const char *path, strata_module **out) {
+  void *run = dlsym(lib, STRATA_MODEL_RUN_SYMBOL);
+  const char *sig = dlsym(lib, STRATA_MODEL_SIGNATURE_SYMBOL);
+  if (!run || !sig)
+    return strata_fail("%s: not a strata module (no %s)", path,
+                       STRATA_MODEL_RUN_SYMBOL);
+  strata_module *m = calloc(1, sizeof *m);
+  if (!m)
+    return strata_fail("out of memory");
+  m->run = (int (*)(void **))run;
+  char dir[PATH_MAX];
+  dir_of(path, dir, sizeof dir);
+  if (parse_signature(sig, m) || map_weights(m, dir)) {
+    strata_module_free(m);
+    return 1;
+  }
+  m->library = lib;
   *out = m;
   return 0;
 }
@@ -86,18 +184,10 @@ int strata_module_load(const char *path, strata_module **out) {
   void *lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
   if (!lib)
     return strata_fail("%s: cannot load: %s", path, dlerror());
-  void *run = dlsym(lib, STRATA_MODEL_RUN_SYMBOL);
-  const char *sig = dlsym(lib, STRATA_MODEL_SIGNATURE_SYMBOL);
-  if (!run || !sig) {
-    dlclose(lib);
-    return strata_fail("%s: not a strata module (no %s)", path,
-                       STRATA_MODEL_RUN_SYMBOL);
-  }
-  if (strata_module_from_symbols((int (*)(void **))run, sig, out)) {
+  if (from_library(lib, path, out)) {
     dlclose(lib);
     return 1;
   }
-  (*out)->library = lib;
   return 0;
 }
 
@@ -106,6 +196,10 @@ void strata_module_free(strata_module *m) {
     return;
   if (m->library)
     dlclose(m->library);
+  if (m->weights_map)
+    munmap(m->weights_map, m->weights_map_size);
+  free(m->weight_offsets);
+  free(m->weight_sizes);
   free(m->infos);
   free(m);
 }
@@ -122,7 +216,7 @@ const strata_tensor_info *strata_module_output(const strata_module *m, int i) {
 
 int strata_module_run(strata_module *m, const strata_tensor *inputs,
                       strata_tensor *outputs) {
-  int total = m->num_inputs + m->num_outputs;
+  int total = m->num_inputs + m->num_outputs + m->num_weights;
   void **buffers = calloc((size_t)(total ? total : 1), sizeof(void *));
   if (!buffers)
     return strata_fail("out of memory");
@@ -154,6 +248,9 @@ int strata_module_run(strata_module *m, const strata_tensor *inputs,
     }
     buffers[m->num_inputs + i] = outputs[i].data;
   }
+  for (int i = 0; i < m->num_weights; ++i)
+    buffers[m->num_inputs + m->num_outputs + i] =
+        (char *)m->weights_map + m->weight_offsets[i];
   int rc = m->run(buffers);
   free(buffers);
   return rc ? strata_fail("the model returned error %d", rc) : 0;

@@ -16,4 +16,6 @@ config.environment["PATH"] = os.pathsep.join(
 config.substitutions.append(("%python", config.test_python))
 config.substitutions.append(("%models", config.test_python + " " +
                              os.path.join(config.test_source_root, "Inputs", "onnx_models.py")))
+config.substitutions.append(("%runtime_include", config.strata_runtime_include))
+config.substitutions.append(("%strata_lib", config.strata_lib_dir))
 config.substitutions.append(("%examples", os.path.join(config.strata_obj_root, "examples")))

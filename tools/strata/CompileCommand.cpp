@@ -40,6 +40,11 @@ cl::opt<std::string> cpu("cpu", cl::desc("Target CPU, as LLVM names it "
                                          "(default: this machine's)"),
                          cl::value_desc("name"), cl::sub(sub),
                          cl::cat(category()));
+cl::opt<std::string> weightsFile(
+    "weights",
+    cl::desc("Write the weights to FILE instead of embedding them; the "
+             "program or library mmaps FILE from its own folder at start-up"),
+    cl::value_desc("FILE"), cl::sub(sub), cl::cat(category()));
 cl::opt<bool> printWeights(
     "print-weights",
     cl::desc("Text stages: print all constants in full, so the IR can be "
@@ -64,6 +69,7 @@ int run() {
   options.batch = batch;
   options.cpu = cpu;
   options.printWeights = printWeights;
+  options.weightsFile = weightsFile;
   options.note = [](const std::string &n) {
     llvm::errs() << "strata: note: " << n << "\n";
   };
@@ -86,6 +92,7 @@ Command &compileCommand() {
       "  ./model --input input=x.npy --output-dir out  # run it\n"
       "  strata compile model.onnx -o libmodel.so      # shared library + libmodel.h\n"
       "  strata compile model.onnx --batch=64 -o model64\n"
+      "  strata compile model.onnx -o model --weights=model.weights  # keep both together\n"
       "  strata compile model.onnx --emit=nn           # the imported IR\n"
       "  strata compile model.onnx --emit=asm --cpu=skylake-avx512\n",
       run};

@@ -1,8 +1,9 @@
 /* The two symbols every module compiled by strata exports (C linkage).
  *
  *   int strata_model_run(void **buffers);
- *     buffers: one pointer per input, then one per output, each to dense
- *     row-major data of the signature's dtype and shape; outputs are written.
+ *     buffers: one pointer per input, then one per output, then one per
+ *     external weight, each to dense row-major data of the signature's dtype
+ *     and shape; outputs are written.
  *     Returns 0.
  *
  *   const char strata_model_signature[];
@@ -10,6 +11,9 @@
  *     "inputs N\n"  then N lines  "name\tDTYPE\trank\td0\td1...\n"
  *     "outputs M\n" then M lines of the same form.
  *     DTYPE is the ONNX name (FLOAT, INT64, ...).
+ *     Optionally (strata compile --weights): "weights W\tFILE\n" then W
+ *     lines "name\toffset\tbytes\n"; the runtime maps FILE from the
+ *     module's folder and passes one pointer per entry after the outputs.
  */
 #ifndef STRATA_MODULE_ABI_H
 #define STRATA_MODULE_ABI_H

@@ -1,0 +1,76 @@
+//===- ExternalWeights.cpp - weights in a side file, mmapped at load ------===//
+
+#include "compiler/cpu/ExternalWeights.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+
+namespace strata::cpu {
+
+namespace {
+/// The raw bytes of a constant, or empty if it has no simple layout.
+ArrayRef<char> bytesOf(ElementsAttr attr) {
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    return blob ? blob->getData() : ArrayRef<char>();
+  }
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
+    if (!dense.isSplat() && !dense.getElementType().isInteger(1))
+      return dense.getRawData();
+  return {};
+}
+} // namespace
+
+bool externalizeWeights(ModuleOp module, const std::string &path,
+                        int64_t minBytes, ModelSignature &signature,
+                        std::string &error) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main) {
+    error = "the module has no @main";
+    return false;
+  }
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec);
+  if (ec) {
+    error = "cannot write " + path + ": " + ec.message();
+    return false;
+  }
+  signature.weightsFile = llvm::sys::path::filename(path).str();
+  uint64_t offset = 0;
+  SmallVector<arith::ConstantOp> constants;
+  main.walk([&](arith::ConstantOp c) {
+    auto attr = dyn_cast<ElementsAttr>(c.getValue());
+    if (attr && (int64_t)bytesOf(attr).size() >= minBytes)
+      constants.push_back(c);
+  });
+  for (arith::ConstantOp c : constants) {
+    ArrayRef<char> bytes = bytesOf(cast<ElementsAttr>(c.getValue()));
+    uint64_t aligned = (offset + 63) / 64 * 64;
+    out.write_zeros(aligned - offset);
+    out.write(bytes.data(), bytes.size());
+    offset = aligned + bytes.size();
+    TensorSignature entry;
+    entry.name = "weight" + std::to_string(signature.weights.size());
+    entry.offset = aligned;
+    entry.bytes = bytes.size();
+    signature.weights.push_back(entry);
+    unsigned index = main.getNumArguments();
+    (void)main.insertArgument(index, c.getType(), {}, c.getLoc());
+    c.getResult().replaceAllUsesWith(main.getArgument(index));
+    c.erase();
+  }
+  out.close();
+  if (out.has_error()) {
+    error = "writing " + path + " failed";
+    return false;
+  }
+  return true;
+}
+
+} // namespace strata::cpu

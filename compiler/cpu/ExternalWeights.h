@@ -1,0 +1,25 @@
+//===- ExternalWeights.h - weights in a side file, mmapped at load -*- C++ -*-===//
+
+#ifndef STRATA_COMPILER_CPU_EXTERNALWEIGHTS_H
+#define STRATA_COMPILER_CPU_EXTERNALWEIGHTS_H
+
+#include "compiler/cpu/ObjectEmitter.h"
+
+#include "mlir/IR/BuiltinOps.h"
+
+#include <string>
+
+namespace strata::cpu {
+
+/// Moves every constant of at least `minBytes` out of @main: it becomes a
+/// trailing input argument, and its bytes go to `path` at a 64-byte aligned
+/// offset. Records the file's base name and each entry in `signature`, so the
+/// runtime can mmap the file from beside the module and pass the pointers.
+/// Call on tensors, before bufferization. Returns false with `error` set.
+bool externalizeWeights(mlir::ModuleOp module, const std::string &path,
+                        int64_t minBytes, ModelSignature &signature,
+                        std::string &error);
+
+} // namespace strata::cpu
+
+#endif
