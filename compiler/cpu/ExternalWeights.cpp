@@ -1,6 +1,7 @@
 //===- ExternalWeights.cpp - weights in a side file, mmapped at load ------===//
 
 #include "compiler/cpu/ExternalWeights.h"
+#include "compiler/lowering/LinalgBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -12,20 +13,6 @@
 using namespace mlir;
 
 namespace strata::cpu {
-
-namespace {
-/// The raw bytes of a constant, or empty if it has no simple layout.
-ArrayRef<char> bytesOf(ElementsAttr attr) {
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    return blob ? blob->getData() : ArrayRef<char>();
-  }
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
-    if (!dense.isSplat() && !dense.getElementType().isInteger(1))
-      return dense.getRawData();
-  return {};
-}
-} // namespace
 
 bool externalizeWeights(ModuleOp module, const std::string &path,
                         int64_t minBytes, ModelSignature &signature,
@@ -46,11 +33,11 @@ bool externalizeWeights(ModuleOp module, const std::string &path,
   SmallVector<arith::ConstantOp> constants;
   main.walk([&](arith::ConstantOp c) {
     auto attr = dyn_cast<ElementsAttr>(c.getValue());
-    if (attr && (int64_t)bytesOf(attr).size() >= minBytes)
+    if (attr && (int64_t)lowering::rawConstantBytes(attr).size() >= minBytes)
       constants.push_back(c);
   });
   for (arith::ConstantOp c : constants) {
-    ArrayRef<char> bytes = bytesOf(cast<ElementsAttr>(c.getValue()));
+    ArrayRef<char> bytes = lowering::rawConstantBytes(c.getValue());
     uint64_t aligned = (offset + 63) / 64 * 64;
     out.write_zeros(aligned - offset);
     out.write(bytes.data(), bytes.size());

@@ -1,5 +1,6 @@
 //===- TileAndVectorize.cpp - cache/register tiling of linalg.matmul ------===//
 
+#include "compiler/lowering/LinalgBuilders.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -82,20 +83,7 @@ linalg::MatmulOp padConstantWeights(RewriterBase &rw, linalg::MatmulOp op,
   int64_t k = type.getDimSize(0), n = type.getDimSize(1), np = paddedRow(n, multiple);
   if (!constant || np == n || !type.getElementType().isF32())
     return op;
-  ArrayRef<char> bytes;
-  std::vector<char> dense;
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(constant.getValue())) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob)
-      return op;
-    bytes = blob->getData();
-  } else if (auto d = dyn_cast<DenseElementsAttr>(constant.getValue())) {
-    if (d.isSplat())
-      return op;
-    bytes = d.getRawData();
-  } else {
-    return op;
-  }
+  ArrayRef<char> bytes = strata::lowering::rawConstantBytes(constant.getValue());
   if ((int64_t)bytes.size() != k * n * 4)
     return op;
   AsmResourceBlob padded = HeapAsmResourceBlob::allocate(k * np * 4, 64);

@@ -176,26 +176,22 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
       error = "cannot write " + outputPath + ": " + openError;
     return file;
   };
-
-  if (opt.emit == Stage::NN) {
+  auto writeIR = [&]() {
     auto out = openText();
     if (!out)
       return false;
     printText(*module, opt.printWeights, out->os());
     out->keep();
     return true;
-  }
+  };
+
+  if (opt.emit == Stage::NN)
+    return writeIR();
   cpu::ModelSignature signature = cpu::signatureOf(*module);
   if (!runPipeline(ctx, *module, cpu::buildNNToLinalgPipeline, error))
     return false;
-  if (opt.emit == Stage::Linalg) {
-    auto out = openText();
-    if (!out)
-      return false;
-    printText(*module, opt.printWeights, out->os());
-    out->keep();
-    return true;
-  }
+  if (opt.emit == Stage::Linalg)
+    return writeIR();
   cpu::TargetOptions target{opt.cpu};
   int64_t vectorBits = cpu::targetVectorBits(target);
   if (!runPipeline(ctx, *module,

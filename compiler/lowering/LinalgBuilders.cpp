@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 
 #include <algorithm>
 #include <limits>
@@ -116,6 +117,17 @@ Value reduceAxes(OpBuilder &b, Location loc, Value x, ArrayRef<int64_t> axes,
     keptShape[a] = 1;
   return reshapeTo(b, loc, r,
                    RankedTensorType::get(keptShape, type.getElementType()));
+}
+
+ArrayRef<char> rawConstantBytes(Attribute value) {
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(value)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    return blob ? blob->getData() : ArrayRef<char>();
+  }
+  if (auto dense = dyn_cast<DenseElementsAttr>(value))
+    if (!dense.isSplat() && !dense.getElementType().isInteger(1))
+      return dense.getRawData();
+  return {};
 }
 
 Value reshapeTo(OpBuilder &b, Location loc, Value x, RankedTensorType to) {

@@ -54,6 +54,11 @@ mlir::Value reduceAxes(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                        llvm::ArrayRef<int64_t> axes, bool keepDims,
                        double init, ScalarFn combine);
 
+/// The raw little-endian bytes of a constant (dense_resource or non-splat
+/// dense, not i1), or an empty array if it has no such layout. Used to
+/// re-lay out weights at compile time.
+llvm::ArrayRef<char> rawConstantBytes(mlir::Attribute value);
+
 /// Static reshape to `type` (same element count) via collapse/expand_shape.
 mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                       mlir::RankedTensorType type);

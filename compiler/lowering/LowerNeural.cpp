@@ -110,19 +110,7 @@ Value transposedConstant(PatternRewriter &rw, Location loc, Value v) {
   auto t = cast<RankedTensorType>(v.getType());
   if (!c || t.getRank() != 2 || !t.getElementType().isF32())
     return {};
-  ArrayRef<char> bytes;
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(c.getValue())) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (!blob)
-      return {};
-    bytes = blob->getData();
-  } else if (auto d = dyn_cast<DenseElementsAttr>(c.getValue())) {
-    if (d.isSplat())
-      return {};
-    bytes = d.getRawData();
-  } else {
-    return {};
-  }
+  ArrayRef<char> bytes = rawConstantBytes(c.getValue());
   int64_t rows = t.getDimSize(0), cols = t.getDimSize(1);
   if ((int64_t)bytes.size() != rows * cols * 4)
     return {};
