@@ -23,10 +23,6 @@ using namespace mlir;
 namespace strata::lowering {
 namespace {
 
-#define REQUIRE_SUPPORTED(op)                                                  \
-  if (!unsupportedReason(op).empty())                                          \
-    return rw.notifyMatchFailure(op, "unsupported shape or type");
-
 using Iter = utils::IteratorType;
 
 AffineExpr dim(MLIRContext *ctx, int64_t i) { return getAffineDimExpr(i, ctx); }

@@ -13,11 +13,6 @@ using namespace mlir;
 namespace strata::lowering {
 namespace {
 
-/// Each lowering first checks that the op is lowerable at all.
-#define REQUIRE_SUPPORTED(op)                                                  \
-  if (!unsupportedReason(op).empty())                                          \
-    return rw.notifyMatchFailure(op, "unsupported shape or type");
-
 LogicalResult lowerConstant(nn::ConstantOp op, PatternRewriter &rw) {
   REQUIRE_SUPPORTED(op);
   rw.replaceOpWithNewOp<arith::ConstantOp>(op, cast<TypedAttr>(op.getValue()));

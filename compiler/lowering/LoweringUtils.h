@@ -13,6 +13,12 @@ namespace strata::lowering {
 /// arithmetic), or an empty string if it can.
 std::string unsupportedReason(mlir::Operation *op);
 
+/// First statement of every op lowering: leave ops the CPU backend cannot
+/// handle to the pass, which reports them with unsupportedReason().
+#define REQUIRE_SUPPORTED(op)                                                  \
+  if (!::strata::lowering::unsupportedReason(op).empty())                      \
+    return rw.notifyMatchFailure(op, "unsupported shape or type");
+
 /// Pads `x` with `value`; `low`/`high` per dimension. Returns `x` if no pad.
 mlir::Value padWith(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                     llvm::ArrayRef<int64_t> low, llvm::ArrayRef<int64_t> high,
