@@ -81,4 +81,41 @@ def LowerVectors : Pass<"strata-lower-vectors", "mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::vector::VectorDialect", "::mlir::memref::MemRefDialect"];
 }
 
+def OutlineParallelLoops : Pass<"strata-outline-parallel-loops", "mlir::ModuleOp"> {
+  let summary = "Turn outermost scf.parallel loops into work items for the thread pool";
+  let description = [{
+    After bufferization, each outermost `scf.parallel` with constant bounds
+    and enough work (`min-work` estimated loop-body operations) is moved
+    into a private function `@__strata_par_N(%lo, %hi, captures...)` that
+    runs iterations [lo, hi) of the loop's leading dimensions (linearized;
+    the inner dimensions stay a loop inside each iteration, so the
+    innermost loop is still contiguous for the vectorizer). The loop is
+    replaced by a call to `@__strata_par_N_launch(%count, captures...)`,
+    which `strata-materialize-parallel-launches` defines after conversion to
+    the LLVM dialect. Constants and globals are cloned into the body rather
+    than captured. Every iteration computes the same values whichever
+    thread runs it, so results do not depend on the thread count. A loop
+    whose captures cannot be passed as bare pointers (dynamic shapes or
+    strides) stays sequential.
+  }];
+  let options = [
+    Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
+           "Loops estimated to execute fewer operations stay sequential">
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def MaterializeParallelLaunches : Pass<"strata-materialize-parallel-launches", "mlir::ModuleOp"> {
+  let summary = "Define the launch functions of outlined parallel loops (LLVM dialect)";
+  let description = [{
+    For each declaration `@__strata_par_N_launch(i64 count, captures...)`
+    left by `strata-outline-parallel-loops`, stores the captures in a stack
+    struct and calls the runtime's `strata_parallel_for(thunk, ctx, count)`;
+    the thunk `@__strata_par_N_thunk(ctx, lo, hi)` loads them back and calls
+    the body. Launch, thunk and body become internal to the module.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 #endif // STRATA_PASSES

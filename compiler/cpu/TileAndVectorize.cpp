@@ -44,8 +44,11 @@ int64_t largestDivisor(int64_t size, int64_t limit, int64_t step) {
 
 FailureOr<Operation *> tile(RewriterBase &rw, Operation *op,
                             ArrayRef<int64_t> sizes,
-                            ArrayRef<int64_t> interchange = {}) {
+                            ArrayRef<int64_t> interchange = {},
+                            bool parallel = false) {
   scf::SCFTilingOptions options;
+  if (parallel)
+    options.setLoopType(scf::SCFTilingOptions::LoopType::ForallOp);
   if (!interchange.empty())
     options.setInterchange(interchange);
   SmallVector<OpFoldResult> ts;
@@ -162,7 +165,12 @@ struct TileAndVectorizeMatmulPass
       int64_t mc = pick(m, {mr * 16, mr * 8, mr * 4, mr});
       int64_t nc = pick(n, {nr * 32, nr * 16, nr * 8, nr * 4, nr});
       int64_t kc = largestDivisor(k, 128, kr);
-      FailureOr<Operation *> block = tile(rw, op, {mc, nc, kc});
+      // Cache blocks of C are independent: an scf.forall, which becomes
+      // the thread pool's work items (strata-outline-parallel-loops).
+      FailureOr<Operation *> block = tile(rw, op, {mc, nc, 0}, {}, /*parallel=*/true);
+      if (failed(block))
+        continue;
+      block = tile(rw, *block, {0, 0, kc});
       if (failed(block))
         continue;
       // n outside m: one B panel (kc x nr) serves every row tile of the block.

@@ -242,7 +242,10 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
       return false;
     }
   } else if (endsWith(outputPath, ".so")) {
-    if (!runLinker({"-shared", "-o", tmpOut, std::string(objPath), "-lm"}, error))
+    std::string lib = runtimeLibraryDir();
+    if (!runLinker({"-shared", "-o", tmpOut, std::string(objPath),
+                    lib + "/libstrata_parallel.a", "-lgomp", "-lm"},
+                   error))
       return false;
     std::ofstream header(outputPath.substr(0, outputPath.size() - 3) + ".h");
     header << headerFor(outputPath, signature);
@@ -250,7 +253,7 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
     std::string lib = runtimeLibraryDir();
     if (!runLinker({"-o", tmpOut, std::string(objPath),
                     lib + "/libstrata_driver.a", lib + "/libstrata_runtime.a",
-                    "-lm", "-ldl"},
+                    lib + "/libstrata_parallel.a", "-lgomp", "-lm", "-ldl"},
                    error))
       return false;
   }

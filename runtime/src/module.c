@@ -16,6 +16,10 @@
 struct strata_module {
   void *library; /* dlopen handle, or NULL for a linked-in model */
   int (*run)(void **);
+  /* Thread control of the module's pool (runtime/src/parallel.c); NULL if
+   * the module has no parallel code. */
+  void (*set_threads)(int);
+  int (*get_threads)(void);
   int num_inputs, num_outputs;
   strata_tensor_info *infos; /* inputs, then outputs */
   /* Weights in a side file (strata compile --weights), mmapped read-only. */
@@ -134,12 +138,20 @@ static void dir_of(const char *path, char *out, size_t size) {
   snprintf(out, size, "%s", dirname(copy));
 }
 
+/* Defined by libstrata_parallel.a when a linked-in model uses it. */
+extern void strata_model_set_threads(int) __attribute__((weak));
+extern int strata_model_get_threads(void) __attribute__((weak));
+
 int strata_module_from_symbols(int (*run)(void **), const char *signature,
                                strata_module **out) {
   strata_module *m = calloc(1, sizeof *m);
   if (!m)
     return strata_fail("out of memory");
   m->run = run;
+  if (strata_model_set_threads && strata_model_get_threads) {
+    m->set_threads = strata_model_set_threads;
+    m->get_threads = strata_model_get_threads;
+  }
   if (parse_signature(signature, m)) {
     strata_module_free(m);
     return 1;
@@ -169,6 +181,16 @@ static int from_library(void *lib, const char *path, strata_module **out) {
   if (!m)
     return strata_fail("out of memory");
   m->run = (int (*)(void **))run;
+  m->set_threads = (void (*)(int))dlsym(lib, STRATA_MODEL_SET_THREADS_SYMBOL);
+  m->get_threads = (int (*)(void))dlsym(lib, STRATA_MODEL_GET_THREADS_SYMBOL);
+  if (!m->set_threads || !m->get_threads) {
+    m->set_threads = NULL, m->get_threads = NULL;
+  } else {
+    /* The module's OpenMP workers outlive it, parked in libgomp: keep
+     * libgomp loaded after the module is closed, or they would return into
+     * unmapped code. */
+    (void)dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
+  }
   char dir[PATH_MAX];
   dir_of(path, dir, sizeof dir);
   if (parse_signature(sig, m) || map_weights(m, dir)) {
@@ -202,6 +224,15 @@ void strata_module_free(strata_module *m) {
   free(m->weight_sizes);
   free(m->infos);
   free(m);
+}
+
+void strata_module_set_threads(strata_module *m, int n) {
+  if (m->set_threads)
+    m->set_threads(n > 0 ? n : 0);
+}
+
+int strata_module_threads(const strata_module *m) {
+  return m->get_threads ? m->get_threads() : 1;
 }
 
 int strata_module_num_inputs(const strata_module *m) { return m->num_inputs; }

@@ -11,11 +11,12 @@
 static void usage(const strata_module *m, const char *program, FILE *out) {
   fprintf(out,
           "usage: %s [--input NAME=FILE | --input FILE | FILE]... "
-          "[--output-dir DIR] [--output-format npy|pb]\n\n"
+          "[--output-dir DIR] [--output-format npy|pb] [--threads N]\n\n"
           "Inputs are .npy or ONNX TensorProto .pb files; without NAME= they "
           "are taken in the model's input order. With --output-dir, each "
           "output is written as <name>.npy (or .pb); otherwise a summary is "
-          "printed.\n\nInputs:\n",
+          "printed. --threads N runs each operator on N threads (default: all "
+          "cores); results are the same for any N.\n\nInputs:\n",
           program);
   for (int i = 0; i < strata_module_num_inputs(m); ++i) {
     const strata_tensor_info *t = strata_module_input(m, i);
@@ -78,7 +79,7 @@ int strata_run_main(strata_module *m, const char *program, int argc,
       goto done;
     }
     if (strncmp(a, "--output-dir", 12) == 0 || strncmp(a, "--output-format", 15) == 0 ||
-        strncmp(a, "--input", 7) == 0) {
+        strncmp(a, "--input", 7) == 0 || strncmp(a, "--threads", 9) == 0) {
       /* --opt=value or --opt value */
       const char *eq = strchr(a, '=');
       if (eq) {
@@ -90,6 +91,17 @@ int strata_run_main(strata_module *m, const char *program, int argc,
         goto done;
       }
       if (strncmp(a, "--output-dir", 12) == 0) { out_dir = value; continue; }
+      if (strncmp(a, "--threads", 9) == 0) {
+        char *end = NULL;
+        long n = strtol(value, &end, 10);
+        if (!*value || *end || n < 1 || n > 4096) {
+          fprintf(stderr, "%s: error: --threads needs a count from 1 to 4096, not '%s'\n",
+                  program, value);
+          goto done;
+        }
+        strata_module_set_threads(m, (int)n);
+        continue;
+      }
       if (strncmp(a, "--output-format", 15) == 0) {
         if (strcmp(value, "npy") && strcmp(value, "pb")) {
           fprintf(stderr, "%s: error: --output-format must be npy or pb\n", program);

@@ -30,9 +30,9 @@ cl::opt<std::string> modelPath(cl::Positional, cl::Required,
                                cl::cat(category()));
 cl::opt<int> iters("iters", cl::desc("Timed iterations (default 100)"),
                    cl::init(100), cl::sub(sub), cl::cat(category()));
-cl::opt<int> threads("threads", cl::desc("Threads (the CPU backend runs on one "
-                                         "thread today; only 1 is accepted)"),
-                     cl::init(1), cl::sub(sub), cl::cat(category()));
+cl::opt<int> threads("threads", cl::desc("Threads each operator is split over "
+                                         "(default 0: all cores)"),
+                     cl::init(0), cl::sub(sub), cl::cat(category()));
 cl::opt<int64_t> batch("batch", cl::desc("Size given to symbolic input dimensions (default 1)"),
                        cl::init(0), cl::sub(sub), cl::cat(category()));
 cl::opt<bool> asJson("json", cl::desc("Print one JSON object"), cl::sub(sub),
@@ -54,9 +54,8 @@ void fillInput(strata_tensor &t, std::mt19937 &rng) {
 }
 
 int run() {
-  if (threads != 1)
-    return reportError("--threads " + std::to_string(threads) +
-                       ": the CPU backend is single-threaded for now");
+  if (threads < 0)
+    return reportError("--threads must be 1 or more (0: all cores)");
   if (iters < 1)
     return reportError("--iters must be at least 1");
   CompileOptions options;
@@ -68,6 +67,8 @@ int run() {
   strata_module *m = nullptr;
   if (strata_module_load(so.c_str(), &m))
     return reportError(strata_last_error());
+  strata_module_set_threads(m, threads);
+  int used = strata_module_threads(m);
   int nin = strata_module_num_inputs(m), nout = strata_module_num_outputs(m);
   std::vector<strata_tensor> in(nin), out(nout);
   std::mt19937 rng(0);
@@ -99,10 +100,11 @@ int run() {
         "{0}\n", llvm::json::Value(llvm::json::Object{
                      {"model", modelPath.getValue()}, {"min_ms", ms.front()},
                      {"median_ms", median}, {"max_ms", ms.back()},
-                     {"iters", iters.getValue()}, {"threads", threads.getValue()}}));
+                     {"iters", iters.getValue()}, {"threads", used}}));
   } else {
-    llvm::outs() << llvm::format("%s: %d iterations, %d thread\n",
-                                 modelPath.c_str(), (int)iters, (int)threads)
+    llvm::outs() << llvm::format("%s: %d iterations, %d thread%s\n",
+                                 modelPath.c_str(), (int)iters, used,
+                                 used == 1 ? "" : "s")
                  << llvm::format("  min %.3f ms   median %.3f ms   max %.3f ms\n",
                                  ms.front(), median, ms.back());
   }
@@ -115,7 +117,8 @@ Command &benchCommand() {
   static Command c{"bench", sub,
                    "\nExamples:\n"
                    "  strata bench model.onnx --iters 200\n"
-                   "  strata bench model.onnx --batch 64 --json\n",
+                   "  strata bench model.onnx --batch 64 --json\n"
+                   "  strata bench model.onnx --threads 1\n",
                    run};
   return c;
 }

@@ -33,6 +33,9 @@ cl::opt<std::string> outputFormat("output-format", cl::desc("npy (default) or pb
                                   cl::init("npy"), cl::sub(sub), cl::cat(category()));
 cl::opt<int64_t> batch("batch", cl::desc("Size given to symbolic input dimensions (default 1)"),
                        cl::init(0), cl::sub(sub), cl::cat(category()));
+cl::opt<int> threads("threads", cl::desc("Threads each operator is split over "
+                                         "(default: all cores); same results for any count"),
+                     cl::init(0), cl::sub(sub), cl::cat(category()));
 cl::opt<bool> noCache("no-cache", cl::desc("Always recompile"), cl::sub(sub),
                       cl::cat(category()));
 
@@ -46,6 +49,9 @@ int run() {
   strata_module *m = nullptr;
   if (strata_module_load(so.c_str(), &m))
     return reportError(strata_last_error());
+  if (threads < 0)
+    return reportError("--threads must be 1 or more (0: all cores)");
+  strata_module_set_threads(m, threads);
   std::vector<std::string> args;
   for (const auto &i : inputs)
     args.push_back("--input=" + i);

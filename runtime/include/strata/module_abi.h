@@ -14,11 +14,17 @@
  *     Optionally (strata compile --weights): "weights W\tFILE\n" then W
  *     lines "name\toffset\tbytes\n"; the runtime maps FILE from the
  *     module's folder and passes one pointer per entry after the outputs.
+ *
+ * Modules with parallel loops also export (from libstrata_parallel.a):
+ *   void strata_model_set_threads(int n);   n <= 0: all cores (default)
+ *   int strata_model_get_threads(void);
  */
 #ifndef STRATA_MODULE_ABI_H
 #define STRATA_MODULE_ABI_H
 
 #define STRATA_MODEL_RUN_SYMBOL "strata_model_run"
 #define STRATA_MODEL_SIGNATURE_SYMBOL "strata_model_signature"
+#define STRATA_MODEL_SET_THREADS_SYMBOL "strata_model_set_threads"
+#define STRATA_MODEL_GET_THREADS_SYMBOL "strata_model_get_threads"
 
 #endif /* STRATA_MODULE_ABI_H */

@@ -69,6 +69,12 @@ int strata_module_num_inputs(const strata_module *m);
 int strata_module_num_outputs(const strata_module *m);
 const strata_tensor_info *strata_module_input(const strata_module *m, int i);
 const strata_tensor_info *strata_module_output(const strata_module *m, int i);
+/* Threads each operator's work is split over; n <= 0 restores the default,
+ * all available cores (OMP_NUM_THREADS where set). Results are identical
+ * for any count. A module with nothing to run in parallel ignores it. */
+void strata_module_set_threads(strata_module *m, int n);
+/* The count the next run will use (1 for a module without parallel code). */
+int strata_module_threads(const strata_module *m);
 /* Checks inputs against the signature, allocates the outputs (free them
  * with strata_tensor_free) and runs the model. */
 int strata_module_run(strata_module *m, const strata_tensor *inputs,
@@ -76,7 +82,7 @@ int strata_module_run(strata_module *m, const strata_tensor *inputs,
 
 /* --- the command-line convention shared by executables and `strata run` ---
  * argv (without the program name): --input NAME=FILE | --input FILE | FILE,
- * --output-dir DIR, --output-format npy|pb, --help. Returns the exit code. */
+ * --output-dir DIR, --output-format npy|pb, --threads N, --help. Returns the exit code. */
 int strata_run_main(strata_module *m, const char *program, int argc,
                     char **argv);
 

@@ -42,3 +42,18 @@ func.func @narrow(%a: tensor<4x4xf32>, %b: tensor<4x3xf32>, %c: tensor<4x3xf32>)
   %0 = linalg.matmul ins(%a, %b : tensor<4x4xf32>, tensor<4x3xf32>) outs(%c : tensor<4x3xf32>) -> tensor<4x3xf32>
   return %0 : tensor<4x3xf32>
 }
+
+// -----
+
+// Cache blocks of C are independent: with more than one, their loop is an
+// scf.forall (later the thread pool's work items); k stays a sequential
+// scf.for inside it.
+// CHECK-LABEL: func @blocks
+func.func @blocks(%a: tensor<128x64xf32>, %b: tensor<64x1024xf32>, %c: tensor<128x1024xf32>) -> tensor<128x1024xf32> {
+  // CHECK: scf.forall (%{{.+}}, %{{.+}}) = (0, 0) to (128, 1024) step (64, 512)
+  // CHECK: scf.for
+  // CHECK: vector.contract
+  // CHECK: scf.forall.in_parallel
+  %0 = linalg.matmul ins(%a, %b : tensor<128x64xf32>, tensor<64x1024xf32>) outs(%c : tensor<128x1024xf32>) -> tensor<128x1024xf32>
+  return %0 : tensor<128x1024xf32>
+}
