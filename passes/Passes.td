@@ -38,6 +38,20 @@ def LowerNNToLinalg : Pass<"strata-lower-nn-to-linalg", "mlir::ModuleOp"> {
   ];
 }
 
+def FuseElementwise : Pass<"strata-fuse-elementwise"> {
+  let summary = "Fuse elementwise linalg ops and reshapes, keeping matmuls named";
+  let description = [{
+    MLIR's `linalg-fuse-elementwise-ops` with one difference: a reshape is
+    never folded into a `linalg.matmul` (which would turn it into a generic
+    contraction that `strata-tile-and-vectorize-matmul` no longer sees).
+    Convolutions lowered through a patch matrix are matmuls between two
+    reshapes, so this keeps them on the fast path. Elementwise producers and
+    consumers (bias, activation, residual add) still fuse into one loop.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::affine::AffineDialect"];
+}
+
 def TileAndVectorizeMatmul : Pass<"strata-tile-and-vectorize-matmul", "mlir::func::FuncOp"> {
   let summary = "Tile linalg.matmul for caches and registers, vectorize the register tile";
   let description = [{

@@ -64,7 +64,7 @@ void registerCpuDialects(DialectRegistry &registry) {
 void buildNNToLinalgPipeline(OpPassManager &pm) {
   pm.addPass(createLowerNNToLinalg());
   pm.addPass(createCanonicalizerPass());
-  pm.addPass(createLinalgElementwiseOpFusionPass());
+  pm.addPass(createFuseElementwise());
   pm.addPass(createCSEPass());
 }
 

@@ -27,6 +27,7 @@ mlir::Value padWith(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 void populateElementwiseLowering(mlir::RewritePatternSet &patterns);
 void populateTensorLowering(mlir::RewritePatternSet &patterns);
 void populateNeuralLowering(mlir::RewritePatternSet &patterns);
+void populateConvAsMatmulLowering(mlir::RewritePatternSet &patterns);
 
 } // namespace strata::lowering
 

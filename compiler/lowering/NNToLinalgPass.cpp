@@ -21,6 +21,7 @@ struct LowerNNToLinalgPass
     strata::lowering::populateElementwiseLowering(patterns);
     strata::lowering::populateTensorLowering(patterns);
     strata::lowering::populateNeuralLowering(patterns);
+    strata::lowering::populateConvAsMatmulLowering(patterns);
     GreedyRewriteConfig config;
     config.maxIterations = GreedyRewriteConfig::kNoLimit;
     (void)applyPatternsAndFoldGreedily(getOperation(), std::move(patterns),
