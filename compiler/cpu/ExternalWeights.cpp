@@ -1,4 +1,4 @@
-//===- ExternalWeights.cpp - weights in a side file, mmapped at load ------===//
+//===- ExternalWeights.cpp - weights as one blob: side file or embedded ---===//
 
 #include "compiler/cpu/ExternalWeights.h"
 #include "compiler/lowering/LinalgBuilders.h"
@@ -14,21 +14,16 @@ using namespace mlir;
 
 namespace strata::cpu {
 
-bool externalizeWeights(ModuleOp module, const std::string &path,
-                        int64_t minBytes, ModelSignature &signature,
-                        std::string &error) {
+namespace {
+/// Moves the large constants of @main into `out` (64-byte aligned entries)
+/// and makes each a trailing argument of @main.
+bool moveWeights(ModuleOp module, int64_t minBytes, ModelSignature &signature,
+                 llvm::raw_ostream &out, std::string &error) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main) {
     error = "the module has no @main";
     return false;
   }
-  std::error_code ec;
-  llvm::raw_fd_ostream out(path, ec);
-  if (ec) {
-    error = "cannot write " + path + ": " + ec.message();
-    return false;
-  }
-  signature.weightsFile = llvm::sys::path::filename(path).str();
   uint64_t offset = 0;
   SmallVector<arith::ConstantOp> constants;
   main.walk([&](arith::ConstantOp c) {
@@ -52,6 +47,31 @@ bool externalizeWeights(ModuleOp module, const std::string &path,
     c.getResult().replaceAllUsesWith(main.getArgument(index));
     c.erase();
   }
+  return true;
+}
+} // namespace
+
+bool embedWeights(ModuleOp module, int64_t minBytes, ModelSignature &signature,
+                  std::string &error) {
+  signature.embeddedWeights.clear();
+  llvm::raw_string_ostream out(signature.embeddedWeights);
+  bool ok = moveWeights(module, minBytes, signature, out, error);
+  out.flush();
+  return ok;
+}
+
+bool externalizeWeights(ModuleOp module, const std::string &path,
+                        int64_t minBytes, ModelSignature &signature,
+                        std::string &error) {
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec);
+  if (ec) {
+    error = "cannot write " + path + ": " + ec.message();
+    return false;
+  }
+  signature.weightsFile = llvm::sys::path::filename(path).str();
+  if (!moveWeights(module, minBytes, signature, out, error))
+    return false;
   out.close();
   if (out.has_error()) {
     error = "writing " + path + " failed";

@@ -130,8 +130,21 @@ bool addAbiSymbols(llvm::Module &m, const ModelSignature &sig,
   };
   for (size_t i = 0; i < nin; ++i)
     load(i);
-  for (size_t i = 0; i < nw; ++i)
-    load(nin + nout + i);
+  if (!sig.embeddedWeights.empty()) {
+    // One 64-byte aligned byte array; each weight is a pointer into it.
+    llvm::Constant *bytes = llvm::ConstantDataArray::getRaw(
+        sig.embeddedWeights, sig.embeddedWeights.size(), b.getInt8Ty());
+    auto *blob = new llvm::GlobalVariable(m, bytes->getType(), /*isConstant=*/true,
+                                          llvm::GlobalValue::InternalLinkage, bytes,
+                                          "strata_model_weights");
+    blob->setAlignment(llvm::Align(64));
+    for (size_t i = 0; i < nw; ++i)
+      args.push_back(b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), blob,
+                                                  sig.weights[i].offset));
+  } else {
+    for (size_t i = 0; i < nw; ++i)
+      load(nin + nout + i);
+  }
   for (size_t i = 0; i < nout; ++i)
     load(nin + i);
   b.CreateCall(main, args);

@@ -35,6 +35,9 @@ struct ModelSignature {
   /// as trailing arguments (after the inputs, before the outputs).
   std::string weightsFile;
   std::vector<TensorSignature> weights;
+  /// Without --weights: the same entries' bytes, embedded in the object as
+  /// one array; strata_model_run passes pointers into it.
+  std::string embeddedWeights;
   /// The text stored in strata_model_signature.
   std::string toText() const;
 };

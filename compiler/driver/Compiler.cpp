@@ -18,6 +18,9 @@
 #include "llvm/Support/ToolOutputFile.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include "llvm/Support/Format.h"
+
+#include <chrono>
 #include <fstream>
 
 using namespace mlir;
@@ -47,7 +50,7 @@ bool sameFile(const std::string &a, const std::string &b) {
 /// Runs a pass pipeline, turning MLIR diagnostics into `error`.
 bool runPipeline(MLIRContext &ctx, ModuleOp module,
                  llvm::function_ref<void(OpPassManager &)> build,
-                 std::string &error) {
+                 std::string &error, bool timePasses = false) {
   std::string diagnostics;
   ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
     std::string loc;
@@ -57,6 +60,8 @@ bool runPipeline(MLIRContext &ctx, ModuleOp module,
     return success();
   });
   PassManager pm(&ctx);
+  if (timePasses)
+    pm.enableTiming(); // reported on stderr when pm goes out of scope
   build(pm);
   if (succeeded(pm.run(module)))
     return true;
@@ -160,8 +165,18 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
   int64_t batch = opt.batch;
   if (batch == 0 && opt.emit != Stage::NN)
     batch = 1; // code generation needs static shapes
+  auto phaseStart = std::chrono::steady_clock::now();
+  // --time-passes: how long each phase outside the pass managers took.
+  auto phase = [&](const char *name) {
+    auto now = std::chrono::steady_clock::now();
+    if (opt.timePasses)
+      llvm::errs() << llvm::format("strata: %-34s %8.3f s\n", name,
+                                   std::chrono::duration<double>(now - phaseStart).count());
+    phaseStart = now;
+  };
   OwningOpRef<ModuleOp> module =
       importOnnxModel(ctx, modelPath, batch, notes, error);
+  phase("import (parse, check, infer shapes)");
   if (!module)
     return false;
   if (opt.note)
@@ -188,7 +203,7 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
   if (opt.emit == Stage::NN)
     return writeIR();
   cpu::ModelSignature signature = cpu::signatureOf(*module);
-  if (!runPipeline(ctx, *module, cpu::buildNNToLinalgPipeline, error))
+  if (!runPipeline(ctx, *module, cpu::buildNNToLinalgPipeline, error, opt.timePasses))
     return false;
   if (opt.emit == Stage::Linalg)
     return writeIR();
@@ -196,14 +211,16 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
   int64_t vectorBits = cpu::targetVectorBits(target);
   if (!runPipeline(ctx, *module,
                    [&](OpPassManager &pm) { cpu::buildTilingPipeline(pm, vectorBits); },
-                   error))
+                   error, opt.timePasses))
     return false;
   if (!opt.weightsFile.empty()) {
     if (!cpu::externalizeWeights(*module, opt.weightsFile, /*minBytes=*/1024,
                                  signature, error))
       return false;
+  } else if (!cpu::embedWeights(*module, /*minBytes=*/1024, signature, error)) {
+    return false;
   }
-  if (!runPipeline(ctx, *module, cpu::buildLinalgToLLVMPipeline, error))
+  if (!runPipeline(ctx, *module, cpu::buildLinalgToLLVMPipeline, error, opt.timePasses))
     return false;
 
   if (opt.emit == Stage::LLVM || opt.emit == Stage::Asm) {
@@ -230,9 +247,11 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
   llvm::FileRemover removeObj(objPath);
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
+    phaseStart = std::chrono::steady_clock::now();
     if (!cpu::emitModule(*module, signature, target, cpu::OutputKind::Object,
                          os, error))
       return false;
+    phase("LLVM optimization and code generation");
   }
   std::string tmpOut = outputPath + ".strata-tmp";
   llvm::FileRemover removeTmp(tmpOut);
@@ -257,6 +276,7 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
                    error))
       return false;
   }
+  phase("link");
   if (llvm::sys::fs::rename(tmpOut, outputPath)) {
     error = "cannot move the result to " + outputPath;
     return false;

@@ -27,6 +27,8 @@ struct CompileOptions {
   /// Exe/obj: write weights to this file (mmapped at load, looked up beside
   /// the program or library) instead of embedding them.
   std::string weightsFile;
+  /// Print MLIR's per-pass timing and the time of each phase to stderr.
+  bool timePasses = false;
   /// Receives notes (fixed symbolic dimensions, link steps) for the user.
   std::function<void(const std::string &)> note;
 };

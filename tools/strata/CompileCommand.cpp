@@ -51,6 +51,11 @@ cl::opt<bool> printWeights(
              "parsed back (by default constants of more than 16 elements are "
              "elided)"),
     cl::sub(sub), cl::cat(category()));
+cl::opt<bool> timePasses(
+    "time-passes",
+    cl::desc("Print the time of each compiler pass and phase (import, LLVM "
+             "code generation, link) to stderr"),
+    cl::sub(sub), cl::cat(category()));
 
 std::string defaultOutput() {
   std::string stem = llvm::sys::path::stem(modelPath).str();
@@ -70,6 +75,7 @@ int run() {
   options.cpu = cpu;
   options.printWeights = printWeights;
   options.weightsFile = weightsFile;
+  options.timePasses = timePasses;
   options.note = [](const std::string &n) {
     llvm::errs() << "strata: note: " << n << "\n";
   };
