@@ -95,6 +95,24 @@ def LowerVectors : Pass<"strata-lower-vectors", "mlir::func::FuncOp"> {
   let dependentDialects = ["::mlir::vector::VectorDialect", "::mlir::memref::MemRefDialect"];
 }
 
+def PlanMemory : Pass<"strata-plan-memory", "mlir::ModuleOp"> {
+  let summary = "Place @main's intermediate buffers in one static arena by liveness";
+  let description = [{
+    After bufferization and deallocation: each statically shaped
+    `memref.alloc` in @main's entry block lives from its allocation to the
+    last top-level operation using it (or a view of it). Buffers are placed
+    largest first at the lowest 64-byte aligned offset that no buffer with
+    an overlapping live range occupies, and become `memref.view`s of one
+    private, uninitialized `memref.global` (zero-filled static storage);
+    their deallocations are removed. The module gets `strata.arena_bytes`
+    (the plan's peak), `strata.arena_buffers` and `strata.unshared_bytes`
+    (what separate buffers would take), which `strata inspect --memory`
+    reports. Buffers that escape (returned) or have dynamic shapes keep their
+    allocation.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
+}
+
 def OutlineParallelLoops : Pass<"strata-outline-parallel-loops", "mlir::ModuleOp"> {
   let summary = "Turn outermost scf.parallel loops into work items for the thread pool";
   let description = [{

@@ -103,6 +103,8 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm) {
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm.nest<func::FuncOp>(),
                                                  dealloc);
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createPlanMemory());
   // Tiled matmuls' scf.forall and every other linalg op's parallel
   // dimensions become scf.parallel; the outermost of each goes to the
   // thread pool.

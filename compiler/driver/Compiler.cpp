@@ -284,4 +284,31 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
   return true;
 }
 
+bool planModelMemory(const std::string &modelPath, const CompileOptions &opt,
+                     MemoryPlan &plan, std::string &error) {
+  DialectRegistry registry;
+  cpu::registerCpuDialects(registry);
+  MLIRContext ctx(registry);
+  std::vector<std::string> notes;
+  OwningOpRef<ModuleOp> module = importOnnxModel(
+      ctx, modelPath, opt.batch > 0 ? opt.batch : 1, notes, error);
+  if (!module)
+    return false;
+  int64_t vectorBits = cpu::targetVectorBits(cpu::TargetOptions{opt.cpu});
+  if (!runPipeline(ctx, *module, cpu::buildNNToLinalgPipeline, error) ||
+      !runPipeline(ctx, *module,
+                   [&](OpPassManager &pm) { cpu::buildTilingPipeline(pm, vectorBits); },
+                   error) ||
+      !runPipeline(ctx, *module, cpu::buildLinalgToLLVMPipeline, error))
+    return false;
+  auto get = [&](const char *name) {
+    auto a = (*module)->getAttrOfType<IntegerAttr>(name);
+    return a ? a.getInt() : int64_t(0);
+  };
+  plan.arenaBytes = get("strata.arena_bytes");
+  plan.buffers = get("strata.arena_buffers");
+  plan.unsharedBytes = get("strata.unshared_bytes");
+  return true;
+}
+
 } // namespace strata

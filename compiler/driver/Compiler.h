@@ -39,6 +39,18 @@ struct CompileOptions {
 bool compileModel(const std::string &modelPath, const std::string &outputPath,
                   const CompileOptions &options, std::string &error);
 
+/// The static memory plan of a compiled model (strata-plan-memory).
+struct MemoryPlan {
+  int64_t arenaBytes = 0;    ///< peak: the one arena all activations share
+  int64_t buffers = 0;       ///< intermediate buffers placed in it
+  int64_t unsharedBytes = 0; ///< what they would take without sharing
+};
+
+/// Lowers the model to the LLVM dialect in memory (writes nothing) and
+/// reports its memory plan. `options.batch` and `options.cpu` apply.
+bool planModelMemory(const std::string &modelPath, const CompileOptions &options,
+                     MemoryPlan &plan, std::string &error);
+
 /// Where libstrata_runtime.a and libstrata_driver.a live (next to the tool:
 /// <bin>/../lib), found from the running executable.
 std::string runtimeLibraryDir();

@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Commands.h"
+#include "compiler/driver/Compiler.h"
 #include "compiler/onnx/OnnxImporter.h"
 
 #include "llvm/Support/Format.h"
@@ -22,6 +23,15 @@ cl::SubCommand sub("inspect", "Print a model's inputs, outputs, ops and "
 cl::opt<std::string> modelPath(cl::Positional, cl::Required,
                                cl::desc("<model.onnx>"), cl::sub(sub),
                                cl::cat(category()));
+cl::opt<bool> memory("memory",
+                     cl::desc("Also compile the model in memory and report its "
+                              "static memory plan: the arena all intermediate "
+                              "tensors share (peak bytes), and what separate "
+                              "buffers would take"),
+                     cl::sub(sub), cl::cat(category()));
+cl::opt<int64_t> batch("batch",
+                       cl::desc("With --memory: size for symbolic input dimensions (default 1)"),
+                       cl::init(0), cl::sub(sub), cl::cat(category()));
 cl::opt<bool> asJson("json", cl::desc("Print one JSON object instead of a table"),
                      cl::sub(sub), cl::cat(category()));
 
@@ -58,7 +68,7 @@ llvm::json::Array tensorsJson(const std::vector<ModelSummary::Tensor> &ts) {
   return out;
 }
 
-void printJson(const ModelSummary &s) {
+void printJson(const ModelSummary &s, const MemoryPlan *plan) {
   llvm::json::Object ops;
   for (const auto &[op, n] : s.opCounts)
     ops[op] = n;
@@ -77,11 +87,16 @@ void printJson(const ModelSummary &s) {
                           {"parameter_bytes", s.parameterBytes},
                           {"external_parameter_bytes", s.externalParameterBytes},
                           {"unsupported_ops", std::move(unsupported)}};
+  if (plan)
+    root["memory"] = llvm::json::Object{{"arena_bytes", plan->arenaBytes},
+                                        {"buffers", plan->buffers},
+                                        {"unshared_bytes", plan->unsharedBytes},
+                                        {"batch", batch > 0 ? (int64_t)batch : 1}};
   llvm::outs() << llvm::formatv("{0:2}", llvm::json::Value(std::move(root)))
                << "\n";
 }
 
-void printTable(const ModelSummary &s) {
+void printTable(const ModelSummary &s, const MemoryPlan *plan) {
   auto &os = llvm::outs();
   os << "model       " << s.path << "\n";
   if (!s.producer.empty())
@@ -109,6 +124,12 @@ void printTable(const ModelSummary &s) {
       os << " " << op;
     os << "\n";
   }
+  if (plan)
+    os << "memory      " << plan->buffers << " intermediate tensors share a "
+       << humanBytes(plan->arenaBytes) << " arena (batch "
+       << (batch > 0 ? (int64_t)batch : 1) << "; "
+       << humanBytes(plan->unsharedBytes) << " as separate buffers); "
+       << "nothing is allocated per inference\n";
 }
 
 int run() {
@@ -116,10 +137,17 @@ int run() {
   std::string error;
   if (!summarizeOnnxModel(modelPath, summary, error))
     return reportError(error);
+  MemoryPlan plan;
+  if (memory) {
+    CompileOptions options;
+    options.batch = batch;
+    if (!planModelMemory(modelPath, options, plan, error))
+      return reportError(error);
+  }
   if (asJson)
-    printJson(summary);
+    printJson(summary, memory ? &plan : nullptr);
   else
-    printTable(summary);
+    printTable(summary, memory ? &plan : nullptr);
   return 0;
 }
 
@@ -129,7 +157,8 @@ Command &inspectCommand() {
   static Command c{"inspect", sub,
                    "\nExamples:\n"
                    "  strata inspect model.onnx\n"
-                   "  strata inspect model.onnx --json | jq .parameters\n",
+                   "  strata inspect model.onnx --json | jq .parameters\n"
+                   "  strata inspect model.onnx --memory --batch 8\n",
                    run};
   return c;
 }
