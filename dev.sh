@@ -19,6 +19,8 @@ PACKAGES=(
   libprotobuf-dev protobuf-compiler libonnx-dev libdnnl-dev
   # tests: Catch2, and Debian's Python with onnx/numpy to make test models
   catch2 python3 python3-onnx python3-numpy
+  # end-to-end tests on torchvision networks against PyTorch
+  python3-torch python3-torchvision
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
-"""strata against ONNX Runtime (and oneDNN's sgemm for matmul), one thread,
-on the same machine in one run. Prints a Markdown table of median latencies
+"""strata against ONNX Runtime, IREE and OpenVINO (and oneDNN's sgemm for
+matmul), at 1 and 2 threads, on the same machine in one run. Prints a Markdown table of median latencies
 and ratios (strata / peer; below 1.0 means strata is faster).
 
 Usage (with a Python that has onnx, numpy and onnxruntime, e.g. from pip):
-  python3 bench/run_bench.py --strata build/bin/strata [--iters 30]
+  python3 bench/run_bench.py --strata build/bin/strata [--iters 30] [--threads 1,2]
 
 A missing peer is reported and its column left empty; the script never fails
 because of one. Models are made here with random weights (seed 0).
@@ -23,6 +23,9 @@ import onnx
 from onnx import TensorProto as T
 from onnx import helper as h
 from onnx import numpy_helper
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peers  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -79,36 +82,7 @@ def chain():
     return model(nodes, vi, [h.make_tensor_value_info("z", T.FLOAT, [1024, 1024])], [two, three]), None
 
 
-def time_strata(strata, path, iters, env):
-    out = subprocess.run([strata, "bench", path, "--iters", str(iters), "--json"],
-                         capture_output=True, text=True, env=env)
-    if out.returncode != 0:
-        return None, out.stderr.strip().splitlines()[-1]
-    return json.loads(out.stdout)["median_ms"], None
-
-
-def time_ort(path, iters):
-    try:
-        import onnxruntime as ort
-    except ImportError:
-        return None, "onnxruntime not installed"
-    so = ort.SessionOptions()
-    so.intra_op_num_threads = 1
-    so.inter_op_num_threads = 1
-    sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-    rng = np.random.default_rng(1)
-    feeds = {i.name: rng.random([d if isinstance(d, int) else 1 for d in i.shape], dtype=np.float32)
-             for i in sess.get_inputs()}
-    sess.run(None, feeds)
-    ms = []
-    for _ in range(iters):
-        t0 = time.perf_counter()
-        sess.run(None, feeds)
-        ms.append((time.perf_counter() - t0) * 1e3)
-    return float(np.median(ms)), None
-
-
-def time_dnnl(n, iters, work):
+def time_dnnl(n, iters, work, threads):
     exe = os.path.join(work, "dnnl_sgemm")
     if not os.path.exists(exe):
         cxx = shutil.which("c++") or shutil.which("g++")
@@ -116,14 +90,23 @@ def time_dnnl(n, iters, work):
                                       "-o", exe], capture_output=True).returncode != 0:
             return None, "oneDNN (libdnnl-dev) not available"
     out = subprocess.run([exe, str(n), str(iters)], capture_output=True, text=True,
-                         env=dict(os.environ, OMP_NUM_THREADS="1"))
+                         env=dict(os.environ, OMP_NUM_THREADS=str(threads)))
     return (json.loads(out.stdout)["median_ms"], None) if out.returncode == 0 else (None, out.stderr)
+
+
+def feeds_for(path):
+    m = onnx.load(path)
+    rng = np.random.default_rng(1)
+    inits = {i.name for i in m.graph.initializer}
+    return {i.name: rng.random([d.dim_value for d in i.type.tensor_type.shape.dim], dtype=np.float32)
+            for i in m.graph.input if i.name not in inits}
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--strata", required=True)
     ap.add_argument("--iters", type=int, default=30)
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
     args = ap.parse_args()
     cases = [("MLP 784-300-100-10, batch 1", *mlp(1)), ("MLP 784-300-100-10, batch 64", *mlp(64)),
              ("matmul 256", *matmul(256)), ("matmul 512", *matmul(512)), ("matmul 1024", *matmul(1024)),
@@ -131,25 +114,34 @@ def main():
     notes = set()
     with tempfile.TemporaryDirectory(prefix="strata-bench-") as work:
         env = dict(os.environ, XDG_CACHE_HOME=os.path.join(work, "cache"))
-        print("| model | strata ms | ORT ms | strata / ORT | oneDNN sgemm ms | strata / oneDNN | strata GFLOPS |")
-        print("|---|---|---|---|---|---|---|")
-        for name, m, flops in cases:
-            path = os.path.join(work, name.split(",")[0].replace(" ", "_") + str(abs(hash(name)))[:6] + ".onnx")
-            onnx.save(m, path)
-            iters = max(5, args.iters // 5) if flops and flops > 1e9 else args.iters
-            s, err = time_strata(args.strata, path, iters, env)
-            if err: notes.add(f"strata on {name}: {err}")
-            o, err = time_ort(path, iters)
-            if err: notes.add(err)
-            d = None
-            if name.startswith("matmul"):
-                d, err = time_dnnl(int(name.split()[1]), iters, work)
-                if err: notes.add(err)
-            fmt = lambda v: f"{v:.3f}" if v is not None else "n/a"
-            ratio = lambda a, b: f"{a / b:.2f}" if a and b else "n/a"
-            gflops = f"{flops / (s * 1e6):.1f}" if s and flops else ""
-            print(f"| {name} | {fmt(s)} | {fmt(o)} | {ratio(s, o)} | {fmt(d) if d else ''} | "
-                  f"{ratio(s, d) if d else ''} | {gflops} |", flush=True)
+        print("| model | threads | strata ms | ORT ms | strata / ORT | IREE ms | OpenVINO ms | "
+              "oneDNN sgemm ms | strata / oneDNN | strata GFLOPS |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for threads in [int(t) for t in args.threads.split(",")]:
+            for name, m, flops in cases:
+                path = os.path.join(work, name.split(",")[0].replace(" ", "_") + str(abs(hash(name)))[:6] + ".onnx")
+                if not os.path.exists(path):
+                    onnx.save(m, path)
+                feeds = feeds_for(path)
+                iters = max(5, args.iters // 5) if flops and flops > 1e9 else args.iters
+                results = {}
+                for peer, run in [("strata", lambda: peers.strata(args.strata, path, threads, iters, env)),
+                                  ("ort", lambda: peers.onnxruntime(path, feeds, threads, iters)),
+                                  ("iree", lambda: peers.iree(path, feeds, threads, iters, work)),
+                                  ("openvino", lambda: peers.openvino(path, feeds, threads, iters))]:
+                    results[peer], err = run()
+                    if err:
+                        notes.add(err)
+                d = None
+                if name.startswith("matmul"):
+                    d, err = time_dnnl(int(name.split()[1]), iters, work, threads)
+                    if err: notes.add(err)
+                s, o = results["strata"], results["ort"]
+                ratio = lambda a, b: f"{a / b:.2f}" if a and b else ""
+                gflops = f"{flops / (s * 1e6):.1f}" if s and flops else ""
+                print(f"| {name} | {threads} | {peers.fmt(s, 3)} | {peers.fmt(o, 3)} | {ratio(s, o)} | "
+                      f"{peers.fmt(results['iree'], 3)} | {peers.fmt(results['openvino'], 3)} | "
+                      f"{peers.fmt(d, 3)} | {ratio(s, d) if d else ''} | {gflops} |", flush=True)
     for n in sorted(notes):
         print(f"\nnote: {n}")
 
