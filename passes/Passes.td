@@ -21,6 +21,18 @@ def GraphFold : Pass<"strata-graph-fold"> {
   let dependentDialects = ["::strata::nn::NNDialect"];
 }
 
+def FoldBatchNorm : Pass<"strata-fold-batch-norm"> {
+  let summary = "Fold inference batch normalization into the preceding convolution";
+  let description = [{
+    `nn.batch_norm(nn.conv(x, W, b), gamma, beta, mean, var)` with constant
+    weights and statistics becomes `nn.conv(x, W * s, (b - mean) * s + beta)`
+    with `s = gamma / sqrt(var + epsilon)` per output channel, computed at
+    compile time in double precision. The convolution must have no other
+    user. Batch norms elsewhere are left for the elementwise lowering.
+  }];
+  let dependentDialects = ["::strata::nn::NNDialect"];
+}
+
 def LowerNNToLinalg : Pass<"strata-lower-nn-to-linalg", "mlir::ModuleOp"> {
   let summary = "Lower nn ops to linalg, tensor, arith and math on tensors";
   let description = [{

@@ -62,6 +62,9 @@ void registerCpuDialects(DialectRegistry &registry) {
 }
 
 void buildNNToLinalgPipeline(OpPassManager &pm) {
+  // Graph level first: constants and identities, batch norms into convs.
+  pm.addPass(createGraphFold());
+  pm.addPass(createFoldBatchNorm());
   pm.addPass(createLowerNNToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseElementwise());

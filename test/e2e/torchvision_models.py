@@ -2,7 +2,9 @@
 """End-to-end check of strata on torchvision networks against PyTorch.
 
 Usage: torchvision_models.py --strata build/bin/strata [--threads N] NAME...
-       (NAME: resnet18, mobilenet_v2, alexnet, ...; run with /usr/bin/python3)
+       (NAME: resnet18, mobilenet_v2, alexnet, ...; run with /usr/bin/python3;
+        NAME+bn exports with training=PRESERVE, which keeps the
+        BatchNormalization nodes that strata then folds into the convolutions)
 
 For each network: random weights (torch.manual_seed(0)), eval mode, exported
 to ONNX at opset 13 with a symbolic batch; strata compiles it (batch 1) into
@@ -26,10 +28,12 @@ def export(name, work):
     import torch
     import torchvision
     torch.manual_seed(0)
-    model = getattr(torchvision.models, name)(weights=None).eval()
+    arch, _, variant = name.partition("+")
+    model = getattr(torchvision.models, arch)(weights=None).eval()
     x = torch.randn(1, 3, 224, 224)
     path = os.path.join(work, f"{name}.onnx")
-    torch.onnx.export(model, x, path, opset_version=13, input_names=["input"],
+    mode = torch.onnx.TrainingMode.PRESERVE if variant == "bn" else torch.onnx.TrainingMode.EVAL
+    torch.onnx.export(model, x, path, opset_version=13, input_names=["input"], training=mode,
                       output_names=["logits"], dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}})
     with torch.no_grad():
         ref = model(x).numpy()

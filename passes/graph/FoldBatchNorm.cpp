@@ -1,0 +1,124 @@
+//===- FoldBatchNorm.cpp - batch normalization into the preceding conv ----===//
+//
+// In inference, BatchNormalization after a convolution is a per-output-
+// channel scale and shift: conv(x, W, b) then s * (y - mean) + beta with
+// s = gamma / sqrt(var + eps) equals conv(x, W * s, (b - mean) * s + beta).
+// Folding it at compile time removes a full pass over the activation.
+// Exporters usually fold it already (torch.onnx in eval mode); models
+// exported with training=PRESERVE, or from other frameworks, keep it.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/nn/NNOps.h"
+#include "passes/Passes.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+#include <cstring>
+
+namespace strata {
+#define GEN_PASS_DEF_FOLDBATCHNORM
+#include "passes/Passes.h.inc"
+} // namespace strata
+
+using namespace mlir;
+
+namespace {
+
+/// The f32 values of an nn.constant (dense, splat or dense_resource).
+std::optional<std::vector<float>> f32Values(Value v) {
+  auto c = v.getDefiningOp<strata::nn::ConstantOp>();
+  if (!c)
+    return std::nullopt;
+  auto type = cast<RankedTensorType>(c.getType());
+  if (!type.getElementType().isF32() || !type.hasStaticShape())
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseFPElementsAttr>(c.getValue())) {
+    std::vector<float> out;
+    for (float f : dense.getValues<float>())
+      out.push_back(f);
+    return out;
+  }
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(c.getValue())) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob || blob->getData().size() != size_t(type.getNumElements()) * 4)
+      return std::nullopt;
+    std::vector<float> out(type.getNumElements());
+    std::memcpy(out.data(), blob->getData().data(), out.size() * 4);
+    return out;
+  }
+  return std::nullopt;
+}
+
+Value f32Constant(PatternRewriter &rw, Location loc, RankedTensorType type,
+                  const std::vector<float> &values, StringRef name) {
+  if (values.size() <= 16)
+    return rw.create<strata::nn::ConstantOp>(
+        loc, DenseElementsAttr::get(type, ArrayRef<float>(values)));
+  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(values.size() * 4, 64);
+  std::memcpy(blob.getMutableData().data(), values.data(), values.size() * 4);
+  return rw.create<strata::nn::ConstantOp>(
+      loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
+}
+
+struct FoldIntoConv : OpRewritePattern<strata::nn::BatchNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(strata::nn::BatchNormOp bn,
+                                PatternRewriter &rw) const override {
+    auto conv = bn.getInput().getDefiningOp<strata::nn::ConvOp>();
+    if (!conv || !conv->hasOneUse())
+      return rw.notifyMatchFailure(bn, "input is not a convolution used once");
+    auto weightType = cast<RankedTensorType>(conv.getWeight().getType());
+    std::optional<std::vector<float>> w = f32Values(conv.getWeight()),
+                                      gamma = f32Values(bn.getScale()),
+                                      beta = f32Values(bn.getBias()),
+                                      mean = f32Values(bn.getMean()),
+                                      var = f32Values(bn.getVariance());
+    if (!w || !gamma || !beta || !mean || !var)
+      return rw.notifyMatchFailure(bn, "weights or statistics are not f32 constants");
+    int64_t m = weightType.getDimSize(0);
+    if ((int64_t)gamma->size() != m || (int64_t)beta->size() != m ||
+        (int64_t)mean->size() != m || (int64_t)var->size() != m)
+      return rw.notifyMatchFailure(bn, "statistics do not match the output channels");
+    std::vector<float> b(m, 0.0f);
+    if (conv.getBias()) {
+      std::optional<std::vector<float>> given = f32Values(conv.getBias());
+      if (!given || (int64_t)given->size() != m)
+        return rw.notifyMatchFailure(bn, "the convolution's bias is not a constant");
+      b = *given;
+    }
+    double eps = bn.getEpsilon().convertToDouble();
+    int64_t perChannel = w->size() / m;
+    for (int64_t o = 0; o < m; ++o) {
+      double s = (*gamma)[o] / std::sqrt(double((*var)[o]) + eps);
+      for (int64_t i = 0; i < perChannel; ++i)
+        (*w)[o * perChannel + i] = float((*w)[o * perChannel + i] * s);
+      b[o] = float((b[o] - (*mean)[o]) * s + (*beta)[o]);
+    }
+    Location loc = bn.getLoc();
+    Value newWeight = f32Constant(rw, loc, weightType, *w, "folded_conv_weight");
+    Value newBias = f32Constant(
+        rw, loc, RankedTensorType::get({m}, weightType.getElementType()), b,
+        "folded_conv_bias");
+    rw.replaceOpWithNewOp<strata::nn::ConvOp>(
+        bn, bn.getType(), conv.getInput(), newWeight, newBias, conv.getStridesAttr(),
+        conv.getPadsAttr(), conv.getDilationsAttr(), conv.getGroupAttr());
+    rw.eraseOp(conv);
+    return success();
+  }
+};
+
+struct FoldBatchNormPass : strata::impl::FoldBatchNormBase<FoldBatchNormPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<FoldIntoConv>(&getContext());
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
