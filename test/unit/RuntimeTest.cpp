@@ -7,7 +7,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <unistd.h>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -148,4 +150,52 @@ TEST_CASE("bad tensor files give errors naming the file", "[runtime]") {
   CHECK(strata_tensor_read_file(cut.c_str(), &t) != 0);
   CHECK(std::string(strata_last_error()).find("shorter than its shape") != std::string::npos);
   strata_tensor_free(&small);
+}
+
+// The thread pool compiled modules link (runtime/src/parallel.c).
+extern "C" void strata_model_set_threads(int n);
+extern "C" void strata_parallel_for(void (*body)(void *, int64_t, int64_t),
+                                    void *ctx, int64_t count);
+
+namespace {
+struct Visits {
+  std::vector<int> count;
+  std::vector<std::pair<int64_t, int64_t>> ranges;
+  std::mutex lock;
+};
+void visit(void *ctx, int64_t lo, int64_t hi) {
+  auto *v = static_cast<Visits *>(ctx);
+  std::lock_guard<std::mutex> guard(v->lock);
+  v->ranges.push_back({lo, hi});
+  for (int64_t i = lo; i < hi; ++i)
+    ++v->count[i];
+}
+} // namespace
+
+TEST_CASE("parallel_for visits every item once, in contiguous ranges", "[runtime]") {
+  for (int threads : {1, 2, 3, 7}) {
+    strata_model_set_threads(threads);
+    for (int64_t n : {1, 2, 5, 1000}) {
+      Visits v;
+      v.count.assign(n, 0);
+      strata_parallel_for(visit, &v, n);
+      for (int64_t i = 0; i < n; ++i)
+        REQUIRE(v.count[i] == 1);
+      // At most one range per thread, never an empty one.
+      CHECK((int64_t)v.ranges.size() <= std::min<int64_t>(threads, n));
+      for (auto [lo, hi] : v.ranges)
+        CHECK(lo < hi);
+    }
+  }
+  strata_model_set_threads(0);
+}
+
+TEST_CASE("a linked-in module's thread count", "[runtime]") {
+  strata_module *m = nullptr;
+  REQUIRE(strata_module_from_symbols(addModel, kAddSignature, &m) == 0);
+  strata_module_set_threads(m, 3);
+  CHECK(strata_module_threads(m) == 3);
+  strata_module_set_threads(m, 0); // back to all cores
+  CHECK(strata_module_threads(m) >= 1);
+  strata_module_free(m);
 }
