@@ -106,14 +106,16 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm) {
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm.nest<func::FuncOp>(),
                                                  dealloc);
-  pm.addPass(createCanonicalizerPass());
-  pm.addPass(createPlanMemory());
   // Tiled matmuls' scf.forall and every other linalg op's parallel
   // dimensions become scf.parallel; the outermost of each goes to the
   // thread pool.
   pm.addPass(createForallToParallelLoopPass());
   pm.addNestedPass<func::FuncOp>(createLowerVectors());
   pm.addPass(createCanonicalizerPass());
+  // After LowerVectors: hoisting a matmul's accumulator out of its k loop
+  // needs C and A/B to be visibly distinct allocations, which views of one
+  // arena are not.
+  pm.addPass(createPlanMemory());
   pm.addPass(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createOutlineParallelLoops());

@@ -16,12 +16,80 @@ namespace strata {
 using namespace mlir;
 
 namespace {
+
+bool sameIndices(vector::TransferReadOp r, vector::TransferWriteOp w) {
+  return r.getIndices() == w.getIndices() &&
+         r.getVectorType() == w.getVectorType() &&
+         r.getPermutationMap() == w.getPermutationMap();
+}
+
+/// Moves one accumulator read/write pair out of `loop`: the tile `src` is
+/// read before it, carried through it as an iter_arg and written after it.
+/// Applies when, inside the loop, `src` is used by exactly that read and
+/// that write at the same loop-invariant indices. Upstream's
+/// hoistRedundantVectorTransfers refuses sources that are subviews (every
+/// tile of a tiled matmul is one); within a register tile nothing else
+/// touches the accumulator's subview, and bufferization never lets a
+/// matmul's output alias its inputs.
+bool hoistOne(RewriterBase &rw, scf::ForOp loop) {
+  for (auto read : loop.getBody()->getOps<vector::TransferReadOp>()) {
+    Value src = read.getSource();
+    if (!loop.isDefinedOutsideOfLoop(src) ||
+        !loop.isDefinedOutsideOfLoop(read.getPadding()) ||
+        llvm::any_of(read.getIndices(),
+                     [&](Value v) { return !loop.isDefinedOutsideOfLoop(v); }) ||
+        read.getMask())
+      continue;
+    vector::TransferWriteOp write;
+    int usesInLoop = 0;
+    for (Operation *user : src.getUsers()) {
+      if (!loop->isAncestor(user))
+        continue;
+      ++usesInLoop;
+      if (auto w = dyn_cast<vector::TransferWriteOp>(user))
+        write = w;
+    }
+    if (usesInLoop != 2 || !write || write->getBlock() != loop.getBody() ||
+        !sameIndices(read, write) || write.getMask())
+      continue;
+    read->moveBefore(loop);
+    auto yields = [&](OpBuilder &, Location, ArrayRef<BlockArgument>) {
+      return SmallVector<Value>{write.getVector()};
+    };
+    FailureOr<LoopLikeOpInterface> hoisted = loop.replaceWithAdditionalYields(
+        rw, read.getResult(), /*replaceInitOperandUsesInLoop=*/true, yields);
+    if (failed(hoisted))
+      return false;
+    auto newLoop = cast<scf::ForOp>(hoisted->getOperation());
+    write->moveAfter(newLoop);
+    write.getVectorMutable().assign(newLoop.getResults().back());
+    return true;
+  }
+  return false;
+}
+
+void hoistAccumulators(func::FuncOp func) {
+  IRRewriter rw(func.getContext());
+  bool changed = true;
+  while (changed) {
+    changed = false;
+    func.walk([&](scf::ForOp loop) {
+      if (hoistOne(rw, loop)) {
+        changed = true;
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+  }
+}
+
 struct LowerVectorsPass : strata::impl::LowerVectorsBase<LowerVectorsPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
     // The accumulator tile is read and written at the same place in every k
     // iteration: keep it in registers across the loop.
     linalg::hoistRedundantVectorTransfers(func);
+    hoistAccumulators(func);
 
     MLIRContext *ctx = &getContext();
     RewritePatternSet patterns(ctx);
