@@ -32,6 +32,7 @@ constexpr int64_t kAlignment = 64;
 
 struct Buffer {
   memref::AllocOp alloc;
+  SmallVector<Operation *> deallocs; // of the buffer and its views
   int64_t bytes = 0;
   unsigned first = 0, last = 0; // positions in the entry block
   int64_t offset = 0;
@@ -56,16 +57,19 @@ Operation *topLevel(Operation *op, Block *block) {
 }
 
 /// Position of the last top-level op that uses `value` or a view of it;
-/// false if a use escapes the analysis (returned, stored, passed on).
+/// false if a use escapes the analysis (returned). Deallocations of the
+/// buffer or of any view of it are collected in `deallocs`.
 bool lastUse(Value value, Block *block, DenseMap<Operation *, unsigned> &position,
-             unsigned &last) {
+             unsigned &last, SmallVectorImpl<Operation *> &deallocs) {
   SmallVector<Value> work{value};
   while (!work.empty()) {
     Value v = work.pop_back_val();
     for (OpOperand &use : v.getUses()) {
       Operation *user = use.getOwner();
-      if (isa<memref::DeallocOp>(user))
+      if (isa<memref::DeallocOp>(user)) {
+        deallocs.push_back(user);
         continue;
+      }
       if (isa<func::ReturnOp>(user))
         return false;
       if (auto view = dyn_cast<ViewLikeOpInterface>(user))
@@ -102,7 +106,7 @@ struct PlanMemoryPass : strata::impl::PlanMemoryBase<PlanMemoryPass> {
       b.alloc = alloc;
       b.bytes = (*bytes + kAlignment - 1) / kAlignment * kAlignment;
       b.first = b.last = position[alloc];
-      if (!lastUse(alloc.getResult(), block, position, b.last))
+      if (!lastUse(alloc.getResult(), block, position, b.last, b.deallocs))
         continue;
       buffers.push_back(b);
     }
@@ -152,9 +156,9 @@ struct PlanMemoryPass : strata::impl::PlanMemoryBase<PlanMemoryPass> {
       Value offset = b.create<arith::ConstantIndexOp>(buf.alloc.getLoc(), buf.offset);
       Value view = b.create<memref::ViewOp>(buf.alloc.getLoc(), buf.alloc.getType(),
                                             base, offset, ValueRange{});
-      for (Operation *user : llvm::make_early_inc_range(buf.alloc->getUsers()))
-        if (isa<memref::DeallocOp>(user))
-          user->erase();
+      // The arena is static: no deallocation may reach free().
+      for (Operation *dealloc : buf.deallocs)
+        dealloc->erase();
       buf.alloc.replaceAllUsesWith(view);
       buf.alloc.erase();
     }

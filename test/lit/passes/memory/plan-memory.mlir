@@ -57,3 +57,22 @@ func.func @main(%x: memref<64xf32>, %n: index) {
   return
 }
 }
+
+// -----
+
+// A deallocation through a view of the buffer is removed too: nothing may
+// free arena memory.
+// CHECK-LABEL: func @main
+// CHECK: memref.view
+// CHECK: memref.cast
+// CHECK-NOT: memref.dealloc
+// CHECK: return
+module {
+func.func @main(%x: memref<16xf32>) {
+  %a = memref.alloc() : memref<16xf32>
+  %v = memref.cast %a : memref<16xf32> to memref<?xf32>
+  memref.copy %x, %a : memref<16xf32> to memref<16xf32>
+  memref.dealloc %v : memref<?xf32>
+  return
+}
+}
