@@ -5,6 +5,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
+#include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Transforms/BufferizableOpInterfaceImpl.h"
@@ -119,7 +120,13 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createOutlineParallelLoops());
-  pm.addPass(createConvertVectorToSCFPass());
+  // Fully unrolled: the default lowers a 2-D transfer (a register tile's
+  // accumulator) through a memref.alloca placed in the nearest allocation
+  // scope, which inside an scf.parallel is its body, so once lowered to
+  // loops the stack grew every iteration (and overflowed on large tiles).
+  VectorTransferToSCFOptions transfers;
+  transfers.enableFullUnroll();
+  pm.addPass(createConvertVectorToSCFPass(transfers));
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createConvertSCFToCFPass());
