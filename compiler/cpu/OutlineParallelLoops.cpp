@@ -173,12 +173,12 @@ struct OutlineParallelLoopsPass
     for (Value v : sunk)
       b.clone(*v.getDefiningOp(), map);
     auto cst = [&](int64_t v) { return b.create<arith::ConstantIndexOp>(loc, v); };
-    auto items_ = b.create<scf::ForOp>(loc, entry->getArgument(0), entry->getArgument(1),
+    auto itemLoop = b.create<scf::ForOp>(loc, entry->getArgument(0), entry->getArgument(1),
                                        cst(1));
     b.create<func::ReturnOp>(loc);
-    b.setInsertionPointToStart(items_.getBody());
+    b.setInsertionPointToStart(itemLoop.getBody());
     // Delinearize the item index into the split dimensions' induction values.
-    Value rest = items_.getInductionVar();
+    Value rest = itemLoop.getInductionVar();
     for (int d = split - 1; d >= 0; --d) {
       Value index = d == 0 ? rest : b.create<arith::RemUIOp>(loc, rest, cst(counts[d]));
       if (d > 0)
