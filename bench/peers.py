@@ -110,3 +110,20 @@ def iree(path, feeds, threads, iters, work):
 
 def fmt(v, digits=2):
     return "" if v is None else f"{v:.{digits}f}"
+
+
+def time_all(strata_bin, path, feeds, threads, iters, env, work, notes):
+    """Medians of strata and every pip peer on one model; reasons go to `notes`."""
+    results = {}
+    for name, run in [("strata", lambda: strata(strata_bin, path, threads, iters, env)),
+                      ("ort", lambda: onnxruntime(path, feeds, threads, iters)),
+                      ("iree", lambda: iree(path, feeds, threads, iters, work)),
+                      ("openvino", lambda: openvino(path, feeds, threads, iters))]:
+        results[name], err = run()
+        if err:
+            notes.add(err)
+    return results
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if a and b else ""

@@ -124,20 +124,13 @@ def main():
                     onnx.save(m, path)
                 feeds = feeds_for(path)
                 iters = max(5, args.iters // 5) if flops and flops > 1e9 else args.iters
-                results = {}
-                for peer, run in [("strata", lambda: peers.strata(args.strata, path, threads, iters, env)),
-                                  ("ort", lambda: peers.onnxruntime(path, feeds, threads, iters)),
-                                  ("iree", lambda: peers.iree(path, feeds, threads, iters, work)),
-                                  ("openvino", lambda: peers.openvino(path, feeds, threads, iters))]:
-                    results[peer], err = run()
-                    if err:
-                        notes.add(err)
+                results = peers.time_all(args.strata, path, feeds, threads, iters, env, work, notes)
                 d = None
                 if name.startswith("matmul"):
                     d, err = time_dnnl(int(name.split()[1]), iters, work, threads)
                     if err: notes.add(err)
                 s, o = results["strata"], results["ort"]
-                ratio = lambda a, b: f"{a / b:.2f}" if a and b else ""
+                ratio = peers.ratio
                 gflops = f"{flops / (s * 1e6):.1f}" if s and flops else ""
                 print(f"| {name} | {threads} | {peers.fmt(s, 3)} | {peers.fmt(o, 3)} | {ratio(s, o)} | "
                       f"{peers.fmt(results['iree'], 3)} | {peers.fmt(results['openvino'], 3)} | "

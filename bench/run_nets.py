@@ -65,13 +65,12 @@ def main():
                     checked[name] = (float(np.abs(got - ref).max() / np.abs(ref).max()), compile_s)
                 err, compile_s = checked[name]
                 feeds = {"input": np.load(os.path.join(work, f"{name}_input.npy"))}
-                s, e1 = peers.strata(args.strata, path, threads, args.iters, env)
-                o, e2 = peers.onnxruntime(path, feeds, threads, args.iters)
-                t, e3 = torch_ms(name, threads, args.iters)
-                i, e4 = peers.iree(path, feeds, threads, args.iters, work)
-                v, e5 = peers.openvino(path, feeds, threads, args.iters)
-                notes.update(e for e in (e1, e2, e3, e4, e5) if e)
-                ratio = lambda a, b: f"{a / b:.2f}" if a and b else ""
+                r = peers.time_all(args.strata, path, feeds, threads, args.iters, env, work, notes)
+                s, o, i, v = r["strata"], r["ort"], r["iree"], r["openvino"]
+                t, e = torch_ms(name, threads, args.iters)
+                if e:
+                    notes.add(e)
+                ratio = peers.ratio
                 print(f"| {name} | {threads} | {peers.fmt(s)} | {peers.fmt(o)} | {peers.fmt(t)} | "
                       f"{peers.fmt(i)} | {peers.fmt(v)} | {ratio(s, o)} | {ratio(s, t)} | {err:.1e} | "
                       f"{compile_s:.1f} |", flush=True)
