@@ -33,6 +33,20 @@ def FoldBatchNorm : Pass<"strata-fold-batch-norm"> {
   let dependentDialects = ["::strata::nn::NNDialect"];
 }
 
+def Autodiff : Pass<"strata-autodiff", "mlir::ModuleOp"> {
+  let summary = "Append the gradients of each function's loss to its results";
+  let description = [{
+    Reverse-mode automatic differentiation over nn ops: for every function,
+    the first result is the loss (a floating-point tensor; its gradient
+    starts as ones) and the gradients with respect to every floating-point
+    argument are appended to the results, in argument order. Each op builds
+    its own backward ops through `DifferentiableOpInterface`; an op on the
+    path without a rule is an error naming it. `strata train` uses the same
+    walk (passes/train/Autodiff.h) with the trainable weights as arguments.
+  }];
+  let dependentDialects = ["::strata::nn::NNDialect"];
+}
+
 def LowerNNToLinalg : Pass<"strata-lower-nn-to-linalg", "mlir::ModuleOp"> {
   let summary = "Lower nn ops to linalg, tensor, arith and math on tensors";
   let description = [{

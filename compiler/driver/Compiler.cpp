@@ -9,6 +9,9 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
+#include "mlir/Parser/Parser.h"
+#include "dialects/nn/NNDialect.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/FileSystem.h"
@@ -135,12 +138,72 @@ std::string headerFor(const std::string &soPath, const cpu::ModelSignature &sig)
 
 } // namespace
 
+/// Imports an ONNX model, or parses nn IR from a `.mlir` file (what
+/// `strata compile --emit=nn` and `strata-opt` write).
+OwningOpRef<ModuleOp> loadModel(MLIRContext &ctx, const std::string &modelPath,
+                                int64_t batch, std::vector<std::string> &notes,
+                                std::string &error) {
+  if (!endsWith(modelPath, ".mlir"))
+    return importOnnxModel(ctx, modelPath, batch, notes, error);
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+    std::string loc;
+    llvm::raw_string_ostream os(loc);
+    os << d.getLocation();
+    diagnostics += os.str() + ": " + d.str() + "\n";
+    return success();
+  });
+  ParserConfig config(&ctx);
+  OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(modelPath, config);
+  if (!module) {
+    error = diagnostics.empty() ? "cannot read " + modelPath : diagnostics;
+    while (!error.empty() && error.back() == '\n')
+      error.pop_back();
+    return nullptr;
+  }
+  if (!module->lookupSymbol<func::FuncOp>("main")) {
+    error = modelPath + ": no func.func @main to compile";
+    return nullptr;
+  }
+  return module;
+}
+
 bool compileModel(const std::string &modelPath, const std::string &outputPath,
                   const CompileOptions &opt, std::string &error) {
   if (sameFile(modelPath, outputPath)) {
     error = "output file " + outputPath + " is the input model; choose another -o";
     return false;
   }
+  if (!opt.weightsFile.empty() && sameFile(modelPath, opt.weightsFile)) {
+    error = "--weights " + opt.weightsFile + " would overwrite the model";
+    return false;
+  }
+  DialectRegistry registry;
+  cpu::registerCpuDialects(registry);
+  MLIRContext ctx(registry);
+  ctx.loadDialect<nn::NNDialect, func::FuncDialect>();
+  std::vector<std::string> notes;
+  int64_t batch = opt.batch;
+  if (batch == 0 && opt.emit != Stage::NN)
+    batch = 1; // code generation needs static shapes
+  auto start = std::chrono::steady_clock::now();
+  OwningOpRef<ModuleOp> module = loadModel(ctx, modelPath, batch, notes, error);
+  if (opt.timePasses)
+    llvm::errs() << llvm::format(
+        "strata: %-34s %8.3f s\n", (const char *)"import (parse, check, infer shapes)",
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  if (!module)
+    return false;
+  if (opt.note)
+    for (const auto &n : notes)
+      opt.note("fixed symbolic dimension: " + n +
+               (opt.batch == 0 ? " (default; set with --batch=N)" : ""));
+  return compileNNModule(*module, outputPath, opt, error);
+}
+
+bool compileNNModule(ModuleOp module, const std::string &outputPath,
+                     const CompileOptions &opt, std::string &error) {
+  MLIRContext &ctx = *module.getContext();
   bool textStage = opt.emit == Stage::NN || opt.emit == Stage::Linalg ||
                    opt.emit == Stage::LLVM || opt.emit == Stage::Asm;
   if (!opt.weightsFile.empty()) {
@@ -148,8 +211,8 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
       error = "--weights applies to --emit=exe, obj, llvm and asm";
       return false;
     }
-    if (sameFile(modelPath, opt.weightsFile) || sameFile(outputPath, opt.weightsFile)) {
-      error = "--weights " + opt.weightsFile + " would overwrite the model or the output";
+    if (sameFile(outputPath, opt.weightsFile)) {
+      error = "--weights " + opt.weightsFile + " would overwrite the output";
       return false;
     }
   }
@@ -157,14 +220,6 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
     error = "binary output needs -o FILE";
     return false;
   }
-
-  DialectRegistry registry;
-  cpu::registerCpuDialects(registry);
-  MLIRContext ctx(registry);
-  std::vector<std::string> notes;
-  int64_t batch = opt.batch;
-  if (batch == 0 && opt.emit != Stage::NN)
-    batch = 1; // code generation needs static shapes
   auto phaseStart = std::chrono::steady_clock::now();
   // --time-passes: how long each phase outside the pass managers took.
   auto phase = [&](const char *name) {
@@ -174,16 +229,6 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
                                    std::chrono::duration<double>(now - phaseStart).count());
     phaseStart = now;
   };
-  OwningOpRef<ModuleOp> module =
-      importOnnxModel(ctx, modelPath, batch, notes, error);
-  phase("import (parse, check, infer shapes)");
-  if (!module)
-    return false;
-  if (opt.note)
-    for (const auto &n : notes)
-      opt.note("fixed symbolic dimension: " + n +
-               (opt.batch == 0 ? " (default; set with --batch=N)" : ""));
-
   auto openText = [&]() {
     std::string openError;
     auto file = mlir::openOutputFile(outputPath, &openError);
@@ -195,39 +240,39 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
     auto out = openText();
     if (!out)
       return false;
-    printText(*module, opt.printWeights, out->os());
+    printText(module, opt.printWeights, out->os());
     out->keep();
     return true;
   };
 
   if (opt.emit == Stage::NN)
     return writeIR();
-  cpu::ModelSignature signature = cpu::signatureOf(*module);
-  if (!runPipeline(ctx, *module, cpu::buildNNToLinalgPipeline, error, opt.timePasses))
+  cpu::ModelSignature signature = cpu::signatureOf(module);
+  if (!runPipeline(ctx, module, cpu::buildNNToLinalgPipeline, error, opt.timePasses))
     return false;
   if (opt.emit == Stage::Linalg)
     return writeIR();
   cpu::TargetOptions target{opt.cpu};
   int64_t vectorBits = cpu::targetVectorBits(target);
-  if (!runPipeline(ctx, *module,
+  if (!runPipeline(ctx, module,
                    [&](OpPassManager &pm) { cpu::buildTilingPipeline(pm, vectorBits); },
                    error, opt.timePasses))
     return false;
   if (!opt.weightsFile.empty()) {
-    if (!cpu::externalizeWeights(*module, opt.weightsFile, /*minBytes=*/1024,
+    if (!cpu::externalizeWeights(module, opt.weightsFile, /*minBytes=*/1024,
                                  signature, error))
       return false;
-  } else if (!cpu::embedWeights(*module, /*minBytes=*/1024, signature, error)) {
+  } else if (!cpu::embedWeights(module, /*minBytes=*/1024, signature, error)) {
     return false;
   }
-  if (!runPipeline(ctx, *module, cpu::buildLinalgToLLVMPipeline, error, opt.timePasses))
+  if (!runPipeline(ctx, module, cpu::buildLinalgToLLVMPipeline, error, opt.timePasses))
     return false;
 
   if (opt.emit == Stage::LLVM || opt.emit == Stage::Asm) {
     auto out = openText();
     if (!out)
       return false;
-    if (!cpu::emitModule(*module, signature, target,
+    if (!cpu::emitModule(module, signature, target,
                          opt.emit == Stage::LLVM ? cpu::OutputKind::LLVMIR
                                                  : cpu::OutputKind::Assembly,
                          out->os(), error))
@@ -248,7 +293,7 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
   {
     llvm::raw_fd_ostream os(fd, /*shouldClose=*/true);
     phaseStart = std::chrono::steady_clock::now();
-    if (!cpu::emitModule(*module, signature, target, cpu::OutputKind::Object,
+    if (!cpu::emitModule(module, signature, target, cpu::OutputKind::Object,
                          os, error))
       return false;
     phase("LLVM optimization and code generation");

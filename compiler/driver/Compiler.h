@@ -9,6 +9,8 @@
 #ifndef STRATA_COMPILER_DRIVER_COMPILER_H
 #define STRATA_COMPILER_DRIVER_COMPILER_H
 
+#include "mlir/IR/BuiltinOps.h"
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -33,11 +35,18 @@ struct CompileOptions {
   std::function<void(const std::string &)> note;
 };
 
-/// Compiles `modelPath` to `outputPath` ("-" for stdout in text stages).
+/// Compiles `modelPath` (ONNX, or nn IR in a `.mlir` file) to `outputPath`
+/// ("-" for stdout in text stages).
 /// Exe writes an executable, or a shared library plus OUT.h when the name
 /// ends in ".so". The output appears only if everything succeeded.
 bool compileModel(const std::string &modelPath, const std::string &outputPath,
                   const CompileOptions &options, std::string &error);
+
+/// Compiles nn IR already in memory (a module with func.func @main, e.g.
+/// a training step built by strata train) as compileModel does after
+/// import. Passes run on `module` in place.
+bool compileNNModule(mlir::ModuleOp module, const std::string &outputPath,
+                     const CompileOptions &options, std::string &error);
 
 /// The static memory plan of a compiled model (strata-plan-memory).
 struct MemoryPlan {

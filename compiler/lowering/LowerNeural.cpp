@@ -121,62 +121,54 @@ Value transposedConstant(PatternRewriter &rw, Location loc, Value v) {
       loc, DenseResourceElementsAttr::get(type, "transposed_weight", std::move(out)));
 }
 
+/// x^T of a 2-D tensor as a materialized linalg.transpose.
+Value transposed(OpBuilder &b, Location loc, Value x) {
+  auto t = cast<RankedTensorType>(x.getType());
+  auto type = RankedTensorType::get({t.getDimSize(1), t.getDimSize(0)},
+                                    t.getElementType());
+  return b.create<linalg::TransposeOp>(loc, x, emptyTensor(b, loc, type),
+                                       ArrayRef<int64_t>{1, 0})
+      .getResult()[0];
+}
+
+/// alpha * op(A) op(B) + beta * C as a linalg.matmul (tiled and vectorized
+/// later) on operands transposed first where asked: at compile time for a
+/// constant B (Linear layers arrive as Gemm(transB=1)), otherwise by a
+/// copy, which costs far less than a contraction the tiler does not see
+/// (training passes weights and gradients as values). alpha and beta * C
+/// are an elementwise epilogue.
 LogicalResult lowerGemm(nn::GemmOp op, PatternRewriter &rw) {
   REQUIRE_SUPPORTED(op);
-  // A x B^T with constant B (a Linear layer): matmul on B transposed at
-  // compile time, then alpha and beta * C as an elementwise epilogue.
-  if (!op.getTransA() && op.getTransB()) {
-    Location loc = op.getLoc();
-    if (Value bt = transposedConstant(rw, loc, op.getB())) {
-      auto resultType = op.getType();
-      Value mm = rw.create<linalg::MatmulOp>(
-                       loc, ValueRange{op.getA(), bt},
-                       ValueRange{filled(rw, loc, resultType, 0.0)})
-                     .getResult(0);
-      double alpha = op.getAlpha().convertToDouble();
-      double beta = op.getBeta().convertToDouble();
-      SmallVector<Value> operands{mm};
-      if (op.getC() && beta != 0.0)
-        operands.push_back(op.getC());
-      rw.replaceOp(op, mapElementwise(
-                           rw, loc, resultType, operands,
-                           [&](OpBuilder &b, Location l, ValueRange a) {
-                             Type t = a[0].getType();
-                             Value y = alpha == 1.0 ? a[0] : mul(b, l, a[0], scalarConstant(b, l, t, alpha));
-                             if (a.size() > 1)
-                               y = add(b, l, y, beta == 1.0 ? a[1] : mul(b, l, a[1], scalarConstant(b, l, t, beta)));
-                             return y;
-                           }));
-      return success();
-    }
-  }
   Location loc = op.getLoc();
-  MLIRContext *ctx = rw.getContext();
   auto resultType = op.getType();
+  Value a = op.getA(), bm = op.getB();
+  if (op.getTransA())
+    a = transposed(rw, loc, a);
+  if (op.getTransB()) {
+    Value bt = transposedConstant(rw, loc, bm);
+    bm = bt ? bt : transposed(rw, loc, bm);
+  }
+  Value mm = rw.create<linalg::MatmulOp>(loc, ValueRange{a, bm},
+                                         ValueRange{filled(rw, loc, resultType, 0.0)})
+                 .getResult(0);
   double alpha = op.getAlpha().convertToDouble();
   double beta = op.getBeta().convertToDouble();
-  Value init;
-  if (op.getC() && beta != 0.0) {
-    init = mapElementwise(rw, loc, resultType, ValueRange{op.getC()},
-                          [&](OpBuilder &b, Location l, ValueRange args) {
-                            if (beta == 1.0)
-                              return args[0];
-                            return mul(b, l, args[0],
-                                       scalarConstant(b, l, args[0].getType(), beta));
-                          });
-  } else {
-    init = filled(rw, loc, resultType, 0.0);
+  SmallVector<Value> operands{mm};
+  if (op.getC() && beta != 0.0)
+    operands.push_back(op.getC());
+  if (alpha == 1.0 && operands.size() == 1) {
+    rw.replaceOp(op, mm);
+    return success();
   }
-  AffineExpr m = dim(ctx, 0), n = dim(ctx, 1), k = dim(ctx, 2);
-  SmallVector<AffineMap> maps{
-      AffineMap::get(3, 0, op.getTransA() ? ArrayRef<AffineExpr>{k, m}
-                                          : ArrayRef<AffineExpr>{m, k}, ctx),
-      AffineMap::get(3, 0, op.getTransB() ? ArrayRef<AffineExpr>{n, k}
-                                          : ArrayRef<AffineExpr>{k, n}, ctx),
-      AffineMap::get(3, 0, {m, n}, ctx)};
-  rw.replaceOp(op, contraction(rw, loc, resultType, op.getA(), op.getB(), init,
-                               maps, {Iter::parallel, Iter::parallel, Iter::reduction},
-                               alpha));
+  rw.replaceOp(op, mapElementwise(
+                       rw, loc, resultType, operands,
+                       [&](OpBuilder &b, Location l, ValueRange args) {
+                         Type t = args[0].getType();
+                         Value y = alpha == 1.0 ? args[0] : mul(b, l, args[0], scalarConstant(b, l, t, alpha));
+                         if (args.size() > 1)
+                           y = add(b, l, y, beta == 1.0 ? args[1] : mul(b, l, args[1], scalarConstant(b, l, t, beta)));
+                         return y;
+                       }));
   return success();
 }
 
@@ -298,32 +290,64 @@ Value poolWindows(OpBuilder &b, Location loc, Value x, RankedTensorType outType,
       .getResult(0);
 }
 
+/// Padding of a pooling input: the op's pads, plus the extra end padding
+/// ceil_mode needs for the last window (never counted by averages).
+struct PoolPadding {
+  SmallVector<int64_t> low{0, 0}, high{0, 0}, extra{0, 0};
+  SmallVector<int64_t> highAll() const {
+    SmallVector<int64_t> h(high);
+    for (size_t i = 0; i < h.size(); ++i)
+      h[i] += extra[i];
+    return h;
+  }
+};
+
+PoolPadding poolPadding(RankedTensorType inType, RankedTensorType outType,
+                        ArrayRef<int64_t> k, ArrayRef<int64_t> st,
+                        ArrayRef<int64_t> dl, ArrayRef<int64_t> pads) {
+  PoolPadding p;
+  int64_t s = inType.getRank() - 2;
+  for (int64_t i = 0; i < s; ++i) {
+    int64_t need = (outType.getDimSize(i + 2) - 1) * st[i] + (k[i] - 1) * dl[i] + 1;
+    int64_t have = inType.getDimSize(i + 2) + pads[i] + pads[i + s];
+    p.low.push_back(pads[i]);
+    p.high.push_back(pads[i + s]);
+    p.extra.push_back(std::max<int64_t>(0, need - have));
+  }
+  return p;
+}
+
+/// How many positions each average-pooling window divides by (spatial
+/// output shape).
+Value poolCounts(OpBuilder &b, Location loc, RankedTensorType inType,
+                 RankedTensorType outType, const PoolPadding &p,
+                 ArrayRef<int64_t> k, ArrayRef<int64_t> st, ArrayRef<int64_t> dl,
+                 bool countIncludePad) {
+  int64_t s = inType.getRank() - 2;
+  Type et = outType.getElementType();
+  SmallVector<int64_t> spatialIn(inType.getShape().drop_front(2));
+  SmallVector<int64_t> spatialOut(outType.getShape().drop_front(2));
+  Value mask = filled(b, loc, RankedTensorType::get(spatialIn, et), 1.0);
+  mask = padWith(b, loc, mask, ArrayRef(p.low).drop_front(2),
+                 ArrayRef(p.high).drop_front(2), countIncludePad ? 1.0 : 0.0);
+  mask = padWith(b, loc, mask, SmallVector<int64_t>(s, 0),
+                 ArrayRef(p.extra).drop_front(2), 0.0);
+  return poolWindows(b, loc, mask, RankedTensorType::get(spatialOut, et), k, st,
+                     dl, 0.0, /*isMax=*/false);
+}
+
 LogicalResult lowerPool(nn::PoolOp op, PatternRewriter &rw) {
   REQUIRE_SUPPORTED(op);
   Location loc = op.getLoc();
   auto outType = op.getType();
   auto inType = cast<RankedTensorType>(op.getInput().getType());
   Type et = outType.getElementType();
-  int64_t s = inType.getRank() - 2;
   bool isMax = op.getKind() == nn::PoolKind::max;
   ArrayRef<int64_t> k = op.getKernelShape(), st = op.getStrides(),
-                    dl = op.getDilations(), pads = op.getPads();
-  // ceil_mode can make the last window run past the end padding; pad more,
-  // but never count those positions.
-  SmallVector<int64_t> low(2, 0), high(2, 0), extra(2, 0);
-  for (int64_t i = 0; i < s; ++i) {
-    int64_t need = (outType.getDimSize(i + 2) - 1) * st[i] +
-                   (k[i] - 1) * dl[i] + 1;
-    int64_t have = inType.getDimSize(i + 2) + pads[i] + pads[i + s];
-    low.push_back(pads[i]);
-    high.push_back(pads[i + s]);
-    extra.push_back(std::max<int64_t>(0, need - have));
-  }
-  SmallVector<int64_t> highAll(high);
-  for (int64_t i = 0; i < s + 2; ++i)
-    highAll[i] += extra[i];
+                    dl = op.getDilations();
+  PoolPadding p = poolPadding(inType, outType, k, st, dl, op.getPads());
   double padValue = isMax ? lowestValue(et) : 0.0;
-  Value x = padWith(rw, loc, op.getInput(), low, highAll, padValue);
+  Value x = padWith(rw, loc, op.getInput(), p.low, p.highAll(), padValue);
   Value sum = poolWindows(rw, loc, x, outType, k, st, dl,
                           isMax ? lowestValue(et) : 0.0, isMax);
   if (isMax) {
@@ -331,20 +355,145 @@ LogicalResult lowerPool(nn::PoolOp op, PatternRewriter &rw) {
     return success();
   }
   // Average: divide by how many positions each window really covers.
-  SmallVector<int64_t> spatialIn(inType.getShape().drop_front(2));
-  SmallVector<int64_t> spatialOut(outType.getShape().drop_front(2));
-  auto maskType = RankedTensorType::get(spatialIn, et);
-  Value mask = filled(rw, loc, maskType, 1.0);
-  mask = padWith(rw, loc, mask, ArrayRef(low).drop_front(2),
-                 ArrayRef(high).drop_front(2), op.getCountIncludePad() ? 1.0 : 0.0);
-  mask = padWith(rw, loc, mask, SmallVector<int64_t>(s, 0),
-                 ArrayRef(extra).drop_front(2), 0.0);
-  Value counts = poolWindows(rw, loc, mask, RankedTensorType::get(spatialOut, et),
-                             k, st, dl, 0.0, /*isMax=*/false);
+  Value counts = poolCounts(rw, loc, inType, outType, p, k, st, dl,
+                            op.getCountIncludePad());
   rw.replaceOp(op, mapElementwise(rw, loc, outType, ValueRange{sum, counts},
                                   [](OpBuilder &b, Location l, ValueRange a) {
                                     return div(b, l, a[0], a[1]);
                                   }));
+  return success();
+}
+
+/// For each max-pooling window, the position of its first maximum as a
+/// linear index into the window (i64, the output's shape).
+Value poolArgmax(OpBuilder &b, Location loc, Value x, RankedTensorType outType,
+                 ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
+                 ArrayRef<int64_t> dilations) {
+  MLIRContext *ctx = b.getContext();
+  int64_t lead = 2, s = kernel.size(), nLoops = outType.getRank() + s;
+  Type et = outType.getElementType();
+  Value window = b.create<tensor::EmptyOp>(loc, kernel, et);
+  SmallVector<AffineExpr> xe{dim(ctx, 0), dim(ctx, 1)}, ke, oe{dim(ctx, 0), dim(ctx, 1)};
+  for (int64_t i = 0; i < s; ++i) {
+    AffineExpr o = dim(ctx, lead + i), kk = dim(ctx, lead + s + i);
+    xe.push_back(o * strides[i] + kk * dilations[i]);
+    ke.push_back(kk);
+    oe.push_back(o);
+  }
+  AffineMap om = AffineMap::get(nLoops, 0, oe, ctx);
+  SmallVector<Iter> iters(outType.getRank(), Iter::parallel);
+  iters.append(s, Iter::reduction);
+  auto idxType = RankedTensorType::get(outType.getShape(), b.getI64Type());
+  auto generic = b.create<linalg::GenericOp>(
+      loc, TypeRange{outType, idxType}, ValueRange{x, window},
+      ValueRange{filled(b, loc, outType, lowestValue(et)), filled(b, loc, idxType, 0.0)},
+      SmallVector<AffineMap>{AffineMap::get(nLoops, 0, xe, ctx),
+                             AffineMap::get(nLoops, 0, ke, ctx), om, om},
+      iters, [&](OpBuilder &nb, Location l, ValueRange a) {
+        Value linear = nb.create<arith::ConstantIndexOp>(l, 0);
+        for (int64_t i = 0; i < s; ++i) {
+          Value scaled = nb.create<arith::MulIOp>(
+              l, linear, nb.create<arith::ConstantIndexOp>(l, kernel[i]));
+          linear = nb.create<arith::AddIOp>(
+              l, scaled, nb.create<linalg::IndexOp>(l, lead + s + i));
+        }
+        Value li = nb.create<arith::IndexCastOp>(l, nb.getI64Type(), linear);
+        Value better = nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, a[0], a[2]);
+        nb.create<linalg::YieldOp>(
+            l, ValueRange{nb.create<arith::SelectOp>(l, better, a[0], a[2]),
+                          nb.create<arith::SelectOp>(l, better, li, a[3])});
+      });
+  return generic.getResult(1);
+}
+
+/// dx[n, c, h...] = sum over the windows (o, k) with o * stride + k *
+/// dilation = h + pad of grad[n, c, o...], taking only windows whose
+/// argmax is k when `argmax` is given (max pooling).
+Value scatterWindows(OpBuilder &b, Location loc, RankedTensorType inType,
+                     Value grad, Value argmax, ArrayRef<int64_t> kernel,
+                     ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
+                     ArrayRef<int64_t> padLow) {
+  MLIRContext *ctx = b.getContext();
+  int64_t s = kernel.size(), rank = inType.getRank(), nLoops = rank + s;
+  auto gradType = cast<RankedTensorType>(grad.getType());
+  Value window = b.create<tensor::EmptyOp>(loc, kernel, inType.getElementType());
+  SmallVector<AffineExpr> ke;
+  for (int64_t i = 0; i < s; ++i)
+    ke.push_back(dim(ctx, rank + i));
+  SmallVector<Iter> iters(rank, Iter::parallel);
+  iters.append(s, Iter::reduction);
+  auto generic = b.create<linalg::GenericOp>(
+      loc, TypeRange{inType}, ValueRange{window},
+      ValueRange{filled(b, loc, inType, 0.0)},
+      SmallVector<AffineMap>{AffineMap::get(nLoops, 0, ke, ctx),
+                             AffineMap::getMultiDimIdentityMap(nLoops, ctx)
+                                 .getMajorSubMap(rank)},
+      iters, [&](OpBuilder &nb, Location l, ValueRange a) {
+        auto cidx = [&](int64_t v) { return nb.create<arith::ConstantIndexOp>(l, v); };
+        Value zero = cidx(0);
+        Value valid = nb.create<arith::ConstantIntOp>(l, 1, 1);
+        SmallVector<Value> at{nb.create<linalg::IndexOp>(l, 0),
+                              nb.create<linalg::IndexOp>(l, 1)};
+        Value linear = zero;
+        for (int64_t i = 0; i < s; ++i) {
+          Value h = nb.create<linalg::IndexOp>(l, 2 + i);
+          Value kk = nb.create<linalg::IndexOp>(l, rank + i);
+          // t = h + pad - k * dilation must be o * stride with 0 <= o < O.
+          Value t = nb.create<arith::SubIOp>(
+              l, nb.create<arith::AddIOp>(l, h, cidx(padLow[i])),
+              nb.create<arith::MulIOp>(l, kk, cidx(dilations[i])));
+          Value st = cidx(strides[i]);
+          Value o = nb.create<arith::DivSIOp>(l, t, st);
+          Value ok = nb.create<arith::AndIOp>(
+              l, nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, t, zero),
+              nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
+                                       nb.create<arith::RemSIOp>(l, t, st), zero));
+          ok = nb.create<arith::AndIOp>(
+              l, ok, nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, o,
+                                              cidx(gradType.getDimSize(2 + i))));
+          valid = nb.create<arith::AndIOp>(l, valid, ok);
+          at.push_back(nb.create<arith::SelectOp>(l, ok, o, zero));
+          linear = nb.create<arith::AddIOp>(
+              l, nb.create<arith::MulIOp>(l, linear, cidx(kernel[i])), kk);
+        }
+        Value g = nb.create<tensor::ExtractOp>(l, grad, at);
+        if (argmax) {
+          Value chosen = nb.create<tensor::ExtractOp>(l, argmax, at);
+          Value li = nb.create<arith::IndexCastOp>(l, nb.getI64Type(), linear);
+          valid = nb.create<arith::AndIOp>(
+              l, valid, nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, chosen, li));
+        }
+        Value zeroF = scalarConstant(nb, l, g.getType(), 0.0);
+        Value contribution = nb.create<arith::SelectOp>(l, valid, g, zeroF);
+        nb.create<linalg::YieldOp>(l, add(nb, l, a[1], contribution));
+      });
+  return generic.getResult(0);
+}
+
+LogicalResult lowerPoolGrad(nn::PoolGradOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  Location loc = op.getLoc();
+  auto inType = cast<RankedTensorType>(op.getInput().getType());
+  auto outType = cast<RankedTensorType>(op.getOutputGrad().getType());
+  Type et = inType.getElementType();
+  ArrayRef<int64_t> k = op.getKernelShape(), st = op.getStrides(),
+                    dl = op.getDilations();
+  PoolPadding p = poolPadding(inType, outType, k, st, dl, op.getPads());
+  ArrayRef<int64_t> padLow = ArrayRef(p.low).drop_front(2);
+  if (op.getKind() == nn::PoolKind::max) {
+    Value x = padWith(rw, loc, op.getInput(), p.low, p.highAll(), lowestValue(et));
+    Value argmax = poolArgmax(rw, loc, x, outType, k, st, dl);
+    rw.replaceOp(op, scatterWindows(rw, loc, inType, op.getOutputGrad(), argmax,
+                                    k, st, dl, padLow));
+    return success();
+  }
+  Value counts = poolCounts(rw, loc, inType, outType, p, k, st, dl,
+                            op.getCountIncludePad());
+  Value scaled = mapElementwise(rw, loc, outType, ValueRange{op.getOutputGrad(), counts},
+                                [](OpBuilder &b, Location l, ValueRange a) {
+                                  return div(b, l, a[0], a[1]);
+                                });
+  rw.replaceOp(op, scatterWindows(rw, loc, inType, scaled, Value(), k, st, dl, padLow));
   return success();
 }
 
@@ -515,6 +664,7 @@ void populateNeuralLowering(RewritePatternSet &patterns) {
   patterns.add(lowerGemm);
   patterns.add(lowerConv);
   patterns.add(lowerPool);
+  patterns.add(lowerPoolGrad);
   patterns.add(lowerBatchNorm);
   patterns.add(lowerReduce);
   patterns.add(lowerSoftmax<nn::SoftmaxOp, false>);

@@ -12,6 +12,7 @@ using namespace strata::nn;
 
 #include "dialects/nn/NNDialect.cpp.inc"
 #include "dialects/nn/NNEnums.cpp.inc"
+#include "dialects/nn/NNInterfaces.cpp.inc"
 #define GET_ATTRDEF_CLASSES
 #include "dialects/nn/NNAttrs.cpp.inc"
 

@@ -144,6 +144,24 @@ LogicalResult PoolOp::verify() {
                          getCeilMode()));
 }
 
+LogicalResult PoolGradOp::verify() {
+  if (failed(checkSameElementType(*this, {getInput(), getOutputGrad(), getInputGrad()})))
+    return failure();
+  if (getInput().getType() != getInputGrad().getType())
+    return emitOpError() << "the input gradient must have the input's type";
+  shape::ShapeOrError forward =
+      shape::pool(shapeOf(getInput()), vec(getKernelShape()), vec(getStrides()),
+                  vec(getPads()), vec(getDilations()), getCeilMode());
+  if (!forward.ok())
+    return emitOpError() << forward.error;
+  if (!shape::compatible(shapeOf(getOutputGrad()), forward.shape))
+    return emitOpError() << "output gradient shape "
+                         << shape::toString(shapeOf(getOutputGrad()))
+                         << " does not match the pool's output "
+                         << shape::toString(forward.shape);
+  return success();
+}
+
 LogicalResult BatchNormOp::verify() {
   if (failed(checkSameElementType(
           *this, {getInput(), getScale(), getBias(), getMean(), getVariance(),

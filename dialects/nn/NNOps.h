@@ -13,6 +13,8 @@
 
 #include "dialects/nn/NNEnums.h.inc"
 
+#include "dialects/nn/NNInterfaces.h.inc"
+
 #define GET_ATTRDEF_CLASSES
 #include "dialects/nn/NNAttrs.h.inc"
 

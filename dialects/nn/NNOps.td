@@ -10,6 +10,7 @@
 #define STRATA_NN_OPS
 
 include "dialects/nn/NNBase.td"
+include "dialects/nn/NNInterfaces.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/BuiltinAttributeInterfaces.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
@@ -17,6 +18,9 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 
 class NN_Op<string mnemonic, list<Trait> traits = []>
     : Op<NN_Dialect, mnemonic, !listconcat([Pure], traits)>;
+
+// Ops with a gradient rule (dialects/nn/gradients/).
+defvar Differentiable = DeclareOpInterfaceMethods<NN_DifferentiableOpInterface>;
 
 //===----------------------------------------------------------------------===//
 // Constants
@@ -49,7 +53,7 @@ def NN_ConstantOp : NN_Op<"constant",
 // are constants of the result's shape; `rightIdentity` is the splat constant
 // that makes `x op c` equal `x` (folded away when the types agree).
 class NN_BinaryOp<string mnemonic, string foldExpr, string rightIdentity>
-    : NN_Op<mnemonic> {
+    : NN_Op<mnemonic, [Differentiable]> {
   let description = [{
     Elementwise `}] # mnemonic # [{` with ONNX multidirectional broadcasting:
     shapes are aligned at the right, and each pair of dimensions must be
@@ -148,7 +152,7 @@ def NN_NotOp : NN_Op<"not", [SameOperandsAndResultType]> {
   let assemblyFormat = "$input attr-dict `:` type($output)";
 }
 
-def NN_WhereOp : NN_Op<"where"> {
+def NN_WhereOp : NN_Op<"where", [Differentiable]> {
   let summary = "Elementwise select: condition ? x : y, broadcasting all three";
   let description = [{
     ```mlir
@@ -169,7 +173,7 @@ def NN_WhereOp : NN_Op<"where"> {
 // `foldExpr` computes one element from double `x` when the operand is a
 // floating-point constant.
 class NN_UnaryOp<string mnemonic, string foldExpr, list<Trait> traits = []>
-    : NN_Op<mnemonic, !listconcat([SameOperandsAndResultType], traits)> {
+    : NN_Op<mnemonic, !listconcat([SameOperandsAndResultType, Differentiable], traits)> {
   let description = [{
     Elementwise `}] # mnemonic # [{` of a tensor; the result has the operand's type.
 
@@ -217,7 +221,7 @@ def NN_AsinhOp : NN_UnaryOp<"asinh", "std::asinh(x)"> { let summary = "Inverse h
 def NN_AcoshOp : NN_UnaryOp<"acosh", "std::acosh(x)"> { let summary = "Inverse hyperbolic cosine"; }
 def NN_AtanhOp : NN_UnaryOp<"atanh", "std::atanh(x)"> { let summary = "Inverse hyperbolic tangent"; }
 
-def NN_LeakyReluOp : NN_Op<"leaky_relu", [SameOperandsAndResultType]> {
+def NN_LeakyReluOp : NN_Op<"leaky_relu", [SameOperandsAndResultType, Differentiable]> {
   let summary = "x for x >= 0, alpha * x otherwise";
   let description = [{
     ```mlir
@@ -229,7 +233,7 @@ def NN_LeakyReluOp : NN_Op<"leaky_relu", [SameOperandsAndResultType]> {
   let assemblyFormat = "$input attr-dict `:` type($output)";
 }
 
-def NN_ClipOp : NN_Op<"clip", [SameOperandsAndResultType]> {
+def NN_ClipOp : NN_Op<"clip", [SameOperandsAndResultType, Differentiable]> {
   let summary = "Clamp to [min, max]; a missing bound does not clamp";
   let description = [{
     ONNX `Clip` with its bounds (inputs since opset 11) resolved to attributes.
@@ -245,7 +249,7 @@ def NN_ClipOp : NN_Op<"clip", [SameOperandsAndResultType]> {
   let hasVerifier = 1;
 }
 
-class NN_SoftmaxLikeOp<string mnemonic> : NN_Op<mnemonic, [SameOperandsAndResultType]> {
+class NN_SoftmaxLikeOp<string mnemonic> : NN_Op<mnemonic, [SameOperandsAndResultType, Differentiable]> {
   let description = [{
     Normalizes along one `axis` (non-negative), i.e. ONNX opset-13 semantics;
     the importer rewrites older opsets' "flatten to 2-D" rule into reshapes.
@@ -266,7 +270,7 @@ def NN_LogSoftmaxOp : NN_SoftmaxLikeOp<"log_softmax"> { let summary = "log(softm
 // Linear algebra and convolution
 //===----------------------------------------------------------------------===//
 
-def NN_MatMulOp : NN_Op<"matmul"> {
+def NN_MatMulOp : NN_Op<"matmul", [Differentiable]> {
   let summary = "Matrix product with NumPy batching (ONNX MatMul)";
   let description = [{
     1-D operands are promoted (a leading or trailing 1 is added, then removed
@@ -283,7 +287,7 @@ def NN_MatMulOp : NN_Op<"matmul"> {
   let hasVerifier = 1;
 }
 
-def NN_GemmOp : NN_Op<"gemm"> {
+def NN_GemmOp : NN_Op<"gemm", [Differentiable]> {
   let summary = "alpha * op(A) * op(B) + beta * C (ONNX Gemm)";
   let description = [{
     A and B are 2-D; `trans_a`/`trans_b` transpose them first. C is
@@ -304,7 +308,7 @@ def NN_GemmOp : NN_Op<"gemm"> {
   let hasVerifier = 1;
 }
 
-def NN_ConvOp : NN_Op<"conv"> {
+def NN_ConvOp : NN_Op<"conv", [Differentiable]> {
   let summary = "N-d convolution, NCHW layout, grouped (ONNX Conv)";
   let description = [{
     Input `N x C x D1 x ... x Dn`, weight `M x C/group x k1 x ... x kn`,
@@ -327,7 +331,7 @@ def NN_ConvOp : NN_Op<"conv"> {
   let hasVerifier = 1;
 }
 
-def NN_PoolOp : NN_Op<"pool"> {
+def NN_PoolOp : NN_Op<"pool", [Differentiable]> {
   let summary = "Max or average pooling over spatial windows";
   let description = [{
     ONNX `MaxPool`/`AveragePool` with explicit pads. `count_include_pad`
@@ -351,7 +355,33 @@ def NN_PoolOp : NN_Op<"pool"> {
   let hasVerifier = 1;
 }
 
-def NN_BatchNormOp : NN_Op<"batch_norm"> {
+def NN_PoolGradOp : NN_Op<"pool_grad"> {
+  let summary = "Gradient of nn.pool with respect to its input";
+  let description = [{
+    Built by nn.pool's gradient rule. Max pooling routes each window's
+    gradient to the first position holding the window's maximum (PyTorch's
+    choice on ties); average pooling spreads it evenly over the positions
+    the window counted. Attributes are those of the forward pool.
+
+    ```mlir
+    %dx = nn.pool_grad max %x, %dy {ceil_mode = false, count_include_pad = false,
+                                    dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>,
+                                    pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>}
+        : (tensor<1x6x28x28xf32>, tensor<1x6x14x14xf32>) -> tensor<1x6x28x28xf32>
+    ```
+  }];
+  let arguments = (ins NN_PoolKindAttr:$kind, NN_FloatTensor:$input,
+                   NN_FloatTensor:$output_grad,
+                   DenseI64ArrayAttr:$kernel_shape, DenseI64ArrayAttr:$strides,
+                   DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$dilations,
+                   BoolAttr:$ceil_mode, BoolAttr:$count_include_pad);
+  let results = (outs NN_FloatTensor:$input_grad);
+  let assemblyFormat =
+      "$kind $input `,` $output_grad attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_BatchNormOp : NN_Op<"batch_norm", [Differentiable]> {
   let summary = "Batch normalization with stored statistics (inference)";
   let description = [{
     `y = scale * (x - mean) / sqrt(variance + epsilon) + bias`, per channel
@@ -375,7 +405,7 @@ def NN_BatchNormOp : NN_Op<"batch_norm"> {
 // Reductions
 //===----------------------------------------------------------------------===//
 
-def NN_ReduceOp : NN_Op<"reduce"> {
+def NN_ReduceOp : NN_Op<"reduce", [Differentiable]> {
   let summary = "Sum, mean, max or min over a set of axes";
   let description = [{
     `axes` are non-negative, sorted and unique; ONNX's "no axes means all
@@ -398,7 +428,7 @@ def NN_ReduceOp : NN_Op<"reduce"> {
 // Data movement
 //===----------------------------------------------------------------------===//
 
-def NN_ReshapeOp : NN_Op<"reshape"> {
+def NN_ReshapeOp : NN_Op<"reshape", [Differentiable]> {
   let summary = "Same elements, new shape (Reshape, Flatten, Squeeze, Unsqueeze)";
   let description = [{
     The result type is the new shape; element count and type are unchanged.
@@ -414,7 +444,7 @@ def NN_ReshapeOp : NN_Op<"reshape"> {
   let hasFolder = 1;
 }
 
-def NN_TransposeOp : NN_Op<"transpose"> {
+def NN_TransposeOp : NN_Op<"transpose", [Differentiable]> {
   let summary = "Permute dimensions";
   let description = [{
     Result dimension i is input dimension `perm[i]`.
@@ -430,7 +460,7 @@ def NN_TransposeOp : NN_Op<"transpose"> {
   let hasFolder = 1;
 }
 
-def NN_ConcatOp : NN_Op<"concat"> {
+def NN_ConcatOp : NN_Op<"concat", [Differentiable]> {
   let summary = "Join tensors along one axis";
   let description = [{
     ```mlir
@@ -444,7 +474,7 @@ def NN_ConcatOp : NN_Op<"concat"> {
   let hasFolder = 1;
 }
 
-def NN_SliceOp : NN_Op<"slice"> {
+def NN_SliceOp : NN_Op<"slice", [Differentiable]> {
   let summary = "Strided slice with one (start, end, step) per dimension";
   let description = [{
     ONNX `Slice` with constant starts/ends/axes/steps, normalized to every
@@ -479,7 +509,7 @@ def NN_GatherOp : NN_Op<"gather"> {
   let hasVerifier = 1;
 }
 
-def NN_PadOp : NN_Op<"pad"> {
+def NN_PadOp : NN_Op<"pad", [Differentiable]> {
   let summary = "Pad with a constant, the reflection, or the edge value";
   let description = [{
     `pads` holds all begin pads then all end pads (ONNX order), non-negative.
@@ -496,7 +526,7 @@ def NN_PadOp : NN_Op<"pad"> {
   let hasVerifier = 1;
 }
 
-def NN_CastOp : NN_Op<"cast"> {
+def NN_CastOp : NN_Op<"cast", [Differentiable]> {
   let summary = "Convert the element type (ONNX Cast)";
   let description = [{
     ```mlir
@@ -544,7 +574,7 @@ def NN_GatherElementsOp : NN_Op<"gather_elements"> {
   let hasVerifier = 1;
 }
 
-def NN_BroadcastToOp : NN_Op<"broadcast_to"> {
+def NN_BroadcastToOp : NN_Op<"broadcast_to", [Differentiable]> {
   let summary = "Broadcast to the result's shape (ONNX Expand)";
   let description = [{
     ```mlir

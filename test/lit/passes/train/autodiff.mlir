@@ -1,0 +1,92 @@
+// RUN: strata-opt %s --split-input-file --strata-autodiff | FileCheck %s
+
+// A Linear layer, ReLU and a sum: the seed is ones broadcast to the sum's
+// input, ReLU masks it, and Gemm's rules are Gemms (dA = dY B, dB = dY^T A)
+// plus a sum over the batch for the bias.
+// CHECK-LABEL: func @linear_relu_sum
+// CHECK-SAME: -> (tensor<f32>, tensor<4x3xf32>, tensor<2x3xf32>, tensor<2xf32>)
+// CHECK: %[[Y:.+]] = nn.gemm %arg0, %arg1, %arg2
+// CHECK: %[[SEED:.+]] = nn.broadcast_to {{.*}} -> tensor<4x2xf32>
+// CHECK: %[[POS:.+]] = nn.compare  gt %[[Y]]
+// CHECK: %[[DY:.+]] = nn.where %[[POS]], %[[SEED]]
+// CHECK: %[[DX:.+]] = nn.gemm %[[DY]], %arg1 {{.*}}trans_a = false, trans_b = false
+// CHECK: %[[DW:.+]] = nn.gemm %[[DY]], %arg0 {{.*}}trans_a = true, trans_b = false
+// CHECK: %[[DB0:.+]] = nn.reduce  sum %[[DY]] {axes = array<i64: 0>, keepdims = true}
+// CHECK: %[[DB:.+]] = nn.reshape %[[DB0]] : (tensor<1x2xf32>) -> tensor<2xf32>
+// CHECK: return %{{.+}}, %[[DX]], %[[DW]], %[[DB]]
+func.func @linear_relu_sum(%x: tensor<4x3xf32>, %w: tensor<2x3xf32>, %b: tensor<2xf32>) -> tensor<f32> {
+  %y = nn.gemm %x, %w, %b {alpha = 1.0 : f32, beta = 1.0 : f32, trans_a = false, trans_b = true}
+      : (tensor<4x3xf32>, tensor<2x3xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  %r = nn.relu %y : tensor<4x2xf32>
+  %l = nn.reduce sum %r {axes = array<i64: 0, 1>, keepdims = false} : (tensor<4x2xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
+
+// -----
+
+// A value used twice gets the sum of both gradients; d(x*x)/dx = dy*x + dy*x.
+// CHECK-LABEL: func @fan_out
+// CHECK: %[[S:.+]] = nn.constant dense<1.000000e+00> : tensor<3xf32>
+// CHECK: %[[A:.+]] = nn.mul %[[S]], %arg0
+// CHECK: %[[B:.+]] = nn.mul %[[S]], %arg0
+// CHECK: %[[G:.+]] = nn.add %[[B]], %[[A]]
+// CHECK: return %{{.+}}, %[[G]]
+func.func @fan_out(%x: tensor<3xf32>) -> tensor<3xf32> {
+  %y = nn.mul %x, %x : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  return %y : tensor<3xf32>
+}
+
+// -----
+
+// Broadcast operands: the gradient is summed back over the broadcast axes.
+// CHECK-LABEL: func @broadcast_add
+// CHECK: %[[S:.+]] = nn.reduce  sum %{{.+}} {axes = array<i64: 0>, keepdims = true} : (tensor<2x3xf32>) -> tensor<1x3xf32>
+// CHECK: %[[R:.+]] = nn.reshape %[[S]] : (tensor<1x3xf32>) -> tensor<3xf32>
+// CHECK: return %{{.+}}, %{{.+}}, %[[R]]
+func.func @broadcast_add(%x: tensor<2x3xf32>, %b: tensor<3xf32>) -> tensor<2x3xf32> {
+  %y = nn.add %x, %b : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+// Convolution gradients are convolutions: the input's of the padded output
+// gradient with flipped, transposed weights; the weights' of the input
+// (channels as the batch) with the output gradient as weights.
+// CHECK-LABEL: func @conv
+// CHECK: %[[FLIP:.+]] = nn.slice %arg1 {ends = array<i64: 4, 3, -1, -1>, starts = array<i64: 0, 0, 2, 2>, steps = array<i64: 1, 1, -1, -1>}
+// CHECK: nn.transpose %[[FLIP]] {perm = array<i64: 1, 0, 2, 3>} : (tensor<4x3x3x3xf32>) -> tensor<3x4x3x3xf32>
+// CHECK: nn.conv {{.*}} : (tensor<2x4x7x7xf32>, tensor<3x4x3x3xf32>) -> tensor<2x3x5x5xf32>
+// CHECK: nn.conv {{.*}} : (tensor<3x2x7x7xf32>, tensor<4x2x5x5xf32>) -> tensor<3x4x3x3xf32>
+// CHECK: nn.transpose {{.*}} {perm = array<i64: 1, 0, 2, 3>} : (tensor<3x4x3x3xf32>) -> tensor<4x3x3x3xf32>
+// CHECK: nn.reduce  sum {{.*}} {axes = array<i64: 0, 2, 3>, keepdims = false} : (tensor<2x4x5x5xf32>) -> tensor<4xf32>
+func.func @conv(%x: tensor<2x3x5x5xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<2x4x5x5xf32> {
+  %y = nn.conv %x, %w, %b {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}
+      : (tensor<2x3x5x5xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<2x4x5x5xf32>
+  return %y : tensor<2x4x5x5xf32>
+}
+
+// -----
+
+// Max pooling's gradient is nn.pool_grad with the forward attributes.
+// CHECK-LABEL: func @pool
+// CHECK: nn.pool_grad  max %arg0, %{{.+}} {{.*}}kernel_shape = array<i64: 2, 2>{{.*}}strides = array<i64: 2, 2>
+// CHECK-SAME: (tensor<1x2x4x4xf32>, tensor<1x2x2x2xf32>) -> tensor<1x2x4x4xf32>
+func.func @pool(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32> {
+  %y = nn.pool max %x {ceil_mode = false, count_include_pad = false, dilations = array<i64: 1, 1>,
+                       kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>}
+      : (tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32>
+  return %y : tensor<1x2x2x2xf32>
+}
+
+// -----
+
+// Integer paths carry no gradient: only the float argument gets one.
+// CHECK-LABEL: func @gather_indices
+// CHECK-SAME: -> (tensor<2xf32>, tensor<2xf32>)
+func.func @gather_indices(%x: tensor<2xf32>, %i: tensor<2xi64>) -> tensor<2xf32> {
+  %c = nn.cast %i : (tensor<2xi64>) -> tensor<2xf32>
+  %y = nn.mul %x, %c : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  return %y : tensor<2xf32>
+}
+
