@@ -175,7 +175,7 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
     return false;
   }
   if (!opt.weightsFile.empty() && sameFile(modelPath, opt.weightsFile)) {
-    error = "--weights " + opt.weightsFile + " would overwrite the model";
+    error = "--weights " + opt.weightsFile + " would overwrite the model or the output";
     return false;
   }
   DialectRegistry registry;
@@ -212,7 +212,7 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
       return false;
     }
     if (sameFile(outputPath, opt.weightsFile)) {
-      error = "--weights " + opt.weightsFile + " would overwrite the output";
+      error = "--weights " + opt.weightsFile + " would overwrite the model or the output";
       return false;
     }
   }
