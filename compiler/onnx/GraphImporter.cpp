@@ -59,7 +59,11 @@ Value GraphImporter::lookup(const std::string &name) {
     builder.setInsertionPointAfter(&*builder.getInsertionPoint());
   ElementsAttr attr = tensorToAttr(&ctx, *init->second, loaded.modelDir,
                                    loaded.path + ": initializer '" + name + "'");
-  Value v = builder.create<nn::ConstantOp>(NameLoc::get(builder.getStringAttr(name)), attr);
+  auto constant =
+      builder.create<nn::ConstantOp>(NameLoc::get(builder.getStringAttr(name)), attr);
+  // Training finds its parameters by this name, and writes them back to it.
+  constant->setAttr("onnx.initializer", builder.getStringAttr(name));
+  Value v = constant;
   values[name] = v;
   return v;
 }

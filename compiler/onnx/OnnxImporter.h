@@ -56,6 +56,15 @@ struct ModelSummary {
 bool summarizeOnnxModel(const std::string &path, ModelSummary &summary,
                         std::string &error);
 
+/// Writes a copy of the ONNX model at `sourcePath` to `outputPath` with the
+/// named float initializers replaced by `values` (same graph, new weights:
+/// what `strata train` saves). Initializers stored in external files are
+/// copied into the output, so it stands alone. The output appears only
+/// complete (written beside, then renamed); it may not be the source.
+bool writeModelWithInitializers(
+    const std::string &sourcePath, const std::string &outputPath,
+    const std::map<std::string, std::vector<float>> &values, std::string &error);
+
 /// The ONNX op types strata imports (sorted).
 std::vector<std::string> supportedOnnxOps();
 

@@ -184,6 +184,36 @@ AsmResourceBlob externalBlob(const TensorProto &t, const std::string &modelDir,
       /*dataIsMutable=*/false);
 }
 
+} // namespace
+
+void inlineExternalData(TensorProto &t, const std::string &modelDir,
+                        const std::string &what) {
+  size_t width = 0;
+  switch (t.data_type()) {
+  case TensorProto::UINT8: case TensorProto::INT8: case TensorProto::BOOL:
+    width = 1; break;
+  case TensorProto::UINT16: case TensorProto::INT16: case TensorProto::FLOAT16:
+  case TensorProto::BFLOAT16:
+    width = 2; break;
+  case TensorProto::FLOAT: case TensorProto::INT32: case TensorProto::UINT32:
+    width = 4; break;
+  case TensorProto::DOUBLE: case TensorProto::INT64: case TensorProto::UINT64:
+    width = 8; break;
+  default:
+    throw ImportError(what + ": external data of type " +
+                      dataTypeName(t.data_type()) + " cannot be copied");
+  }
+  size_t count = 1;
+  for (int64_t d : t.dims())
+    count *= (size_t)d;
+  AsmResourceBlob blob = externalBlob(t, modelDir, count * width, 1, what);
+  t.set_raw_data(std::string(blob.getData().data(), blob.getData().size()));
+  t.clear_external_data();
+  t.set_data_location(TensorProto::DEFAULT);
+}
+
+namespace {
+
 /// All bytes of `t` in MLIR's layout, moved or mapped rather than copied
 /// where the data allow it.
 AsmResourceBlob tensorBlob(TensorProto &t, Type element, int64_t count,

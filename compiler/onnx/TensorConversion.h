@@ -38,6 +38,11 @@ mlir::ElementsAttr tensorToAttr(mlir::MLIRContext *ctx,
                                 const std::string &modelDir,
                                 const std::string &what);
 
+/// Replaces a tensor's external data with raw_data read from beside the
+/// model (for writing a model elsewhere). Throws ImportError naming `what`.
+void inlineExternalData(onnx::TensorProto &tensor, const std::string &modelDir,
+                        const std::string &what);
+
 /// Reads the values of a (small) constant as integers or doubles.
 std::vector<int64_t> readInts(mlir::ElementsAttr attr);
 std::vector<double> readDoubles(mlir::ElementsAttr attr);

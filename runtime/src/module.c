@@ -245,44 +245,75 @@ const strata_tensor_info *strata_module_output(const strata_module *m, int i) {
   return i >= 0 && i < m->num_outputs ? &m->infos[m->num_inputs + i] : NULL;
 }
 
-int strata_module_run(strata_module *m, const strata_tensor *inputs,
-                      strata_tensor *outputs) {
+/* 0 if `t` has the dtype and shape of `info`; otherwise fails naming it. */
+static int check_tensor(const strata_tensor_info *info, const strata_tensor *t,
+                        const char *kind) {
+  int same = t->rank == info->rank && t->dtype == info->dtype && t->data;
+  for (int d = 0; same && d < t->rank; ++d)
+    same = t->dims[d] == info->dims[d];
+  if (same)
+    return 0;
+  char want[256], got[256];
+  strata_format_shape(want, sizeof want, info->rank, info->dims);
+  strata_format_shape(got, sizeof got, t->rank, t->dims);
+  return strata_fail("%s '%s' expects %s %s, got %s %s%s", kind, info->name,
+                     strata_dtype_name(info->dtype), want,
+                     strata_dtype_name(t->dtype), got, t->data ? "" : " without data");
+}
+
+/* Calls the model on checked inputs and output buffers. */
+static int run_buffers(strata_module *m, const strata_tensor *inputs,
+                       const strata_tensor *outputs) {
   int total = m->num_inputs + m->num_outputs + m->num_weights;
   void **buffers = calloc((size_t)(total ? total : 1), sizeof(void *));
   if (!buffers)
     return strata_fail("out of memory");
-  for (int i = 0; i < m->num_inputs; ++i) {
-    const strata_tensor_info *info = &m->infos[i];
-    const strata_tensor *t = &inputs[i];
-    int same = t->rank == info->rank && t->dtype == info->dtype;
-    for (int d = 0; same && d < t->rank; ++d)
-      same = t->dims[d] == info->dims[d];
-    if (!same) {
-      char want[256], got[256];
-      strata_format_shape(want, sizeof want, info->rank, info->dims);
-      strata_format_shape(got, sizeof got, t->rank, t->dims);
-      free(buffers);
-      return strata_fail("input '%s' expects %s %s, got %s %s", info->name,
-                         strata_dtype_name(info->dtype), want,
-                         strata_dtype_name(t->dtype), got);
-    }
-    buffers[i] = t->data;
-  }
-  for (int i = 0; i < m->num_outputs; ++i) {
-    const strata_tensor_info *info = &m->infos[m->num_inputs + i];
-    if (strata_tensor_alloc_uninitialized(info->dtype, info->rank, info->dims,
-                                          &outputs[i])) {
-      for (int j = 0; j < i; ++j)
-        strata_tensor_free(&outputs[j]);
-      free(buffers);
-      return 1;
-    }
+  for (int i = 0; i < m->num_inputs; ++i)
+    buffers[i] = inputs[i].data;
+  for (int i = 0; i < m->num_outputs; ++i)
     buffers[m->num_inputs + i] = outputs[i].data;
-  }
   for (int i = 0; i < m->num_weights; ++i)
     buffers[m->num_inputs + m->num_outputs + i] =
         (char *)m->weights_map + m->weight_offsets[i];
   int rc = m->run(buffers);
   free(buffers);
   return rc ? strata_fail("the model returned error %d", rc) : 0;
+}
+
+static int check_inputs(strata_module *m, const strata_tensor *inputs) {
+  for (int i = 0; i < m->num_inputs; ++i)
+    if (check_tensor(&m->infos[i], &inputs[i], "input"))
+      return 1;
+  return 0;
+}
+
+int strata_module_run(strata_module *m, const strata_tensor *inputs,
+                      strata_tensor *outputs) {
+  if (check_inputs(m, inputs))
+    return 1;
+  for (int i = 0; i < m->num_outputs; ++i) {
+    const strata_tensor_info *info = &m->infos[m->num_inputs + i];
+    if (strata_tensor_alloc_uninitialized(info->dtype, info->rank, info->dims,
+                                          &outputs[i])) {
+      for (int j = 0; j < i; ++j)
+        strata_tensor_free(&outputs[j]);
+      return 1;
+    }
+  }
+  if (run_buffers(m, inputs, outputs)) {
+    for (int i = 0; i < m->num_outputs; ++i)
+      strata_tensor_free(&outputs[i]);
+    return 1;
+  }
+  return 0;
+}
+
+int strata_module_run_into(strata_module *m, const strata_tensor *inputs,
+                           const strata_tensor *outputs) {
+  if (check_inputs(m, inputs))
+    return 1;
+  for (int i = 0; i < m->num_outputs; ++i)
+    if (check_tensor(&m->infos[m->num_inputs + i], &outputs[i], "output"))
+      return 1;
+  return run_buffers(m, inputs, outputs);
 }

@@ -27,6 +27,7 @@ Command &compileCommand();
 Command &inspectCommand();
 Command &runCommand();
 Command &benchCommand();
+Command &trainCommand();
 
 /// Prints "strata: error: <message>" to stderr and returns exit code 1.
 int reportError(const std::string &message);

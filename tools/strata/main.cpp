@@ -28,6 +28,7 @@ Subcommands:
   compile   compile an ONNX model into an executable, a shared library, or a stage
   run       compile (cached) and run a model on .npy/.pb inputs
   bench     measure a model's latency
+  train     train a model (compiled forward, backward and optimizer) and save it as ONNX
   inspect   print a model's inputs, outputs, ops and parameter count
 
 Run 'strata <subcommand> --help' for its options and examples.
@@ -36,7 +37,7 @@ Run 'strata <subcommand> --help' for its options and examples.
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   Command *commands[] = {&compileCommand(), &runCommand(), &benchCommand(),
-                         &inspectCommand()};
+                         &trainCommand(), &inspectCommand()};
 
   // Examples belong to one subcommand's --help; register only that one.
   std::unique_ptr<llvm::cl::extrahelp> examples;

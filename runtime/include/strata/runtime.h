@@ -79,6 +79,11 @@ int strata_module_threads(const strata_module *m);
  * with strata_tensor_free) and runs the model. */
 int strata_module_run(strata_module *m, const strata_tensor *inputs,
                       strata_tensor *outputs);
+/* As strata_module_run, but writes into caller-allocated outputs of the
+ * signature's dtypes and shapes (checked): no allocation per call, for
+ * loops such as training steps. Outputs must not alias inputs. */
+int strata_module_run_into(strata_module *m, const strata_tensor *inputs,
+                           const strata_tensor *outputs);
 
 /* --- the command-line convention shared by executables and `strata run` ---
  * argv (without the program name): --input NAME=FILE | --input FILE | FILE,

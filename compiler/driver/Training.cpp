@@ -1,0 +1,59 @@
+//===- Training.cpp - compile a model's training step and evaluation ------===//
+
+#include "compiler/driver/Training.h"
+#include "compiler/cpu/CpuPipeline.h"
+#include "compiler/onnx/OnnxImporter.h"
+
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+
+using namespace mlir;
+
+namespace strata {
+
+bool compileTraining(const std::string &modelPath, int64_t batch,
+                     const train::TrainConfig &config, const std::string &dir,
+                     const CompileOptions &options, TrainingBuild &build,
+                     std::string &error) {
+  DialectRegistry registry;
+  cpu::registerCpuDialects(registry);
+  MLIRContext ctx(registry);
+  std::vector<std::string> notes;
+  OwningOpRef<ModuleOp> forward = importOnnxModel(ctx, modelPath, batch, notes, error);
+  if (!forward)
+    return false;
+  std::string diagnostics;
+  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+    std::string loc;
+    llvm::raw_string_ostream os(loc);
+    os << d.getLocation();
+    diagnostics += os.str() + ": " + d.str() + "\n";
+    return success();
+  });
+  OwningOpRef<ModuleOp> trainModule, evalModule;
+  if (!train::buildTrainingModules(*forward, config, trainModule, evalModule,
+                                   build.layout, error)) {
+    if (!diagnostics.empty())
+      error += ":\n" + diagnostics;
+    return false;
+  }
+  if (build.layout.params.empty()) {
+    error = modelPath + " has no trainable float initializers" +
+            (build.layout.frozen.empty() ? "" : " (all are frozen)");
+    return false;
+  }
+  CompileOptions opt = options;
+  opt.emit = Stage::Exe;
+  opt.batch = batch;
+  build.trainLibrary = dir + "/train_step.so";
+  build.evalLibrary = dir + "/eval.so";
+  if (options.note)
+    options.note("compiling the training step (forward, backward, optimizer)");
+  if (!compileNNModule(*trainModule, build.trainLibrary, opt, error))
+    return false;
+  if (options.note)
+    options.note("compiling the evaluation function");
+  return compileNNModule(*evalModule, build.evalLibrary, opt, error);
+}
+
+} // namespace strata

@@ -1,0 +1,27 @@
+//===- Training.h - compile a model's training step and evaluation -*- C++ -*-===//
+
+#ifndef STRATA_COMPILER_DRIVER_TRAINING_H
+#define STRATA_COMPILER_DRIVER_TRAINING_H
+
+#include "compiler/driver/Compiler.h"
+#include "passes/train/TrainingStep.h"
+
+namespace strata {
+
+struct TrainingBuild {
+  std::string trainLibrary; ///< train step: see passes/train/TrainingStep.h
+  std::string evalLibrary;  ///< forward pass reading the parameters
+  train::TrainingLayout layout;
+};
+
+/// Imports `modelPath` with its symbolic batch set to `batch`, builds the
+/// training step and the evaluation function, and compiles both into
+/// shared libraries in `dir`. `options.note` receives progress notes.
+bool compileTraining(const std::string &modelPath, int64_t batch,
+                     const train::TrainConfig &config, const std::string &dir,
+                     const CompileOptions &options, TrainingBuild &build,
+                     std::string &error);
+
+} // namespace strata
+
+#endif // STRATA_COMPILER_DRIVER_TRAINING_H

@@ -1,0 +1,443 @@
+//===- TrainCommand.cpp - strata train -------------------------------------===//
+//
+// Compiles the model's training step and evaluation function into two
+// shared libraries, then runs epochs: shuffle, one compiled step per batch
+// (parameters and optimizer state live in two buffer sets that swap after
+// every step), evaluation on the test split, progress on stderr. Writes the
+// trained network as ONNX: the same graph with new initializers.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Commands.h"
+#include "train/Checkpoint.h"
+#include "train/Dataset.h"
+
+#include "compiler/driver/Training.h"
+#include "compiler/onnx/OnnxImporter.h"
+#include "strata/runtime.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <csignal>
+#include <cmath>
+#include <fstream>
+#include <map>
+
+namespace cl = llvm::cl;
+
+namespace strata::cli {
+namespace {
+
+cl::SubCommand sub("train", "Train an ONNX model with a compiled training step");
+cl::opt<std::string> modelPath(cl::Positional, cl::Required, cl::desc("<model.onnx>"),
+                               cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> dataDir("data", cl::Required,
+                             cl::desc("Folder with MNIST-layout idx files (gzip or not), or "
+                                      "train_x.npy/train_y.npy[/test_x.npy/test_y.npy]; "
+                                      "'fashion-mnist' is Debian's dataset-fashion-mnist"),
+                             cl::value_desc("dir"), cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> lossName("loss", cl::desc("cross-entropy (softmax cross-entropy on "
+                                               "logits, default) or mse"),
+                              cl::init("cross-entropy"), cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> optimizerText(
+    "optimizer",
+    cl::desc("sgd(lr=,momentum=,nesterov=,weight_decay=) or "
+             "adam(lr=,beta1=,beta2=,eps=,weight_decay=)"),
+    cl::init("sgd(lr=0.05,momentum=0.9)"), cl::sub(sub), cl::cat(category()));
+cl::opt<int64_t> epochs("epochs", cl::desc("Passes over the training data (default 1)"),
+                        cl::init(1), cl::sub(sub), cl::cat(category()));
+cl::opt<int64_t> batchSize("batch", cl::desc("Samples per step (default 64); the model's "
+                                             "symbolic batch dimension is set to it"),
+                           cl::init(64), cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> outputPath("o", cl::desc("Trained model (default: <model>.trained.onnx)"),
+                                cl::value_desc("file"), cl::sub(sub), cl::cat(category()));
+cl::opt<uint64_t> seed("seed", cl::desc("Shuffling seed (default 0)"), cl::init(0),
+                       cl::sub(sub), cl::cat(category()));
+cl::list<std::string> freeze("freeze", cl::desc("Keep initializers matching this glob "
+                                                "fixed (repeatable), e.g. 'conv*'"),
+                             cl::value_desc("pattern"), cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> metricsPath("metrics", cl::desc("Append one CSV row per epoch here"),
+                                 cl::value_desc("file.csv"), cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> checkpointPath("checkpoint",
+                                    cl::desc("Where Ctrl-C saves (default: <output>.ckpt)"),
+                                    cl::value_desc("file"), cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> resumePath("resume", cl::desc("Continue a run from its checkpoint"),
+                                cl::value_desc("file"), cl::sub(sub), cl::cat(category()));
+cl::opt<int> threads("threads", cl::desc("Threads each operator is split over (default: all cores)"),
+                     cl::init(0), cl::sub(sub), cl::cat(category()));
+
+volatile std::sig_atomic_t interrupted = 0;
+void onInterrupt(int) { interrupted = 1; }
+
+double seconds(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+}
+
+/// A tensor allocated from a module's signature entry.
+bool allocate(const strata_tensor_info *info, strata_tensor &t, std::string &error) {
+  if (strata_tensor_alloc(info->dtype, info->rank, info->dims, &t)) {
+    error = strata_last_error();
+    return false;
+  }
+  return true;
+}
+
+struct Modules {
+  strata_module *train = nullptr, *eval = nullptr;
+  ~Modules() {
+    if (train)
+      strata_module_free(train);
+    if (eval)
+      strata_module_free(eval);
+  }
+};
+
+struct Tensors {
+  std::vector<strata_tensor> v;
+  ~Tensors() {
+    for (auto &t : v)
+      strata_tensor_free(&t);
+  }
+};
+
+/// Evaluates on `data` in batches (the last one padded with zeros and
+/// ignored past its end). Returns accuracy for class ids, else mean squared error.
+double evaluate(strata_module *eval, const std::vector<strata_tensor> &params,
+                const Dataset &data, int64_t batch, std::string &error, bool &ok) {
+  ok = false;
+  int np = (int)params.size();
+  Tensors in, out;
+  in.v = params; // shallow: freed by the caller
+  strata_tensor x;
+  if (!allocate(strata_module_input(eval, np), x, error))
+    return 0;
+  in.v.push_back(x);
+  out.v.resize(1);
+  if (!allocate(strata_module_output(eval, 0), out.v[0], error)) {
+    strata_tensor_free(&in.v.back());
+    in.v.clear();
+    return 0;
+  }
+  const strata_tensor_info *o = strata_module_output(eval, 0);
+  int64_t perSample = 1;
+  for (int d = 1; d < o->rank; ++d)
+    perSample *= o->dims[d];
+  double score = 0;
+  float *xs = (float *)in.v.back().data;
+  for (int64_t start = 0; start < data.count; start += batch) {
+    int64_t n = std::min(batch, data.count - start);
+    std::fill(xs, xs + batch * data.features, 0.0f);
+    std::copy(data.x.begin() + start * data.features,
+              data.x.begin() + (start + n) * data.features, xs);
+    if (strata_module_run_into(eval, in.v.data(), out.v.data())) {
+      error = strata_last_error();
+      break;
+    }
+    const float *y = (const float *)out.v[0].data;
+    for (int64_t i = 0; i < n; ++i) {
+      const float *row = y + i * perSample;
+      if (!data.labels.empty()) {
+        int64_t best = std::max_element(row, row + perSample) - row;
+        score += best == data.labels[start + i];
+      } else {
+        const float *t = data.targets.data() + (start + i) * perSample;
+        for (int64_t j = 0; j < perSample; ++j)
+          score += (row[j] - t[j]) * (row[j] - t[j]) / perSample;
+      }
+    }
+  }
+  strata_tensor_free(&in.v.back());
+  in.v.clear(); // parameters belong to the caller
+  ok = error.empty();
+  return data.count ? score / data.count : 0;
+}
+
+void progress(int64_t epoch, int64_t step, int64_t steps, double loss, double rate) {
+  constexpr int width = 30;
+  int filled = steps ? (int)(width * step / steps) : width;
+  std::string bar(filled, '=');
+  if (filled < width)
+    bar += '>' + std::string(width - filled - 1, ' ');
+  llvm::errs() << llvm::format("\repoch %lld/%lld [%s] %3d%%  loss %.4f  %.0f samples/s",
+                               (long long)epoch + 1, (long long)epochs.getValue(),
+                               bar.c_str(), (int)(100 * step / std::max<int64_t>(steps, 1)),
+                               loss, rate);
+}
+
+int run() {
+  std::string error;
+  if (batchSize < 1 || epochs < 1)
+    return reportError("--batch and --epochs must be at least 1");
+  if (threads < 0)
+    return reportError("--threads must be 1 or more (0: all cores)");
+  train::TrainConfig config;
+  if (lossName == "cross-entropy" || lossName == "ce")
+    config.loss = train::LossKind::CrossEntropy;
+  else if (lossName == "mse")
+    config.loss = train::LossKind::MeanSquaredError;
+  else
+    return reportError("unknown --loss '" + lossName + "' (cross-entropy or mse)");
+  if (!train::parseOptimizer(optimizerText, config.optimizer, error))
+    return reportError("--optimizer: " + error);
+  config.freeze.assign(freeze.begin(), freeze.end());
+  std::string output = outputPath;
+  if (output.empty()) {
+    llvm::SmallString<256> p(llvm::sys::path::stem(modelPath));
+    p += ".trained.onnx";
+    output = std::string(p);
+  }
+  std::string checkpoint = checkpointPath.empty() ? output + ".ckpt" : checkpointPath.getValue();
+
+  // Data first: a wrong path should not wait for compilation.
+  Dataset trainData, testData;
+  if (!loadSplit(dataDir, /*train=*/true, trainData, error) ||
+      !loadSplit(dataDir, /*train=*/false, testData, error, /*optional=*/true))
+    return reportError(error);
+  bool classes = config.loss == train::LossKind::CrossEntropy;
+  if (classes && trainData.labels.empty())
+    return reportError("cross-entropy needs integer class ids as labels; use --loss=mse for float targets");
+  if (!classes && trainData.targets.empty())
+    return reportError("--loss=mse needs FLOAT targets (train_y.npy)");
+
+  llvm::SmallString<128> dir;
+  if (llvm::sys::fs::createUniqueDirectory("strata-train", dir))
+    return reportError("cannot create a temporary folder");
+  struct RemoveDir {
+    std::string d;
+    ~RemoveDir() { llvm::sys::fs::remove_directories(d); }
+  } removeDir{std::string(dir)};
+
+  CompileOptions options;
+  options.note = [](const std::string &n) { llvm::errs() << "strata: " << n << "\n"; };
+  TrainingBuild build;
+  auto compileStart = std::chrono::steady_clock::now();
+  if (!compileTraining(modelPath, batchSize, config, std::string(dir), options, build, error))
+    return reportError(error);
+  const train::TrainingLayout &layout = build.layout;
+  llvm::errs() << llvm::format("strata: compiled in %.1f s; %zu parameter tensors",
+                               seconds(compileStart), layout.params.size());
+  int64_t paramCount = 0;
+  for (const auto &p : layout.params)
+    paramCount += (int64_t)p.initial.size();
+  llvm::errs() << " (" << paramCount << " values)";
+  if (!layout.frozen.empty())
+    llvm::errs() << ", " << layout.frozen.size() << " frozen";
+  llvm::errs() << "\n";
+
+  Modules modules;
+  if (strata_module_load(build.trainLibrary.c_str(), &modules.train) ||
+      strata_module_load(build.evalLibrary.c_str(), &modules.eval))
+    return reportError(strata_last_error());
+  strata_module_set_threads(modules.train, threads);
+  strata_module_set_threads(modules.eval, threads);
+
+  int np = (int)layout.params.size(), ns = (int)layout.state.size();
+  int nIn = strata_module_num_inputs(modules.train);
+  if (nIn != np + ns + 3)
+    return reportError(modelPath + ": strata train supports models with one input; this one has " +
+                       std::to_string(nIn - np - ns - 2));
+  const strata_tensor_info *xInfo = strata_module_input(modules.train, np + ns);
+  int64_t features = 1;
+  for (int d = 1; d < xInfo->rank; ++d)
+    features *= xInfo->dims[d];
+  if (features != trainData.features)
+    return reportError("the model's input '" + std::string(xInfo->name) + "' takes " +
+                       std::to_string(features) + " values per sample, the data has " +
+                       std::to_string(trainData.features));
+  const strata_tensor_info *predInfo = strata_module_output(modules.eval, 0);
+  if (classes)
+    for (int64_t l : trainData.labels)
+      if (l < 0 || l >= predInfo->dims[1])
+        return reportError("label " + std::to_string(l) + " is outside the model's " +
+                           std::to_string(predInfo->dims[1]) + " classes");
+
+  // Two sets of parameter/state buffers; inputs read one, outputs write the other.
+  Tensors current, next, batchIn, lossOut;
+  for (int i = 0; i < np + ns; ++i) {
+    current.v.emplace_back();
+    next.v.emplace_back();
+    if (!allocate(strata_module_input(modules.train, i), current.v.back(), error) ||
+        !allocate(strata_module_input(modules.train, i), next.v.back(), error))
+      return reportError(error);
+    const auto &init = i < np ? layout.params[i].initial : layout.state[i - np].initial;
+    std::copy(init.begin(), init.end(), (float *)current.v[i].data);
+  }
+  for (int i = 0; i < 3; ++i) {
+    batchIn.v.emplace_back();
+    if (!allocate(strata_module_input(modules.train, np + ns + i), batchIn.v.back(), error))
+      return reportError(error);
+  }
+  lossOut.v.emplace_back();
+  if (!allocate(strata_module_output(modules.train, 0), lossOut.v.back(), error))
+    return reportError(error);
+
+  int64_t startEpoch = 0, startBatch = 0;
+  uint64_t runSeed = seed;
+  if (!resumePath.empty()) {
+    Checkpoint c;
+    if (!loadCheckpoint(resumePath, c, error))
+      return reportError(error);
+    std::map<std::string, const std::vector<float> *> byName;
+    for (const auto &t : c.tensors)
+      byName[t.name] = &t.values;
+    for (int i = 0; i < np + ns; ++i) {
+      const std::string &name = i < np ? layout.params[i].name : layout.state[i - np].name;
+      auto it = byName.find(name);
+      if (it == byName.end() ||
+          (int64_t)it->second->size() != strata_tensor_num_elements(&current.v[i]))
+        return reportError(resumePath + " does not match this model and optimizer (tensor '" +
+                           name + "' missing or of another size)");
+      std::copy(it->second->begin(), it->second->end(), (float *)current.v[i].data);
+    }
+    startEpoch = c.epoch;
+    startBatch = c.batch;
+    runSeed = c.seed;
+    llvm::errs() << "strata: resuming " << c.model << " at epoch " << startEpoch + 1
+                 << ", batch " << startBatch << "\n";
+  }
+
+  std::ofstream metrics;
+  if (!metricsPath.empty()) {
+    bool fresh = !llvm::sys::fs::exists(metricsPath);
+    metrics.open(metricsPath, std::ios::app);
+    if (!metrics)
+      return reportError("cannot write " + metricsPath);
+    if (fresh)
+      metrics << "epoch,train_loss," << (classes ? "test_accuracy" : "test_mse")
+              << ",epoch_s,samples_per_s\n";
+  }
+
+  std::signal(SIGINT, onInterrupt);
+  bool tty = llvm::sys::Process::StandardErrIsDisplayed();
+  int64_t steps = (trainData.count + batchSize - 1) / batchSize;
+  float *xs = (float *)batchIn.v[0].data;
+  float *mask = (float *)batchIn.v[2].data;
+  double lastScore = 0, lastEpochSeconds = 0, lastRate = 0;
+  auto saveAndStop = [&](int64_t epoch, int64_t step) {
+    if (tty)
+      llvm::errs() << "\n";
+    Checkpoint c{modelPath, epoch, step, runSeed, {}};
+    for (int i = 0; i < np + ns; ++i) {
+      const float *d = (const float *)current.v[i].data;
+      c.tensors.push_back({i < np ? layout.params[i].name : layout.state[i - np].name,
+                           std::vector<float>(d, d + strata_tensor_num_elements(&current.v[i]))});
+    }
+    if (!saveCheckpoint(checkpoint, c, error))
+      return reportError(error);
+    llvm::errs() << "strata: interrupted; checkpoint saved to " << checkpoint
+                 << "\n  continue with: strata train " << modelPath << " --data " << dataDir
+                 << " --resume " << checkpoint << " (and the same options)\n";
+    return 130;
+  };
+
+  for (int64_t epoch = startEpoch; epoch < epochs; ++epoch) {
+    std::vector<int64_t> order = epochOrder(trainData.count, runSeed, epoch);
+    auto start = std::chrono::steady_clock::now();
+    auto lastDraw = start;
+    double lossSum = 0;
+    int64_t seen = 0;
+    for (int64_t step = epoch == startEpoch ? startBatch : 0; step < steps; ++step) {
+      if (interrupted)
+        return saveAndStop(epoch, step);
+      int64_t first = step * batchSize, n = std::min<int64_t>(batchSize, trainData.count - first);
+      for (int64_t i = 0; i < batchSize; ++i) {
+        bool real = i < n;
+        mask[i] = real ? 1.0f : 0.0f;
+        float *dst = xs + i * features;
+        if (!real) {
+          std::fill(dst, dst + features, 0.0f);
+          continue;
+        }
+        int64_t s = order[first + i];
+        std::copy(trainData.x.begin() + s * features, trainData.x.begin() + (s + 1) * features, dst);
+        if (classes) {
+          ((int64_t *)batchIn.v[1].data)[i] = trainData.labels[s];
+        } else {
+          int64_t ts = trainData.targetSize;
+          std::copy(trainData.targets.begin() + s * ts, trainData.targets.begin() + (s + 1) * ts,
+                    (float *)batchIn.v[1].data + i * ts);
+        }
+      }
+      if (!classes && n < batchSize) {
+        int64_t ts = trainData.targetSize;
+        std::fill((float *)batchIn.v[1].data + n * ts, (float *)batchIn.v[1].data + batchSize * ts, 0.0f);
+      }
+      std::vector<strata_tensor> ins(current.v);
+      ins.insert(ins.end(), batchIn.v.begin(), batchIn.v.end());
+      std::vector<strata_tensor> outs(lossOut.v);
+      outs.insert(outs.end(), next.v.begin(), next.v.end());
+      if (strata_module_run_into(modules.train, ins.data(), outs.data()))
+        return reportError(strata_last_error());
+      std::swap(current.v, next.v);
+      double loss = *(const float *)lossOut.v[0].data;
+      if (!std::isfinite(loss)) {
+        if (tty)
+          llvm::errs() << "\n";
+        return reportError("the loss became " + std::to_string(loss) + " at epoch " +
+                           std::to_string(epoch + 1) + ", batch " + std::to_string(step) +
+                           "; try a smaller learning rate");
+      }
+      lossSum += loss * n;
+      seen += n;
+      if (tty && (seconds(lastDraw) > 0.1 || step + 1 == steps)) {
+        lastDraw = std::chrono::steady_clock::now();
+        progress(epoch, step + 1, steps, lossSum / seen, seen / seconds(start));
+      }
+    }
+    lastEpochSeconds = seconds(start);
+    lastRate = seen / std::max(lastEpochSeconds, 1e-9);
+    if (tty)
+      llvm::errs() << "\n";
+    bool ok = true;
+    if (testData.count) {
+      std::vector<strata_tensor> params(current.v.begin(), current.v.begin() + np);
+      lastScore = evaluate(modules.eval, params, testData, batchSize, error, ok);
+      if (!ok)
+        return reportError(error);
+    }
+    llvm::errs() << llvm::format("epoch %lld/%lld  loss %.4f", (long long)epoch + 1,
+                                 (long long)epochs.getValue(), seen ? lossSum / seen : 0.0);
+    if (testData.count)
+      llvm::errs() << llvm::format(classes ? "  test_accuracy %.4f" : "  test_mse %.5f", lastScore);
+    llvm::errs() << llvm::format("  %.2f s  %.0f samples/s\n", lastEpochSeconds, lastRate);
+    if (metrics.is_open())
+      metrics << epoch + 1 << "," << (seen ? lossSum / seen : 0.0) << ","
+              << (testData.count ? std::to_string(lastScore) : "") << "," << lastEpochSeconds
+              << "," << lastRate << std::endl;
+  }
+
+  std::map<std::string, std::vector<float>> trained;
+  for (int i = 0; i < np; ++i) {
+    const float *d = (const float *)current.v[i].data;
+    trained[layout.params[i].name].assign(d, d + strata_tensor_num_elements(&current.v[i]));
+  }
+  if (!writeModelWithInitializers(modelPath, output, trained, error))
+    return reportError(error);
+  llvm::errs() << "strata: wrote " << output << "\n";
+  if (testData.count)
+    llvm::outs() << llvm::format(classes ? "test_accuracy=%.4f" : "test_mse=%.5f", lastScore) << " ";
+  llvm::outs() << llvm::format("epoch_s=%.2f samples_per_s=%.0f\n", lastEpochSeconds, lastRate);
+  return 0;
+}
+
+} // namespace
+
+Command &trainCommand() {
+  static Command c{"train", sub,
+                   "\nExamples:\n"
+                   "  strata train lenet.onnx --data fashion-mnist --epochs 3 -o lenet-trained.onnx\n"
+                   "  strata train mlp.onnx --data dir --optimizer 'adam(lr=1e-3)' --batch 128\n"
+                   "  strata train net.onnx --data dir --freeze 'conv*' --metrics curve.csv\n"
+                   "  strata train net.onnx --data dir --resume net.trained.onnx.ckpt\n"
+                   "\nThe last line printed (stdout) is the last epoch's summary:\n"
+                   "  test_accuracy=0.8412 epoch_s=3.10 samples_per_s=19354\n",
+                   run};
+  return c;
+}
+
+} // namespace strata::cli
