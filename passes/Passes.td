@@ -47,6 +47,31 @@ def Autodiff : Pass<"strata-autodiff", "mlir::ModuleOp"> {
   let dependentDialects = ["::strata::nn::NNDialect"];
 }
 
+def BuildTrainingStep : Pass<"strata-build-training-step", "mlir::ModuleOp"> {
+  let summary = "Turn @main (a forward graph) into one compiled training step";
+  let description = [{
+    What `strata train` compiles: @main's float initializers (constants
+    tagged `onnx.initializer`) become leading arguments, a loss on the first
+    result is added (softmax cross-entropy against i64 labels, or mean
+    squared error against float targets, each weighted by a 0/1 `mask` per
+    sample), the gradients are built by reverse-mode autodiff, and the
+    optimizer's update is appended. The new signature is
+    `(params..., state..., inputs..., labels, mask) -> (loss, params'...,
+    state'...)`. Batch-norm statistics and `freeze`-matching initializers
+    stay constants.
+  }];
+  let options = [
+    Option<"loss", "loss", "std::string", /*default=*/"\"cross-entropy\"",
+           "cross-entropy or mse">,
+    Option<"optimizer", "optimizer", "std::string",
+           /*default=*/"\"sgd(lr=0.05,momentum=0.9)\"",
+           "sgd(lr=,momentum=,nesterov=,weight_decay=) or adam(lr=,beta1=,beta2=,eps=,weight_decay=)">,
+    ListOption<"freeze", "freeze", "std::string",
+               "Globs of initializer names to keep constant">
+  ];
+  let dependentDialects = ["::strata::nn::NNDialect"];
+}
+
 def LowerNNToLinalg : Pass<"strata-lower-nn-to-linalg", "mlir::ModuleOp"> {
   let summary = "Lower nn ops to linalg, tensor, arith and math on tensors";
   let description = [{

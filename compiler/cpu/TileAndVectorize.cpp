@@ -75,37 +75,56 @@ int64_t paddedRow(int64_t n, int64_t multiple) {
   return (p * 4) % 1024 == 0 ? p + 16 : p;
 }
 
-/// If B is a constant, re-materializes it with padded rows (zeros) and reads
-/// the original window through extract_slice; paid once, at compile time.
+/// Pads B's rows to whole register tiles so the matmul vectorizes: a
+/// constant B is re-materialized with padded rows (zeros) once, at compile
+/// time, and its original window read through extract_slice; any other B
+/// (training reads weights and gradients as values) is copied into a padded
+/// tensor at run time, which costs k*n of the matmul's m*k*n work.
 /// Returns the matmul to tile: `op` itself, or the wider one replacing it.
-linalg::MatmulOp padConstantWeights(RewriterBase &rw, linalg::MatmulOp op,
-                                    int64_t multiple) {
+linalg::MatmulOp padWeights(RewriterBase &rw, linalg::MatmulOp op,
+                            int64_t multiple) {
   Value b = op.getDpsInputs()[1];
   auto constant = b.getDefiningOp<arith::ConstantOp>();
   auto type = cast<RankedTensorType>(b.getType());
   int64_t k = type.getDimSize(0), n = type.getDimSize(1), np = paddedRow(n, multiple);
-  if (!constant || np == n || !type.getElementType().isF32())
+  if (np == n || !type.getElementType().isF32())
     return op;
-  ArrayRef<char> bytes = strata::lowering::rawConstantBytes(constant.getValue());
-  if ((int64_t)bytes.size() != k * n * 4)
-    return op;
-  AsmResourceBlob padded = HeapAsmResourceBlob::allocate(k * np * 4, 64);
-  char *out = padded.getMutableData().data();
-  std::memset(out, 0, k * np * 4);
-  for (int64_t r = 0; r < k; ++r)
-    std::memcpy(out + r * np * 4, bytes.data() + r * n * 4, n * 4);
-  auto paddedType = RankedTensorType::get({k, np}, type.getElementType());
-  rw.setInsertionPoint(op);
-  Value wide = rw.create<arith::ConstantOp>(
-      constant.getLoc(),
-      DenseResourceElementsAttr::get(paddedType, "padded_weight", std::move(padded)));
-  int64_t width = (n + multiple - 1) / multiple * multiple;
+  if (!constant && n % multiple == 0)
+    return op; // whole tiles already; only constants get the L1 row padding
   auto index = [&](int64_t v) -> OpFoldResult { return rw.getIndexAttr(v); };
-  Value window = rw.create<tensor::ExtractSliceOp>(
-      op.getLoc(), RankedTensorType::get({k, width}, type.getElementType()), wide,
-      ArrayRef<OpFoldResult>{index(0), index(0)},
-      ArrayRef<OpFoldResult>{index(k), index(width)},
-      ArrayRef<OpFoldResult>{index(1), index(1)});
+  Value window;
+  if (!constant) {
+    int64_t width = (n + multiple - 1) / multiple * multiple;
+    if (width == n || n < multiple / 2)
+      return op; // already whole tiles, or too narrow to be worth a copy
+    rw.setInsertionPoint(op);
+    Value zero = rw.create<arith::ConstantOp>(op.getLoc(), rw.getF32FloatAttr(0.0f));
+    window = rw.create<tensor::PadOp>(
+        op.getLoc(), RankedTensorType::get({k, width}, type.getElementType()), b,
+        ArrayRef<OpFoldResult>{index(0), index(0)},
+        ArrayRef<OpFoldResult>{index(0), index(width - n)}, zero);
+  } else {
+    ArrayRef<char> bytes = strata::lowering::rawConstantBytes(constant.getValue());
+    if ((int64_t)bytes.size() != k * n * 4)
+      return op;
+    AsmResourceBlob padded = HeapAsmResourceBlob::allocate(k * np * 4, 64);
+    char *out = padded.getMutableData().data();
+    std::memset(out, 0, k * np * 4);
+    for (int64_t r = 0; r < k; ++r)
+      std::memcpy(out + r * np * 4, bytes.data() + r * n * 4, n * 4);
+    auto paddedType = RankedTensorType::get({k, np}, type.getElementType());
+    rw.setInsertionPoint(op);
+    Value wide = rw.create<arith::ConstantOp>(
+        constant.getLoc(),
+        DenseResourceElementsAttr::get(paddedType, "padded_weight", std::move(padded)));
+    int64_t width = (n + multiple - 1) / multiple * multiple;
+    window = rw.create<tensor::ExtractSliceOp>(
+        op.getLoc(), RankedTensorType::get({k, width}, type.getElementType()), wide,
+        ArrayRef<OpFoldResult>{index(0), index(0)},
+        ArrayRef<OpFoldResult>{index(k), index(width)},
+        ArrayRef<OpFoldResult>{index(1), index(1)});
+  }
+  int64_t width = (n + multiple - 1) / multiple * multiple;
   if (width == n) {
     rw.modifyOpInPlace(op, [&] { op.getDpsInputOperand(1)->set(window); });
     return op;
@@ -146,9 +165,9 @@ struct TileAndVectorizeMatmulPass
       if (!a.hasStaticShape() || !b.hasStaticShape() ||
           !a.getElementType().isF32())
         continue;
-      // Constant weights are padded to whole register tiles (and rows that
-      // do not alias in L1); the matmul may be replaced by a wider one.
-      op = padConstantWeights(rw, op, 2 * lanes);
+      // B is padded to whole register tiles (constant weights also to rows
+      // that do not alias in L1); the matmul may be replaced by a wider one.
+      op = padWeights(rw, op, 2 * lanes);
       a = cast<RankedTensorType>(op.getDpsInputs()[0].getType());
       b = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
       int64_t m = a.getDimSize(0), k = a.getDimSize(1), n = b.getDimSize(1);

@@ -406,25 +406,32 @@ Value poolArgmax(OpBuilder &b, Location loc, Value x, RankedTensorType outType,
   return generic.getResult(1);
 }
 
-/// dx[n, c, h...] = sum over the windows (o, k) with o * stride + k *
-/// dilation = h + pad of grad[n, c, o...], taking only windows whose
-/// argmax is k when `argmax` is given (max pooling).
-Value scatterWindows(OpBuilder &b, Location loc, RankedTensorType inType,
-                     Value grad, Value argmax, ArrayRef<int64_t> kernel,
-                     ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
-                     ArrayRef<int64_t> padLow) {
+/// Reads one window's contribution: given the loop indices n, c, the window
+/// offsets k... and the window positions o... (valid ones), returns the
+/// value to add, or null to skip.
+using WindowRead = llvm::function_ref<Value(OpBuilder &, Location, Value n, Value c,
+                                            ValueRange k, ValueRange o, Value linearK)>;
+
+/// out[n, c, h...] = sum over the windows (o, k) with o * stride + k *
+/// dilation = h + pad of read(n, c, k, o): the adjoint of reading windows,
+/// written as a gather so that every output element is computed once (no
+/// scatter). `outShape` is the window input's (N x C x spatial);
+/// `windows` the output positions per spatial dimension.
+Value gatherWindows(OpBuilder &b, Location loc, RankedTensorType outType,
+                    ArrayRef<int64_t> windows, ArrayRef<int64_t> kernel,
+                    ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
+                    ArrayRef<int64_t> padLow, WindowRead read) {
   MLIRContext *ctx = b.getContext();
-  int64_t s = kernel.size(), rank = inType.getRank(), nLoops = rank + s;
-  auto gradType = cast<RankedTensorType>(grad.getType());
-  Value window = b.create<tensor::EmptyOp>(loc, kernel, inType.getElementType());
+  int64_t s = kernel.size(), rank = outType.getRank(), nLoops = rank + s;
+  Value window = b.create<tensor::EmptyOp>(loc, kernel, outType.getElementType());
   SmallVector<AffineExpr> ke;
   for (int64_t i = 0; i < s; ++i)
     ke.push_back(dim(ctx, rank + i));
   SmallVector<Iter> iters(rank, Iter::parallel);
   iters.append(s, Iter::reduction);
   auto generic = b.create<linalg::GenericOp>(
-      loc, TypeRange{inType}, ValueRange{window},
-      ValueRange{filled(b, loc, inType, 0.0)},
+      loc, TypeRange{outType}, ValueRange{window},
+      ValueRange{filled(b, loc, outType, 0.0)},
       SmallVector<AffineMap>{AffineMap::get(nLoops, 0, ke, ctx),
                              AffineMap::getMultiDimIdentityMap(nLoops, ctx)
                                  .getMajorSubMap(rank)},
@@ -432,8 +439,7 @@ Value scatterWindows(OpBuilder &b, Location loc, RankedTensorType inType,
         auto cidx = [&](int64_t v) { return nb.create<arith::ConstantIndexOp>(l, v); };
         Value zero = cidx(0);
         Value valid = nb.create<arith::ConstantIntOp>(l, 1, 1);
-        SmallVector<Value> at{nb.create<linalg::IndexOp>(l, 0),
-                              nb.create<linalg::IndexOp>(l, 1)};
+        SmallVector<Value> ks, os;
         Value linear = zero;
         for (int64_t i = 0; i < s; ++i) {
           Value h = nb.create<linalg::IndexOp>(l, 2 + i);
@@ -444,28 +450,125 @@ Value scatterWindows(OpBuilder &b, Location loc, RankedTensorType inType,
               nb.create<arith::MulIOp>(l, kk, cidx(dilations[i])));
           Value st = cidx(strides[i]);
           Value o = nb.create<arith::DivSIOp>(l, t, st);
-          Value ok = nb.create<arith::AndIOp>(
-              l, nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, t, zero),
-              nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
-                                       nb.create<arith::RemSIOp>(l, t, st), zero));
+          Value ok = nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::sge, t, zero);
+          if (strides[i] != 1)
+            ok = nb.create<arith::AndIOp>(
+                l, ok, nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq,
+                                                nb.create<arith::RemSIOp>(l, t, st), zero));
           ok = nb.create<arith::AndIOp>(
               l, ok, nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::slt, o,
-                                              cidx(gradType.getDimSize(2 + i))));
+                                              cidx(windows[i])));
           valid = nb.create<arith::AndIOp>(l, valid, ok);
-          at.push_back(nb.create<arith::SelectOp>(l, ok, o, zero));
+          os.push_back(nb.create<arith::SelectOp>(l, ok, o, zero));
+          ks.push_back(kk);
+          linear = nb.create<arith::AddIOp>(
+              l, nb.create<arith::MulIOp>(l, linear, cidx(kernel[i])), kk);
+        }
+        Value n = nb.create<linalg::IndexOp>(l, 0), c = nb.create<linalg::IndexOp>(l, 1);
+        Value v = read(nb, l, n, c, ks, os, linear);
+        Value zeroF = scalarConstant(nb, l, v.getType(), 0.0);
+        Value contribution = nb.create<arith::SelectOp>(l, valid, v, zeroF);
+        nb.create<linalg::YieldOp>(l, add(nb, l, a[1], contribution));
+      });
+  return generic.getResult(0);
+}
+
+/// Max/average pooling's gradient: each window's gradient goes back to the
+/// positions it read (only to its first maximum, given `argmax`).
+Value scatterWindows(OpBuilder &b, Location loc, RankedTensorType inType,
+                     Value grad, Value argmax, ArrayRef<int64_t> kernel,
+                     ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
+                     ArrayRef<int64_t> padLow) {
+  auto gradType = cast<RankedTensorType>(grad.getType());
+  return gatherWindows(
+      b, loc, inType, gradType.getShape().drop_front(2), kernel, strides, dilations,
+      padLow,
+      [&](OpBuilder &nb, Location l, Value n, Value c, ValueRange, ValueRange o,
+          Value linearK) -> Value {
+        SmallVector<Value> at{n, c};
+        at.append(o.begin(), o.end());
+        Value g = nb.create<tensor::ExtractOp>(l, grad, at);
+        if (!argmax)
+          return g;
+        Value chosen = nb.create<tensor::ExtractOp>(l, argmax, at);
+        Value li = nb.create<arith::IndexCastOp>(l, nb.getI64Type(), linearK);
+        Value match = nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, chosen, li);
+        return nb.create<arith::SelectOp>(l, match, g,
+                                          scalarConstant(nb, l, g.getType(), 0.0));
+      });
+}
+
+/// Columns [C, k..., N, o...] (weights^T x output gradient) summed back
+/// into the convolution input's positions [N, C, spatial...].
+LogicalResult lowerCol2Im(nn::Col2ImOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  auto colsType = cast<RankedTensorType>(op.getColumns().getType());
+  int64_t s = op.getType().getRank() - 2;
+  ArrayRef<int64_t> shape = colsType.getShape();
+  SmallVector<int64_t> kernel(shape.begin() + 1, shape.begin() + 1 + s);
+  SmallVector<int64_t> windows(shape.begin() + 2 + s, shape.end());
+  Value cols = op.getColumns();
+  rw.replaceOp(op, gatherWindows(
+                       rw, op.getLoc(), op.getType(), windows, kernel, op.getStrides(),
+                       op.getDilations(), op.getPads().take_front(s),
+                       [&](OpBuilder &nb, Location l, Value n, Value c, ValueRange k,
+                           ValueRange o, Value) -> Value {
+                         SmallVector<Value> at{c};
+                         at.append(k.begin(), k.end());
+                         at.push_back(n);
+                         at.append(o.begin(), o.end());
+                         return nb.create<tensor::ExtractOp>(l, cols, at);
+                       }));
+  return success();
+}
+
+/// Windows that tile the input (kernel == stride, no dilation or padding):
+/// every input position lies in at most one window.
+bool tilesInput(ArrayRef<int64_t> k, ArrayRef<int64_t> st, ArrayRef<int64_t> dl,
+                ArrayRef<int64_t> pads) {
+  for (size_t i = 0; i < k.size(); ++i)
+    if (k[i] != st[i] || dl[i] != 1 || pads[i] != 0 || pads[i + k.size()] != 0)
+      return false;
+  return true;
+}
+
+/// Max pooling's gradient when windows tile the input: one pass over the
+/// input positions, each taking its window's gradient if it is the window's
+/// first maximum (no reduction over window offsets).
+Value routeToArgmax(OpBuilder &b, Location loc, RankedTensorType inType, Value grad,
+                    Value argmax, ArrayRef<int64_t> kernel) {
+  int64_t rank = inType.getRank(), s = kernel.size();
+  auto gradType = cast<RankedTensorType>(grad.getType());
+  auto generic = b.create<linalg::GenericOp>(
+      loc, TypeRange{inType}, ValueRange{}, ValueRange{emptyTensor(b, loc, inType)},
+      SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank)},
+      SmallVector<Iter>(rank, Iter::parallel),
+      [&](OpBuilder &nb, Location l, ValueRange) {
+        auto cidx = [&](int64_t v) { return nb.create<arith::ConstantIndexOp>(l, v); };
+        SmallVector<Value> at{nb.create<linalg::IndexOp>(l, 0),
+                              nb.create<linalg::IndexOp>(l, 1)};
+        Value linear = cidx(0);
+        Value valid = nb.create<arith::ConstantIntOp>(l, 1, 1);
+        for (int64_t i = 0; i < s; ++i) {
+          Value h = nb.create<linalg::IndexOp>(l, 2 + i);
+          Value o = nb.create<arith::DivUIOp>(l, h, cidx(kernel[i]));
+          Value kk = nb.create<arith::RemUIOp>(l, h, cidx(kernel[i]));
+          // Positions past the last whole window (floor mode) get nothing.
+          Value inside = nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::ult, o,
+                                                  cidx(gradType.getDimSize(2 + i)));
+          valid = nb.create<arith::AndIOp>(l, valid, inside);
+          at.push_back(nb.create<arith::SelectOp>(l, inside, o, cidx(0)));
           linear = nb.create<arith::AddIOp>(
               l, nb.create<arith::MulIOp>(l, linear, cidx(kernel[i])), kk);
         }
         Value g = nb.create<tensor::ExtractOp>(l, grad, at);
-        if (argmax) {
-          Value chosen = nb.create<tensor::ExtractOp>(l, argmax, at);
-          Value li = nb.create<arith::IndexCastOp>(l, nb.getI64Type(), linear);
-          valid = nb.create<arith::AndIOp>(
-              l, valid, nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, chosen, li));
-        }
-        Value zeroF = scalarConstant(nb, l, g.getType(), 0.0);
-        Value contribution = nb.create<arith::SelectOp>(l, valid, g, zeroF);
-        nb.create<linalg::YieldOp>(l, add(nb, l, a[1], contribution));
+        Value chosen = nb.create<tensor::ExtractOp>(l, argmax, at);
+        Value li = nb.create<arith::IndexCastOp>(l, nb.getI64Type(), linear);
+        valid = nb.create<arith::AndIOp>(
+            l, valid, nb.create<arith::CmpIOp>(l, arith::CmpIPredicate::eq, chosen, li));
+        nb.create<linalg::YieldOp>(
+            l, ValueRange{nb.create<arith::SelectOp>(
+                   l, valid, g, scalarConstant(nb, l, g.getType(), 0.0))});
       });
   return generic.getResult(0);
 }
@@ -483,6 +586,10 @@ LogicalResult lowerPoolGrad(nn::PoolGradOp op, PatternRewriter &rw) {
   if (op.getKind() == nn::PoolKind::max) {
     Value x = padWith(rw, loc, op.getInput(), p.low, p.highAll(), lowestValue(et));
     Value argmax = poolArgmax(rw, loc, x, outType, k, st, dl);
+    if (tilesInput(k, st, dl, op.getPads())) {
+      rw.replaceOp(op, routeToArgmax(rw, loc, inType, op.getOutputGrad(), argmax, k));
+      return success();
+    }
     rw.replaceOp(op, scatterWindows(rw, loc, inType, op.getOutputGrad(), argmax,
                                     k, st, dl, padLow));
     return success();
@@ -665,6 +772,7 @@ void populateNeuralLowering(RewritePatternSet &patterns) {
   patterns.add(lowerConv);
   patterns.add(lowerPool);
   patterns.add(lowerPoolGrad);
+  patterns.add(lowerCol2Im);
   patterns.add(lowerBatchNorm);
   patterns.add(lowerReduce);
   patterns.add(lowerSoftmax<nn::SoftmaxOp, false>);

@@ -144,6 +144,27 @@ LogicalResult PoolOp::verify() {
                          getCeilMode()));
 }
 
+LogicalResult Col2ImOp::verify() {
+  shape::Shape cols = shapeOf(getColumns()), out = shapeOf(getOutput());
+  int64_t s = (int64_t)out.size() - 2;
+  if (s < 1 || (int64_t)cols.size() != 2 + 2 * s)
+    return emitOpError() << "columns must be [C, k..., N, o...] for a rank-"
+                         << out.size() << " result";
+  if ((int64_t)getStrides().size() != s || (int64_t)getDilations().size() != s ||
+      (int64_t)getPads().size() != 2 * s)
+    return emitOpError() << "needs one stride and dilation, two pads per spatial dimension";
+  if (cols[0] != out[1] || cols[1 + s] != out[0])
+    return emitOpError() << "channel or batch size of the columns "
+                         << shape::toString(cols) << " does not match the result "
+                         << shape::toString(out);
+  for (int64_t i = 0; i < s; ++i)
+    if (shape::windowOutputDim(out[2 + i], cols[1 + i], getStrides()[i], getPads()[i],
+                               getPads()[s + i], getDilations()[i], false) != cols[2 + s + i])
+      return emitOpError() << "window count " << cols[2 + s + i] << " of dimension " << i
+                           << " does not match a convolution of size " << out[2 + i];
+  return checkSameElementType(*this, {getColumns(), getOutput()});
+}
+
 LogicalResult PoolGradOp::verify() {
   if (failed(checkSameElementType(*this, {getInput(), getOutputGrad(), getInputGrad()})))
     return failure();

@@ -331,6 +331,28 @@ def NN_ConvOp : NN_Op<"conv", [Differentiable]> {
   let hasVerifier = 1;
 }
 
+def NN_Col2ImOp : NN_Op<"col2im"> {
+  let summary = "Sum patch columns back into image positions (adjoint of im2col)";
+  let description = [{
+    Built by nn.conv's gradient rule: `columns` holds, for every input
+    channel c, kernel offset k and output position (n, o), the value that
+    the convolution read from input position o * stride + k * dilation -
+    pad. Positions read by several windows receive the sum; padding is
+    dropped. The result has the convolution input's shape N x C x spatial.
+
+    ```mlir
+    %dx = nn.col2im %cols {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>,
+                           strides = array<i64: 1, 1>}
+        : (tensor<6x5x5x64x8x8xf32>) -> tensor<64x6x12x12xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$columns, DenseI64ArrayAttr:$strides,
+                   DenseI64ArrayAttr:$pads, DenseI64ArrayAttr:$dilations);
+  let results = (outs NN_FloatTensor:$output);
+  let assemblyFormat = "$columns attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def NN_PoolOp : NN_Op<"pool", [Differentiable]> {
   let summary = "Max or average pooling over spatial windows";
   let description = [{

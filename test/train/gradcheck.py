@@ -118,6 +118,7 @@ def pool(name, kind, x, y, kernel, strides, pads, ceil=False, include=False, dil
 
 pool("maxpool-2x2", "max", (2, 2, 4, 4), (2, 2, 2, 2), [2, 2], [2, 2], [0, 0, 0, 0])
 pool("maxpool-3x3-s2-pad1", "max", (1, 2, 5, 5), (1, 2, 3, 3), [3, 3], [2, 2], [1, 1, 1, 1])
+pool("maxpool-floor-leftover", "max", (1, 1, 5, 5), (1, 1, 2, 2), [2, 2], [2, 2], [0, 0, 0, 0])
 pool("maxpool-ceil", "max", (1, 1, 5, 5), (1, 1, 3, 3), [2, 2], [2, 2], [0, 0, 0, 0], ceil=True)
 pool("avgpool-3x3-pad-exclude", "average", (1, 2, 4, 4), (1, 2, 4, 4), [3, 3], [1, 1], [1, 1, 1, 1])
 pool("avgpool-3x3-pad-include", "average", (1, 2, 4, 4), (1, 2, 2, 2), [3, 3], [2, 2], [1, 1, 1, 1], include=True)

@@ -132,10 +132,28 @@ LogicalResult ConvOp::buildGradients(OpBuilder &builder, ValueRange dys,
   for (int64_t i = 0; i < s; ++i)
     swapChannels.push_back(2 + i);
 
-  // Input: a stride-1 convolution of the dilated, padded output gradient
+  // Input, ungrouped: the columns W^T dY ([C*k, N*o]) summed back into
+  // input positions by col2im (what im2col read, in reverse).
+  if (g == 1) {
+    SmallVector<int64_t> colShape{c};
+    int64_t kernelSize = 1, positions = n;
+    for (int64_t i = 0; i < s; ++i) {
+      kernelSize *= ws[2 + i];
+      positions *= ys[2 + i];
+      colShape.push_back(ws[2 + i]);
+    }
+    colShape.push_back(n);
+    for (int64_t i = 0; i < s; ++i)
+      colShape.push_back(ys[2 + i]);
+    Value wT = b.transposeLast2(b.reshape(w, {o, c * kernelSize}));
+    Value dyT = b.reshape(b.transpose(dy, swapChannels), {o, positions});
+    Value cols = b.reshape(b.matmul(wT, dyT), colShape);
+    grads.push_back(builder.create<Col2ImOp>(getLoc(), x.getType(), cols, getStridesAttr(),
+                                             getPadsAttr(), getDilationsAttr()));
+  } else {
+  // Grouped: a stride-1 convolution of the dilated, padded output gradient
   // with the spatially flipped weights whose in/out channels are swapped
   // within each group.
-  {
     SmallVector<int64_t> starts(s + 2, 0), ends(ws), steps(s + 2, 1);
     for (int64_t i = 0; i < s; ++i) {
       starts[2 + i] = ws[2 + i] - 1;
@@ -149,8 +167,7 @@ LogicalResult ConvOp::buildGradients(OpBuilder &builder, ValueRange dys,
       perm.push_back(3 + i);
       swapped.push_back(ws[2 + i]);
     }
-    Value wt = g == 1 ? b.transpose(flipped, swapChannels)
-                      : b.reshape(b.transpose(b.reshape(flipped, grouped), perm), swapped);
+    Value wt = b.reshape(b.transpose(b.reshape(flipped, grouped), perm), swapped);
     SmallVector<int64_t> padded(2 * (s + 2), 0);
     for (int64_t i = 0; i < s; ++i) {
       int64_t effK = (ws[2 + i] - 1) * dl[i] + 1;
