@@ -67,7 +67,9 @@ def BuildTrainingStep : Pass<"strata-build-training-step", "mlir::ModuleOp"> {
            /*default=*/"\"sgd(lr=0.05,momentum=0.9)\"",
            "sgd(lr=,momentum=,nesterov=,weight_decay=) or adam(lr=,beta1=,beta2=,eps=,weight_decay=)">,
     ListOption<"freeze", "freeze", "std::string",
-               "Globs of initializer names to keep constant">
+               "Globs of initializer names to keep constant">,
+    Option<"gradientsOnly", "gradients-only", "bool", /*default=*/"false",
+           "Return (loss, gradients...) instead of updating the parameters">
   ];
   let dependentDialects = ["::strata::nn::NNDialect"];
 }

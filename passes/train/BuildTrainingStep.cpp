@@ -38,6 +38,7 @@ struct BuildTrainingStepPass
       return signalPassFailure();
     }
     config.freeze.assign(freeze.begin(), freeze.end());
+    config.gradientsOnly = gradientsOnly;
     OwningOpRef<ModuleOp> train, eval;
     strata::train::TrainingLayout layout;
     if (!strata::train::buildTrainingModules(module, config, train, eval, layout,

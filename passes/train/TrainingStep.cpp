@@ -126,6 +126,70 @@ Value buildLoss(nn::NNBuilder &b, LossKind kind, Value prediction, Value labels,
   return b.div(total, count);
 }
 
+/// Appends the optimizer's update of every parameter; its state tensors
+/// become arguments after the parameters (recorded in `layout.state`, zeros
+/// initially). Returns the new parameters; `newState` gets the new state.
+SmallVector<Value> appendOptimizer(nn::NNBuilder &b, func::FuncOp main,
+                                   const OptimizerConfig &opt, ArrayRef<Value> args,
+                                   ArrayRef<Value> grads, ArrayRef<Parameter> params,
+                                   TrainingLayout &layout, SmallVectorImpl<Value> &newState) {
+  OpBuilder ob(main.getContext());
+  Location loc = main.getLoc();
+  Type f32 = ob.getF32Type();
+  SmallVector<Value> newParams;
+  int64_t stateIndex = params.size();
+  auto addState = [&](const std::string &name, Type type) {
+    main.insertArgument(stateIndex, type,
+                        ob.getDictionaryAttr({ob.getNamedAttr("onnx.name", ob.getStringAttr(name))}),
+                        loc);
+    TensorSlot slot{name, shapeOf(type), {}};
+    int64_t n = 1;
+    for (int64_t d : slot.shape)
+      n *= d;
+    slot.initial.assign(n, 0.0f);
+    layout.state.push_back(slot);
+    return main.getArgument(stateIndex++);
+  };
+  Value step, beta1Power, beta2Power;
+  if (opt.kind == OptimizerConfig::Adam) {
+    Value t = addState("adam.step", RankedTensorType::get({}, f32));
+    step = b.add(t, b.scalar(f32, 1.0));
+    beta1Power = b.pow(b.scalar(f32, opt.beta1), step);
+    beta2Power = b.pow(b.scalar(f32, opt.beta2), step);
+  }
+  for (auto [i, w] : llvm::enumerate(args)) {
+    Value g = grads[i];
+    if (opt.weightDecay != 0.0)
+      g = b.add(g, b.mulScalar(w, opt.weightDecay));
+    Value update;
+    if (opt.kind == OptimizerConfig::SGD) {
+      update = g;
+      if (opt.momentum != 0.0) {
+        Value v = addState(params[i].name + ".momentum", w.getType());
+        Value v2 = b.add(b.mulScalar(v, opt.momentum), g);
+        newState.push_back(v2);
+        update = opt.nesterov ? b.add(g, b.mulScalar(v2, opt.momentum)) : v2;
+      }
+    } else {
+      Value m = addState(params[i].name + ".adam_m", w.getType());
+      Value v = addState(params[i].name + ".adam_v", w.getType());
+      Value m2 = b.add(b.mulScalar(m, opt.beta1), b.mulScalar(g, 1.0 - opt.beta1));
+      Value v2 = b.add(b.mulScalar(v, opt.beta2), b.mulScalar(b.mul(g, g), 1.0 - opt.beta2));
+      newState.push_back(m2);
+      newState.push_back(v2);
+      Value one = b.scalar(f32, 1.0);
+      Value mHat = b.div(m2, b.sub(one, beta1Power));
+      Value vHat = b.div(v2, b.sub(one, beta2Power));
+      update = b.div(mHat, b.add(b.sqrt(vHat), b.scalar(f32, opt.epsilon)));
+    }
+    newParams.push_back(b.sub(w, b.mulScalar(update, opt.lr)));
+  }
+  if (step)
+    newState.insert(newState.begin(), step);
+  return newParams;
+
+}
+
 } // namespace
 
 bool parseOptimizer(const std::string &text, OptimizerConfig &out,
@@ -281,79 +345,34 @@ bool buildTrainingModules(ModuleOp forward, const TrainConfig &config,
     return false;
   }
 
-  // Optimizer: new parameters and state, state arguments after the parameters.
-  const OptimizerConfig &opt = config.optimizer;
-  Type f32 = ob.getF32Type();
-  SmallVector<Value> newParams, newState;
-  int64_t stateIndex = params.size();
-  auto addState = [&](const std::string &name, Type type) {
-    main.insertArgument(stateIndex, type,
-                        ob.getDictionaryAttr({ob.getNamedAttr("onnx.name", ob.getStringAttr(name))}),
-                        loc);
-    TensorSlot slot{name, shapeOf(type), {}};
-    int64_t n = 1;
-    for (int64_t d : slot.shape)
-      n *= d;
-    slot.initial.assign(n, 0.0f);
-    layout.state.push_back(slot);
-    return main.getArgument(stateIndex++);
-  };
-  Value step, beta1Power, beta2Power;
-  if (opt.kind == OptimizerConfig::Adam) {
-    Value t = addState("adam.step", RankedTensorType::get({}, f32));
-    step = b.add(t, b.scalar(f32, 1.0));
-    beta1Power = b.pow(b.scalar(f32, opt.beta1), step);
-    beta2Power = b.pow(b.scalar(f32, opt.beta2), step);
-  }
-  SmallVector<Value> adamSecond;
-  for (auto [i, w] : llvm::enumerate(args)) {
-    Value g = (*grads)[i];
-    if (opt.weightDecay != 0.0)
-      g = b.add(g, b.mulScalar(w, opt.weightDecay));
-    Value update;
-    if (opt.kind == OptimizerConfig::SGD) {
-      update = g;
-      if (opt.momentum != 0.0) {
-        Value v = addState(params[i].name + ".momentum", w.getType());
-        Value v2 = b.add(b.mulScalar(v, opt.momentum), g);
-        newState.push_back(v2);
-        update = opt.nesterov ? b.add(g, b.mulScalar(v2, opt.momentum)) : v2;
-      }
-    } else {
-      Value m = addState(params[i].name + ".adam_m", w.getType());
-      Value v = addState(params[i].name + ".adam_v", w.getType());
-      Value m2 = b.add(b.mulScalar(m, opt.beta1), b.mulScalar(g, 1.0 - opt.beta1));
-      Value v2 = b.add(b.mulScalar(v, opt.beta2), b.mulScalar(b.mul(g, g), 1.0 - opt.beta2));
-      newState.push_back(m2);
-      newState.push_back(v2);
-      Value one = b.scalar(f32, 1.0);
-      Value mHat = b.div(m2, b.sub(one, beta1Power));
-      Value vHat = b.div(v2, b.sub(one, beta2Power));
-      update = b.div(mHat, b.add(b.sqrt(vHat), b.scalar(f32, opt.epsilon)));
-    }
-    newParams.push_back(b.sub(w, b.mulScalar(update, opt.lr)));
-  }
-  if (step)
-    newState.insert(newState.begin(), step);
-
+  // Results: the loss, then the new parameters and state (or, with
+  // gradientsOnly, the gradients), each named.
   SmallVector<Value> results{loss};
-  results.append(newParams);
-  results.append(newState);
+  SmallVector<std::string> resultNames{"loss"};
+  if (config.gradientsOnly) {
+    results.append(grads->begin(), grads->end());
+    for (const Parameter &p : params)
+      resultNames.push_back(p.name + ".grad");
+  } else {
+    SmallVector<Value> newState;
+    SmallVector<Value> newParams =
+        appendOptimizer(b, main, config.optimizer, args, *grads, params, layout, newState);
+    results.append(newParams);
+    results.append(newState);
+    for (const Parameter &p : params)
+      resultNames.push_back(p.name);
+    for (const TensorSlot &slot : layout.state)
+      resultNames.push_back(slot.name);
+  }
   ret->setOperands(results);
   SmallVector<Type> types;
   for (Value v : results)
     types.push_back(v.getType());
   main.setFunctionType(FunctionType::get(ctx, main.getArgumentTypes(), types));
-  // Result names: the loss, then each parameter and state tensor's own.
   SmallVector<DictionaryAttr> resultAttrs;
-  auto nameAttr = [&](llvm::StringRef n) {
-    return ob.getDictionaryAttr({ob.getNamedAttr("onnx.name", ob.getStringAttr(n))});
-  };
-  resultAttrs.push_back(nameAttr("loss"));
-  for (const Parameter &p : params)
-    resultAttrs.push_back(nameAttr(p.name));
-  for (const TensorSlot &slot : layout.state)
-    resultAttrs.push_back(nameAttr(slot.name));
+  for (const std::string &n : resultNames)
+    resultAttrs.push_back(
+        ob.getDictionaryAttr({ob.getNamedAttr("onnx.name", ob.getStringAttr(n))}));
   main.setAllResultAttrs(resultAttrs);
 
   for (auto [i, p] : llvm::enumerate(params)) {

@@ -47,6 +47,9 @@ struct TrainConfig {
   OptimizerConfig optimizer;
   /// Parameters whose names match one of these globs stay constants.
   std::vector<std::string> freeze;
+  /// Return (loss, gradients...) instead of applying the optimizer: for
+  /// checking gradients against another framework.
+  bool gradientsOnly = false;
 };
 
 /// A tensor the runtime feeds or keeps (name, shape; f32 unless noted).

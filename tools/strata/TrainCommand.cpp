@@ -70,6 +70,9 @@ cl::opt<std::string> resumePath("resume", cl::desc("Continue a run from its chec
                                 cl::value_desc("file"), cl::sub(sub), cl::cat(category()));
 cl::opt<int> threads("threads", cl::desc("Threads each operator is split over (default: all cores)"),
                      cl::init(0), cl::sub(sub), cl::cat(category()));
+// For tests of Ctrl-C: raise SIGINT after this many steps.
+cl::opt<int64_t> interruptAfter("interrupt-after-steps", cl::Hidden, cl::init(0),
+                                cl::sub(sub), cl::cat(category()));
 
 volatile std::sig_atomic_t interrupted = 0;
 void onInterrupt(int) { interrupted = 1; }
@@ -212,12 +215,19 @@ int run() {
     ~RemoveDir() { llvm::sys::fs::remove_directories(d); }
   } removeDir{std::string(dir)};
 
+  // Ctrl-C from here on: during compilation it stops before training starts;
+  // during training it saves a checkpoint after the current step.
+  std::signal(SIGINT, onInterrupt);
   CompileOptions options;
   options.note = [](const std::string &n) { llvm::errs() << "strata: " << n << "\n"; };
   TrainingBuild build;
   auto compileStart = std::chrono::steady_clock::now();
   if (!compileTraining(modelPath, batchSize, config, std::string(dir), options, build, error))
     return reportError(error);
+  if (interrupted) {
+    llvm::errs() << "strata: interrupted before training started; nothing saved\n";
+    return 130;
+  }
   const train::TrainingLayout &layout = build.layout;
   llvm::errs() << llvm::format("strata: compiled in %.1f s; %zu parameter tensors",
                                seconds(compileStart), layout.params.size());
@@ -312,12 +322,12 @@ int run() {
               << ",epoch_s,samples_per_s\n";
   }
 
-  std::signal(SIGINT, onInterrupt);
   bool tty = llvm::sys::Process::StandardErrIsDisplayed();
   int64_t steps = (trainData.count + batchSize - 1) / batchSize;
   float *xs = (float *)batchIn.v[0].data;
   float *mask = (float *)batchIn.v[2].data;
   double lastScore = 0, lastEpochSeconds = 0, lastRate = 0;
+  int64_t stepsRun = 0;
   auto saveAndStop = [&](int64_t epoch, int64_t step) {
     if (tty)
       llvm::errs() << "\n";
@@ -374,6 +384,8 @@ int run() {
       if (strata_module_run_into(modules.train, ins.data(), outs.data()))
         return reportError(strata_last_error());
       std::swap(current.v, next.v);
+      if (++stepsRun == interruptAfter)
+        std::raise(SIGINT);
       double loss = *(const float *)lossOut.v[0].data;
       if (!std::isfinite(loss)) {
         if (tty)
