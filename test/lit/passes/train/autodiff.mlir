@@ -50,13 +50,15 @@ func.func @broadcast_add(%x: tensor<2x3xf32>, %b: tensor<3xf32>) -> tensor<2x3xf
 
 // -----
 
-// Convolution gradients are convolutions: the input's of the padded output
-// gradient with flipped, transposed weights; the weights' of the input
+// Convolution gradients: the input's is W^T dY (a matmul) summed back into
+// input positions by nn.col2im; the weights' is a convolution of the input
 // (channels as the batch) with the output gradient as weights.
 // CHECK-LABEL: func @conv
-// CHECK: %[[FLIP:.+]] = nn.slice %arg1 {ends = array<i64: 4, 3, -1, -1>, starts = array<i64: 0, 0, 2, 2>, steps = array<i64: 1, 1, -1, -1>}
-// CHECK: nn.transpose %[[FLIP]] {perm = array<i64: 1, 0, 2, 3>} : (tensor<4x3x3x3xf32>) -> tensor<3x4x3x3xf32>
-// CHECK: nn.conv {{.*}} : (tensor<2x4x7x7xf32>, tensor<3x4x3x3xf32>) -> tensor<2x3x5x5xf32>
+// CHECK: %[[W2:.+]] = nn.reshape %arg1 : (tensor<4x3x3x3xf32>) -> tensor<4x27xf32>
+// CHECK: %[[WT:.+]] = nn.transpose %[[W2]] {perm = array<i64: 1, 0>} : (tensor<4x27xf32>) -> tensor<27x4xf32>
+// CHECK: %[[COLS:.+]] = nn.matmul %[[WT]], %{{.+}} : (tensor<27x4xf32>, tensor<4x50xf32>) -> tensor<27x50xf32>
+// CHECK: %[[C6:.+]] = nn.reshape %[[COLS]] : (tensor<27x50xf32>) -> tensor<3x3x3x2x5x5xf32>
+// CHECK: %[[DX:.+]] = nn.col2im %[[C6]] {dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<3x3x3x2x5x5xf32>) -> tensor<2x3x5x5xf32>
 // CHECK: nn.conv {{.*}} : (tensor<3x2x7x7xf32>, tensor<4x2x5x5xf32>) -> tensor<3x4x3x3xf32>
 // CHECK: nn.transpose {{.*}} {perm = array<i64: 1, 0, 2, 3>} : (tensor<3x4x3x3xf32>) -> tensor<4x3x3x3xf32>
 // CHECK: nn.reduce  sum {{.*}} {axes = array<i64: 0, 2, 3>, keepdims = false} : (tensor<2x4x5x5xf32>) -> tensor<4xf32>
@@ -64,6 +66,19 @@ func.func @conv(%x: tensor<2x3x5x5xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf
   %y = nn.conv %x, %w, %b {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}
       : (tensor<2x3x5x5xf32>, tensor<4x3x3x3xf32>, tensor<4xf32>) -> tensor<2x4x5x5xf32>
   return %y : tensor<2x4x5x5xf32>
+}
+
+// -----
+
+// Grouped convolutions: the input's gradient is a grouped convolution of the
+// padded output gradient with flipped weights, in/out channels swapped per group.
+// CHECK-LABEL: func @depthwise
+// CHECK: %[[FLIP:.+]] = nn.slice %arg1 {ends = array<i64: 2, 1, -1, -1>, starts = array<i64: 0, 0, 2, 2>, steps = array<i64: 1, 1, -1, -1>}
+// CHECK: nn.conv {{.*}}group = 2 : i64{{.*}} : (tensor<1x2x6x6xf32>, tensor<2x1x3x3xf32>) -> tensor<1x2x4x4xf32>
+func.func @depthwise(%x: tensor<1x2x4x4xf32>, %w: tensor<2x1x3x3xf32>) -> tensor<1x2x4x4xf32> {
+  %y = nn.conv %x, %w {dilations = array<i64: 1, 1>, group = 2 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}
+      : (tensor<1x2x4x4xf32>, tensor<2x1x3x3xf32>) -> tensor<1x2x4x4xf32>
+  return %y : tensor<1x2x4x4xf32>
 }
 
 // -----
