@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # strata's one entry point for a fresh Debian 12 machine.
 #
-#   ./dev.sh demo   install what is missing, build, compile the bundled LeNet
-#                   into an executable and run it
+#   ./dev.sh demo   install what is missing, build, train the bundled LeNet-5
+#                   on Fashion-MNIST for one epoch, compile the trained network
+#                   into an executable and run it on test images
 #   ./dev.sh test   install what is missing, build, run the whole test suite
 #   ./dev.sh build  install what is missing and build
 #
@@ -21,6 +22,8 @@ PACKAGES=(
   catch2 python3 python3-onnx python3-numpy
   # end-to-end tests on torchvision networks against PyTorch
   python3-torch python3-torchvision
+  # strata train: Fashion-MNIST (gzip idx files, read through zlib)
+  dataset-fashion-mnist zlib1g-dev
 )
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -49,20 +52,19 @@ build() {
 demo() {
   local dir=build/examples
   echo
-  echo "==> strata inspect $dir/lenet.onnx"
-  build/bin/strata inspect "$dir/lenet.onnx"
+  echo "==> strata train $dir/lenet.onnx --data fashion-mnist --epochs 1   (compiled forward + backward + SGD)"
+  build/bin/strata train "$dir/lenet.onnx" --data fashion-mnist --epochs 1 -o "$dir/lenet-trained.onnx"
   echo
-  echo "==> strata compile $dir/lenet.onnx -o $dir/lenet   (a self-contained executable)"
-  build/bin/strata compile "$dir/lenet.onnx" -o "$dir/lenet"
+  echo "==> strata compile $dir/lenet-trained.onnx --batch 1000 -o $dir/lenet-trained   (a self-contained executable)"
+  build/bin/strata compile "$dir/lenet-trained.onnx" --batch 1000 -o "$dir/lenet-trained"
   echo
-  echo "==> $dir/lenet --input input=$dir/lenet_input.npy --output-dir $dir/out"
-  "$dir/lenet" --input "input=$dir/lenet_input.npy" --output-dir "$dir/out"
-  echo "wrote $dir/out/logits.npy; the executable's own summary:"
-  "$dir/lenet" "$dir/lenet_input.npy"
+  echo "==> $dir/lenet-trained on 1000 Fashion-MNIST test images"
+  /usr/bin/python3 examples/fashion_mnist.py to-npy /usr/share/datasets/fashion-mnist "$dir/fmnist-test" 1000
+  "$dir/lenet-trained" --input "input=$dir/fmnist-test/x.npy" --output-dir "$dir/fmnist-test/out"
+  /usr/bin/python3 examples/fashion_mnist.py accuracy "$dir/fmnist-test/out/logits.npy" "$dir/fmnist-test/y.npy"
   echo
-  echo "==> strata compile $dir/lenet.onnx --emit=nn   (the imported graph; see --emit=linalg|llvm|asm)"
-  build/bin/strata compile "$dir/lenet.onnx" --emit=nn | head -20
-  echo "  ..."
+  echo "==> strata inspect $dir/lenet-trained.onnx"
+  build/bin/strata inspect "$dir/lenet-trained.onnx"
 }
 
 case "${1:-demo}" in

@@ -125,3 +125,38 @@ func.func @constant() -> tensor<4xf32> {
     }
   }
 #-}
+
+// -----
+
+// Max pooling's gradient with windows that tile the input: the argmax of
+// each window (a two-result window reduction), then one pass over the input
+// positions, each taking its window's gradient if it is that window's
+// first maximum.
+// CHECK-LABEL: func @pool_grad_tiling
+// CHECK: %[[ARG:.+]]:2 = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
+// CHECK: arith.cmpf ogt
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel"]
+// CHECK: arith.divui
+// CHECK: tensor.extract %arg1
+// CHECK: tensor.extract %[[ARG]]#1
+func.func @pool_grad_tiling(%x: tensor<1x2x4x4xf32>, %dy: tensor<1x2x2x2xf32>) -> tensor<1x2x4x4xf32> {
+  %0 = nn.pool_grad max %x, %dy {ceil_mode = false, count_include_pad = false, dilations = array<i64: 1, 1>,
+                                 kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>}
+      : (tensor<1x2x4x4xf32>, tensor<1x2x2x2xf32>) -> tensor<1x2x4x4xf32>
+  return %0 : tensor<1x2x4x4xf32>
+}
+
+// -----
+
+// col2im is a gather: each input position sums, over the kernel offsets
+// (reduction loops), the column entry of the window that read it, if any.
+// CHECK-LABEL: func @col2im
+// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
+// CHECK: arith.remsi
+// CHECK: tensor.extract %arg0
+// CHECK: arith.select
+func.func @col2im(%cols: tensor<2x3x3x1x2x2xf32>) -> tensor<1x2x5x5xf32> {
+  %0 = nn.col2im %cols {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>}
+      : (tensor<2x3x3x1x2x2xf32>) -> tensor<1x2x5x5xf32>
+  return %0 : tensor<1x2x5x5xf32>
+}

@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Training speed and accuracy: strata train against PyTorch 1.13 (Debian).
+
+LeNet-300-100 (MLP) and LeNet-5 (CNN) from examples/, on Fashion-MNIST
+(Debian's dataset-fashion-mnist), batch 64, SGD lr 0.05 momentum 0.9, the
+same initial weights, N epochs, at each thread count. Time per epoch is the
+training loop only (evaluation excluded) for both; the table shows the last
+epoch's time, the test accuracy after the last epoch, and PyTorch's time
+divided by strata's. Prints a markdown table.
+
+  python3 bench/train_bench.py --strata build/bin/strata --examples build/examples \\
+      [--epochs 3] [--threads 1,2] [--nets mlp,lenet]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+DATA = "/usr/share/datasets/fashion-mnist"
+TORCH_PYTHON = "/usr/bin/python3"
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def strata_run(args, net, threads, tmp):
+    metrics = os.path.join(tmp, f"{net}-{threads}.csv")
+    out = subprocess.run([args.strata, "train", os.path.join(args.examples, net + ".onnx"),
+                          "--data", DATA, "--epochs", str(args.epochs), "--batch", "64",
+                          "--optimizer", "sgd(lr=0.05,momentum=0.9)", "--threads", str(threads),
+                          "--metrics", metrics, "-o", os.path.join(tmp, f"{net}.onnx")],
+                         capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"strata train failed:\n{out.stderr}")
+    rows = [l.split(",") for l in open(metrics).read().splitlines()[1:]]
+    return [{"epoch_s": float(r[3]), "test_accuracy": float(r[2]), "loss": float(r[1])} for r in rows]
+
+
+def torch_run(args, net, threads):
+    out = subprocess.run([TORCH_PYTHON, os.path.join(HERE, "torch_train.py"),
+                          os.path.join(args.examples, net + ".onnx"), net, DATA, str(args.epochs),
+                          "64", "0.05", "0.9", str(threads), "0"], capture_output=True, text=True)
+    if out.returncode != 0:
+        return None, out.stderr.strip().splitlines()[-1]
+    return [json.loads(l) for l in out.stdout.splitlines()], None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--strata", required=True)
+    ap.add_argument("--examples", required=True)
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--nets", default="mlp,lenet")
+    args = ap.parse_args()
+    if not os.path.isdir(DATA):
+        raise SystemExit(f"{DATA} is missing: apt install dataset-fashion-mnist")
+    names = {"mlp": "LeNet-300-100 (MLP)", "lenet": "LeNet-5 (CNN)"}
+    print(f"| network | threads | strata s/epoch | PyTorch s/epoch | speed-up | "
+          f"strata test acc. | PyTorch test acc. |")
+    print("|---|---|---|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        for net in args.nets.split(","):
+            for threads in [int(t) for t in args.threads.split(",")]:
+                s = strata_run(args, net, threads, tmp)
+                t, why = torch_run(args, net, threads)
+                se = s[-1]["epoch_s"]
+                if t is None:
+                    print(f"| {names[net]} | {threads} | {se:.2f} | n/a ({why}) | | "
+                          f"{s[-1]['test_accuracy']:.4f} | |")
+                    continue
+                te = t[-1]["epoch_s"]
+                print(f"| {names[net]} | {threads} | {se:.2f} | {te:.2f} | {te / se:.1f}x | "
+                      f"{s[-1]['test_accuracy']:.4f} | {t[-1]['test_accuracy']:.4f} |", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
