@@ -5,7 +5,8 @@
 
 Trains the same network as the ONNX file, from its initial weights, on
 Fashion-MNIST (idx.gz) with SGD + momentum and softmax cross-entropy, the
-last partial batch included; prints one JSON line per epoch with the
+last partial batch included, in exactly strata train's sample order (its
+shuffle is reproduced here), so the two runs differ only in arithmetic; prints one JSON line per epoch with the
 training time (evaluation excluded) and the test accuracy.
 """
 import gzip
@@ -27,6 +28,46 @@ def idx(path):
     rank = data[3]
     dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(rank)]
     return np.frombuffer(data, np.uint8, offset=4 + 4 * rank).reshape(dims)
+
+
+MASK = (1 << 64) - 1
+
+
+class MT19937_64:
+    """std::mt19937_64, so that PyTorch sees strata's sample order exactly."""
+
+    def __init__(self, seed):
+        self.mt = [seed & MASK] + [0] * 311
+        for i in range(1, 312):
+            prev = self.mt[i - 1]
+            self.mt[i] = (6364136223846793005 * (prev ^ (prev >> 62)) + i) & MASK
+        self.index = 312
+
+    def __call__(self):
+        if self.index >= 312:
+            mt = self.mt
+            for i in range(312):
+                x = (mt[i] & 0xFFFFFFFF80000000) | (mt[(i + 1) % 312] & 0x7FFFFFFF)
+                xa = (x >> 1) ^ (0xB5026F5AA96619E9 if x & 1 else 0)
+                mt[i] = mt[(i + 156) % 312] ^ xa
+            self.index = 0
+        x = self.mt[self.index]
+        self.index += 1
+        x ^= (x >> 29) & 0x5555555555555555
+        x ^= (x << 17) & 0x71D67FFFEDA60000
+        x ^= (x << 37) & 0xFFF7EEE000000000
+        x ^= x >> 43
+        return x & MASK
+
+
+def epoch_order(count, seed, epoch):
+    """strata train's shuffle (tools/strata/train/Dataset.cpp: epochOrder)."""
+    rng = MT19937_64((seed * 1000003 + epoch) & MASK)
+    order = list(range(count))
+    for i in range(count - 1, 0, -1):
+        j = rng() % (i + 1)
+        order[i], order[j] = order[j], order[i]
+    return torch.tensor(order)
 
 
 def forward(kind, w, x):
@@ -57,7 +98,7 @@ def main():
     yte = torch.tensor(idx(os.path.join(data, "t10k-labels-idx1-ubyte.gz")).astype(np.int64))
     opt = torch.optim.SGD(list(w.values()), lr=float(lr), momentum=float(momentum))
     for epoch in range(epochs):
-        order = torch.randperm(len(xtr))
+        order = epoch_order(len(xtr), int(seed), epoch)
         start = time.perf_counter()
         total = 0.0
         for i in range(0, len(xtr), batch):
