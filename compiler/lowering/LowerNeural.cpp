@@ -254,10 +254,69 @@ LogicalResult lowerConv(nn::ConvOp op, PatternRewriter &rw) {
 
 /// Window reduction over (n, c, o..., k...) of padded `x`; `window` only
 /// gives the k loops their extent.
+/// Windows of at most this many positions are read as that many operands of
+/// one all-parallel generic (one map per window offset) instead of a
+/// reduction loop: the loop kept its accumulator in memory (the output
+/// buffer may alias the input for LLVM), which made small windows, the
+/// common 2x2 and 3x3 pooling, several times slower.
+constexpr int64_t kUnrolledWindow = 16;
+
+/// Whether windows are read as separate operands. Needs every stride above
+/// 1: with stride 1, the offset-0 map is the identity on the padded input,
+/// and linalg would take the loop ranges from it instead of the output.
+bool unrollWindow(int64_t positions, ArrayRef<int64_t> strides) {
+  return positions <= kUnrolledWindow &&
+         llvm::all_of(strides, [](int64_t st) { return st > 1; });
+}
+
+/// One indexing map per window offset k: (lead..., o...) -> (lead..., o *
+/// stride + k * dilation...), in row-major order of k.
+SmallVector<AffineMap> windowOffsetMaps(MLIRContext *ctx, int64_t rank,
+                                        ArrayRef<int64_t> kernel,
+                                        ArrayRef<int64_t> strides,
+                                        ArrayRef<int64_t> dilations) {
+  int64_t s = kernel.size(), lead = rank - s, count = 1;
+  for (int64_t k : kernel)
+    count *= k;
+  SmallVector<AffineMap> maps;
+  for (int64_t linear = 0; linear < count; ++linear) {
+    SmallVector<int64_t> k(s);
+    for (int64_t i = s - 1, rest = linear; i >= 0; --i) {
+      k[i] = rest % kernel[i];
+      rest /= kernel[i];
+    }
+    SmallVector<AffineExpr> e;
+    for (int64_t i = 0; i < lead; ++i)
+      e.push_back(dim(ctx, i));
+    for (int64_t i = 0; i < s; ++i)
+      e.push_back(dim(ctx, lead + i) * strides[i] + k[i] * dilations[i]);
+    maps.push_back(AffineMap::get(rank, 0, e, ctx));
+  }
+  return maps;
+}
+
 Value poolWindows(OpBuilder &b, Location loc, Value x, RankedTensorType outType,
                   ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
                   ArrayRef<int64_t> dilations, double init, bool isMax) {
   MLIRContext *ctx = b.getContext();
+  SmallVector<AffineMap> offsets =
+      windowOffsetMaps(ctx, outType.getRank(), kernel, strides, dilations);
+  if (unrollWindow(offsets.size(), strides)) {
+    SmallVector<AffineMap> maps(offsets);
+    maps.push_back(b.getMultiDimIdentityMap(outType.getRank()));
+    return b
+        .create<linalg::GenericOp>(
+            loc, TypeRange{outType}, SmallVector<Value>(offsets.size(), x),
+            ValueRange{emptyTensor(b, loc, outType)}, maps,
+            SmallVector<Iter>(outType.getRank(), Iter::parallel),
+            [&](OpBuilder &nb, Location nl, ValueRange args) {
+              Value v = args[0];
+              for (size_t i = 1; i < offsets.size(); ++i)
+                v = isMax ? max(nb, nl, v, args[i]) : add(nb, nl, v, args[i]);
+              nb.create<linalg::YieldOp>(nl, v);
+            })
+        .getResult(0);
+  }
   int64_t lead = outType.getRank() - kernel.size(), s = kernel.size();
   int64_t nLoops = outType.getRank() + s;
   Type et = outType.getElementType();
@@ -372,6 +431,32 @@ Value poolArgmax(OpBuilder &b, Location loc, Value x, RankedTensorType outType,
   MLIRContext *ctx = b.getContext();
   int64_t lead = 2, s = kernel.size(), nLoops = outType.getRank() + s;
   Type et = outType.getElementType();
+  auto idxType = RankedTensorType::get(outType.getShape(), b.getI64Type());
+  SmallVector<AffineMap> offsets =
+      windowOffsetMaps(ctx, outType.getRank(), kernel, strides, dilations);
+  if (unrollWindow(offsets.size(), strides)) {
+    // First maximum over the window's operands, by a chain of selects.
+    SmallVector<AffineMap> maps(offsets);
+    maps.push_back(b.getMultiDimIdentityMap(outType.getRank()));
+    return b
+        .create<linalg::GenericOp>(
+            loc, TypeRange{idxType}, SmallVector<Value>(offsets.size(), x),
+            ValueRange{emptyTensor(b, loc, idxType)}, maps,
+            SmallVector<Iter>(outType.getRank(), Iter::parallel),
+            [&](OpBuilder &nb, Location l, ValueRange args) {
+              Value best = args[0];
+              Value index = nb.create<arith::ConstantIntOp>(l, 0, 64);
+              for (size_t i = 1; i < offsets.size(); ++i) {
+                Value better =
+                    nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, args[i], best);
+                best = nb.create<arith::SelectOp>(l, better, args[i], best);
+                index = nb.create<arith::SelectOp>(
+                    l, better, nb.create<arith::ConstantIntOp>(l, (int64_t)i, 64), index);
+              }
+              nb.create<linalg::YieldOp>(l, index);
+            })
+        .getResult(0);
+  }
   Value window = b.create<tensor::EmptyOp>(loc, kernel, et);
   SmallVector<AffineExpr> xe{dim(ctx, 0), dim(ctx, 1)}, ke, oe{dim(ctx, 0), dim(ctx, 1)};
   for (int64_t i = 0; i < s; ++i) {
@@ -383,7 +468,6 @@ Value poolArgmax(OpBuilder &b, Location loc, Value x, RankedTensorType outType,
   AffineMap om = AffineMap::get(nLoops, 0, oe, ctx);
   SmallVector<Iter> iters(outType.getRank(), Iter::parallel);
   iters.append(s, Iter::reduction);
-  auto idxType = RankedTensorType::get(outType.getShape(), b.getI64Type());
   auto generic = b.create<linalg::GenericOp>(
       loc, TypeRange{outType, idxType}, ValueRange{x, window},
       ValueRange{filled(b, loc, outType, lowestValue(et)), filled(b, loc, idxType, 0.0)},
