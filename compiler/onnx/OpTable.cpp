@@ -9,6 +9,7 @@ const OpTable &OpTable::get() {
     OpTable t;
     registerElementwiseImporters(t);
     registerNeuralImporters(t);
+    registerLossImporters(t);
     registerTensorImporters(t);
     registerReductionImporters(t);
     return t;

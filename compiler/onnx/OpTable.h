@@ -36,6 +36,7 @@ private:
 // Each family registers its importers (ops/*.cpp).
 void registerElementwiseImporters(OpTable &table);
 void registerNeuralImporters(OpTable &table);
+void registerLossImporters(OpTable &table);
 void registerTensorImporters(OpTable &table);
 void registerReductionImporters(OpTable &table);
 

@@ -41,6 +41,24 @@ Value NNBuilder::splat(RankedTensorType type, double value) {
   return b.create<ConstantOp>(loc, DenseElementsAttr::get(type, a));
 }
 
+Value NNBuilder::iota(int64_t n, ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> values;
+  for (int64_t i = 0; i < n; ++i)
+    values.push_back(i);
+  auto type = RankedTensorType::get(shape, b.getI64Type());
+  return b.create<ConstantOp>(loc, DenseElementsAttr::get(type, ArrayRef<int64_t>(values)));
+}
+
+Value NNBuilder::oneHot(Value indices, int64_t classes, Type element) {
+  Value ids = cast(indices, b.getI64Type());
+  Value negative = compare(ComparePredicate::lt, ids, scalar(b.getI64Type(), 0.0));
+  ids = where(negative, add(ids, scalar(b.getI64Type(), (double)classes)), ids);
+  SmallVector<int64_t> shape(typeOf(ids).getShape());
+  shape.push_back(1);
+  Value eq = compare(ComparePredicate::eq, reshape(ids, shape), iota(classes, {classes}));
+  return cast(eq, element);
+}
+
 template <typename OpTy> Value NNBuilder::binary(Value x, Value y) {
   shape::Shape s = must(shape::broadcast(shapeOf(x), shapeOf(y)), "a broadcast");
   return b.create<OpTy>(loc, tensorOf(s, elementOf(x)), x, y);

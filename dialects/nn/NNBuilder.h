@@ -34,6 +34,11 @@ public:
   /// A splat constant of `type`.
   mlir::Value splat(mlir::RankedTensorType type, double value);
   mlir::Value zerosLike(mlir::Value v) { return splat(typeOf(v), 0.0); }
+  /// [0, 1, ..., n-1] as i64, reshaped to `shape` (n elements).
+  mlir::Value iota(int64_t n, llvm::ArrayRef<int64_t> shape);
+  /// One-hot of integer `indices` over `classes` (negative ids count from
+  /// the end): shape indices.shape + [classes], element type `element`.
+  mlir::Value oneHot(mlir::Value indices, int64_t classes, mlir::Type element);
 
   // Elementwise with ONNX broadcasting; the result has the broadcast shape.
   mlir::Value add(mlir::Value x, mlir::Value y);

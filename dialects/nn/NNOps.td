@@ -515,7 +515,7 @@ def NN_SliceOp : NN_Op<"slice", [Differentiable]> {
   let hasVerifier = 1;
 }
 
-def NN_GatherOp : NN_Op<"gather"> {
+def NN_GatherOp : NN_Op<"gather", [Differentiable]> {
   let summary = "Take entries along an axis by index (ONNX Gather)";
   let description = [{
     The result shape is `data.shape[:axis] + indices.shape + data.shape[axis+1:]`.
@@ -583,7 +583,7 @@ def NN_ArgReduceOp : NN_Op<"arg_reduce"> {
   let hasVerifier = 1;
 }
 
-def NN_GatherElementsOp : NN_Op<"gather_elements"> {
+def NN_GatherElementsOp : NN_Op<"gather_elements", [Differentiable]> {
   let summary = "out[i] = data[i with i[axis] replaced by indices[i]]";
   let description = [{
     ```mlir

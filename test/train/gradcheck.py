@@ -27,9 +27,10 @@ CASES = []
 
 
 def case(name, inputs, body, out_type, step=STEP, tolerance=TOLERANCE):
-    """inputs: list of (shape, low, high); body: nn IR defining %y from
-    %a0, %a1, ...; out_type: %y's shape. Cases computing in f32 need a
-    larger step and tolerance."""
+    """inputs: list of (shape, low, high), or (shape, "i64", values) for
+    integer operands (indices; fed as given, not differentiated); body: nn
+    IR defining %y from %a0, %a1, ...; out_type: %y's shape. Cases computing
+    in f32 need a larger step and tolerance."""
     CASES.append((name, inputs, body, out_type, step, tolerance))
 
 
@@ -150,6 +151,15 @@ case("slice-reverse", [((4, 6), -2, 2)],
 case("pad", [((2, 3), -2, 2)],
      f"%y = nn.pad constant %a0 {{pads = array<i64: 1, 0, 0, 2>, value = 0.5 : f64}} : "
      f"({t((2, 3))}) -> {t((3, 5))}", (3, 5))
+case("gather-axis0-negative", [((5, 3), -2, 2), ((2, 2), "i64", [[0, 4], [-1, 2]])],
+     f"%y = nn.gather %a0, %a1 {{axis = 0 : i64}} : ({t((5, 3))}, {t((2, 2), 'i64')}) -> {t((2, 2, 3))}",
+     (2, 2, 3))
+case("gather-axis1-repeated", [((2, 4, 3), -2, 2), ((3,), "i64", [3, 0, 3])],
+     f"%y = nn.gather %a0, %a1 {{axis = 1 : i64}} : ({t((2, 4, 3))}, {t((3,), 'i64')}) -> {t((2, 3, 3))}",
+     (2, 3, 3))
+case("gather_elements", [((3, 4), -2, 2), ((2, 3), "i64", [[0, 3, 3], [1, -1, 0]])],
+     f"%y = nn.gather_elements %a0, %a1 {{axis = 1 : i64}} : ({t((3, 4))}, {t((2, 3), 'i64')}) -> {t((2, 3))}",
+     (2, 3))
 case("broadcast_to", [((3, 1), -2, 2)],
      f"%y = nn.broadcast_to %a0 : ({t((3, 1))}) -> {t((2, 3, 4))}", (2, 3, 4))
 
@@ -157,7 +167,7 @@ case("broadcast_to", [((3, 1), -2, 2)],
 def module_text(inputs, body, out_type):
     args, rank = [], len(out_type)
     for i, spec in enumerate(inputs):
-        args.append(f"%a{i}: {t(spec[0])}")
+        args.append(f"%a{i}: {t(spec[0], 'i64' if spec[1] == 'i64' else 'f64')}")
     args.append(f"%r: {t(out_type)}")
     axes = ", ".join(map(str, range(rank)))
     return (f"func.func @main({', '.join(args)}) -> tensor<f64> {{\n  {body}\n"
@@ -171,7 +181,7 @@ class Compiled:
         self.lib = ctypes.CDLL(path)
         self.run = self.lib.strata_model_run
         self.run.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
-        self.shapes = shapes  # input shapes; outputs: loss then one gradient per input
+        self.shapes = shapes  # float inputs' shapes; outputs: loss then one gradient each
 
     def __call__(self, xs):
         outs = [np.zeros((), np.float64)] + [np.zeros(s, np.float64) for s in self.shapes]
@@ -194,12 +204,15 @@ def check(args, tmp, name, inputs, body, out_type, step, tolerance):
         p = subprocess.run(cmd, capture_output=True, text=True)
         if p.returncode != 0:
             return f"{' '.join(cmd[:2])} failed:\n{p.stderr.strip()}"
-    xs = [rng.uniform(lo, hi, size=shape) for shape, lo, hi in inputs]
+    xs = [np.array(third, np.int64) if second == "i64" else rng.uniform(second, third, size=shape)
+          for shape, second, third in inputs]
     xs.append(rng.uniform(-1, 1, size=out_type))
-    f = Compiled(lib, [x.shape for x in xs])
+    floats = [i for i, x in enumerate(xs) if x.dtype == np.float64]
+    f = Compiled(lib, [xs[i].shape for i in floats])
     _, grads = f(xs)
     worst = 0.0
-    for i, x in enumerate(xs):
+    for gi, i in enumerate(floats):
+        x = xs[i]
         numeric = np.zeros_like(x)
         for j in range(x.size):
             orig = x.flat[j]
@@ -209,10 +222,10 @@ def check(args, tmp, name, inputs, body, out_type, step, tolerance):
             down, _ = f(xs)
             x.flat[j] = orig
             numeric.flat[j] = (up - down) / (2 * step)
-        err = np.max(np.abs(grads[i] - numeric)) / max(np.max(np.abs(numeric)), 1e-3)
+        err = np.max(np.abs(grads[gi] - numeric)) / max(np.max(np.abs(numeric)), 1e-3)
         worst = max(worst, err)
         if not err <= tolerance:
-            return (f"input {i}: relative error {err:.2e}\n  strata: {grads[i].ravel()[:8]}"
+            return (f"input {i}: relative error {err:.2e}\n  strata: {grads[gi].ravel()[:8]}"
                     f"\n  finite differences: {numeric.ravel()[:8]}")
     return worst
 

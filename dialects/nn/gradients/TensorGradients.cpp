@@ -154,4 +154,60 @@ LogicalResult ReduceOp::buildGradients(OpBuilder &builder, ValueRange dys,
   return success();
 }
 
+LogicalResult GatherOp::buildGradients(OpBuilder &builder, ValueRange dys,
+                                       SmallVectorImpl<Value> &grads) {
+  grads.append(2, Value());
+  if (!isFloat(getData()))
+    return success();
+  // dData[a, c, b] = sum over index positions i of dY[a, i, b] * (idx[i] == c):
+  // the one-hot of the indices, transposed, times dY (a batched matmul).
+  NNBuilder b(builder, getLoc());
+  ArrayRef<int64_t> data = shapeOf(getData()), idx = shapeOf(getIndices());
+  int64_t axis = getAxis(), before = 1, after = 1, count = 1, classes = data[axis];
+  for (int64_t i = 0; i < axis; ++i)
+    before *= data[i];
+  for (size_t i = axis + 1; i < data.size(); ++i)
+    after *= data[i];
+  for (int64_t d : idx)
+    count *= d;
+  Type et = NNBuilder::elementOf(getData());
+  Value oneHotT = b.transposeLast2(
+      b.reshape(b.oneHot(getIndices(), classes, et), {count, classes}));
+  Value dy = b.reshape(dys[0], {before, count, after});
+  grads[0] = b.reshape(b.matmul(oneHotT, dy), data);
+  return success();
+}
+
+LogicalResult GatherElementsOp::buildGradients(OpBuilder &builder, ValueRange dys,
+                                               SmallVectorImpl<Value> &grads) {
+  grads.append(2, Value());
+  if (!isFloat(getData()))
+    return success();
+  // dData[p, c, q] = sum over j of dY[p, j, q] * (idx[p, j, q] == c): one-hot
+  // along a new axis after `axis`, then a sum over `axis`.
+  NNBuilder b(builder, getLoc());
+  ArrayRef<int64_t> data = shapeOf(getData()), idx = shapeOf(getIndices());
+  int64_t axis = getAxis(), r = data.size(), classes = data[axis];
+  Type et = NNBuilder::elementOf(getData());
+  Value hot = b.oneHot(getIndices(), classes, et); // idx + [C]
+  SmallVector<int64_t> perm, hotShape;
+  for (int64_t i = 0; i <= axis; ++i)
+    perm.push_back(i);
+  perm.push_back(r);
+  for (int64_t i = axis + 1; i < r; ++i)
+    perm.push_back(i);
+  hot = b.transpose(hot, perm); // idx[:axis+1] + [C] + idx[axis+1:]
+  SmallVector<int64_t> dyShape(idx);
+  dyShape.insert(dyShape.begin() + axis + 1, 1);
+  Value summed = b.reduce(ReduceKind::sum, b.mul(b.reshape(dys[0], dyShape), hot),
+                          {axis}, /*keepDims=*/false); // idx with C at axis
+  // Index shapes may be smaller than the data's off the axis: pad with zeros.
+  SmallVector<int64_t> pads(2 * r, 0);
+  for (int64_t i = 0; i < r; ++i)
+    if (i != axis)
+      pads[r + i] = data[i] - idx[i];
+  grads[0] = b.padOrCrop(summed, pads);
+  return success();
+}
+
 } // namespace strata::nn

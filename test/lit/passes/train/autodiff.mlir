@@ -105,3 +105,17 @@ func.func @gather_indices(%x: tensor<2xf32>, %i: tensor<2xi64>) -> tensor<2xf32>
   return %y : tensor<2xf32>
 }
 
+
+// -----
+
+// Gather's gradient: the one-hot of the indices, transposed, times the
+// output gradient (a matmul), reshaped to the data.
+// CHECK-LABEL: func @gather
+// CHECK: nn.compare  eq {{.*}} : (tensor<3x1xi64>, tensor<5xi64>) -> tensor<3x5xi1>
+// CHECK: nn.transpose {{.*}} : (tensor<3x5xf32>) -> tensor<5x3xf32>
+// CHECK: nn.matmul {{.*}} : (tensor<5x3xf32>, tensor<1x3x2xf32>) -> tensor<1x5x2xf32>
+// CHECK: return %{{.+}}, %{{.+}} : tensor<3x2xf32>, tensor<5x2xf32>
+func.func @gather(%x: tensor<5x2xf32>, %i: tensor<3xi64>) -> tensor<3x2xf32> {
+  %y = nn.gather %x, %i {axis = 0 : i64} : (tensor<5x2xf32>, tensor<3xi64>) -> tensor<3x2xf32>
+  return %y : tensor<3x2xf32>
+}
