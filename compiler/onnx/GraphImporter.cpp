@@ -156,10 +156,15 @@ void GraphImporter::importNode(const onnx::NodeProto &node, int index) {
   Operation *before = body.empty() ? nullptr : &body.back();
   NodeContext nodeCtx(*this, node, index, loaded.opset, builder);
 
-  if (!node.domain().empty() && node.domain() != "ai.onnx")
+  bool training = node.domain() == kTrainingDomain;
+  if (!node.domain().empty() && node.domain() != "ai.onnx" && !training)
     nodeCtx.fail("ops of domain '" + node.domain() +
-                 "' are not supported (only ai.onnx)");
-  OpImporter importer = OpTable::get().lookup(node.op_type(), loaded.opset);
+                 "' are not supported (only ai.onnx and " + kTrainingDomain + ")");
+  // Training operators are registered under their qualified name.
+  OpImporter importer =
+      training ? OpTable::get().lookup(std::string(kTrainingDomain) + "." + node.op_type(),
+                                       loaded.trainingOpset)
+               : OpTable::get().lookup(node.op_type(), loaded.opset);
   if (!importer)
     nodeCtx.fail("op '" + node.op_type() + "' is not supported by strata "
                  "(see docs/onnx-support.md for the list)");

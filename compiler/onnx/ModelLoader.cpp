@@ -79,11 +79,14 @@ void checkAndInferShapes(LoadedModel &loaded) {
   std::unordered_map<std::string, int> opsets;
   for (const auto &imp : model.opset_import())
     opsets[imp.domain() == "ai.onnx" ? "" : imp.domain()] = (int)imp.version();
+  auto training = opsets.find(kTrainingDomain);
+  loaded.trainingOpset = training == opsets.end() ? 0 : training->second;
   auto it = opsets.find("");
-  if (it == opsets.end())
+  if (it == opsets.end() && !loaded.trainingOpset)
     throw ImportError(path + ": the model imports no opset of the default "
                              "ONNX domain (ai.onnx)");
-  loaded.opset = it->second;
+  // A model of training operators alone reads no default-domain op.
+  loaded.opset = it == opsets.end() ? kMaxOpset : it->second;
   if (loaded.opset < kMinOpset || loaded.opset > kMaxOpset)
     throw ImportError(path + ": opset " + std::to_string(loaded.opset) +
                       " of ai.onnx is outside the supported range " +

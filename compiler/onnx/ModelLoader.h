@@ -20,11 +20,15 @@ namespace strata::onnx_import {
 constexpr int64_t kMinOpset = 7;
 constexpr int64_t kMaxOpset = 17;
 
+/// ONNX's training operators (Adam, Momentum, Adagrad, Gradient), version 1.
+constexpr const char *kTrainingDomain = "ai.onnx.preview.training";
+
 struct LoadedModel {
   onnx::ModelProto model;
   std::string path;     ///< as the user gave it, for messages
   std::string modelDir; ///< where external data files are looked up
   int64_t opset = 0;    ///< version of the default domain
+  int64_t trainingOpset = 0; ///< version of ai.onnx.preview.training, 0 if absent
 };
 
 /// Parses `path` (binary protobuf). Throws ImportError for a missing,

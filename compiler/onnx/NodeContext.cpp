@@ -49,6 +49,13 @@ Value NodeContext::input(int i) {
   return v;
 }
 
+Value NodeContext::valueNamed(const std::string &name) {
+  Value v = graph.lookup(name);
+  if (!v)
+    fail("value '" + name + "' is not defined before this node");
+  return v;
+}
+
 RankedTensorType NodeContext::inputType(int i) {
   return cast<RankedTensorType>(input(i).getType());
 }
@@ -155,6 +162,12 @@ std::vector<int64_t> NodeContext::attrInts(const std::string &name,
                                            const std::vector<int64_t> &dflt) {
   const auto *a = findAttr(name, onnx::AttributeProto::INTS);
   return a ? std::vector<int64_t>(a->ints().begin(), a->ints().end()) : dflt;
+}
+
+std::vector<std::string> NodeContext::attrStrings(const std::string &name) {
+  const auto *a = findAttr(name, onnx::AttributeProto::STRINGS);
+  return a ? std::vector<std::string>(a->strings().begin(), a->strings().end())
+           : std::vector<std::string>();
 }
 
 std::vector<float> NodeContext::attrFloats(const std::string &name) {

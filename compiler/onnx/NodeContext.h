@@ -44,6 +44,8 @@ public:
   /// The value of input `i`; fails if it is missing.
   mlir::Value input(int i);
   mlir::RankedTensorType inputType(int i);
+  /// Any value of the graph defined so far, by name (Gradient's y).
+  mlir::Value valueNamed(const std::string &name);
   /// The values of constant input `i` (initializer or Constant node); fails
   /// with `purpose` in the message if it is not a constant.
   std::vector<int64_t> constantInts(int i, const char *purpose);
@@ -64,6 +66,7 @@ public:
   std::vector<int64_t> attrInts(const std::string &name,
                                 const std::vector<int64_t> &dflt);
   std::vector<float> attrFloats(const std::string &name);
+  std::vector<std::string> attrStrings(const std::string &name);
   const onnx::TensorProto *attrTensor(const std::string &name);
   /// Accepts an attribute that has no effect on inference (e.g. a seed).
   void ignoreAttr(const std::string &name);

@@ -10,6 +10,7 @@ const OpTable &OpTable::get() {
     registerElementwiseImporters(t);
     registerNeuralImporters(t);
     registerLossImporters(t);
+    registerTrainingImporters(t);
     registerTensorImporters(t);
     registerReductionImporters(t);
     return t;

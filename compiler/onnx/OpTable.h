@@ -37,6 +37,7 @@ private:
 void registerElementwiseImporters(OpTable &table);
 void registerNeuralImporters(OpTable &table);
 void registerLossImporters(OpTable &table);
+void registerTrainingImporters(OpTable &table);
 void registerTensorImporters(OpTable &table);
 void registerReductionImporters(OpTable &table);
 

@@ -79,6 +79,22 @@ def pow_int_exponent(_):
 
 
 @model
+def gradient_op(_):
+    """ai.onnx.preview.training Gradient: d(a*b + a)/da and /db."""
+    nodes = [h.make_node("Mul", ["a", "b"], ["ab"]),
+             h.make_node("Add", ["ab", "a"], ["c"]),
+             h.make_node("Gradient", ["a", "b"], ["dc_da", "dc_db"], xs=["a", "b"], y="c",
+                         domain="ai.onnx.preview.training")]
+    graph = h.make_graph(nodes, "test", [vi("a", [3]), vi("b", [3])],
+                         [vi("c", [3]), vi("dc_da", [3]), vi("dc_db", [3])])
+    m = h.make_model(graph, producer_name="strata-tests",
+                     opset_imports=[h.make_opsetid("", 13),
+                                    h.make_opsetid("ai.onnx.preview.training", 1)])
+    m.ir_version = 7
+    return m
+
+
+@model
 def unary_chain(_):
     return make(unary_chain_nodes(), [vi("x", [4, 8])], [vi("y", None)])
 
