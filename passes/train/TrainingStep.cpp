@@ -126,18 +126,75 @@ Value buildLoss(nn::NNBuilder &b, LossKind kind, Value prediction, Value labels,
   return b.div(total, count);
 }
 
+/// Training-mode batch normalization: every nn.batch_norm whose statistics
+/// are among `stats` normalizes with the statistics of the batch's real
+/// samples (`mask`) instead, and the running statistics move towards them
+/// (ONNX's default momentum 0.9; the running variance is the unbiased one,
+/// as PyTorch keeps it). Returns the new value of each statistic.
+llvm::DenseMap<Value, Value> useBatchStatistics(func::FuncOp main, ArrayRef<Value> stats,
+                                                Value mask) {
+  llvm::DenseMap<Value, Value> updated;
+  llvm::DenseSet<Value> isStat(stats.begin(), stats.end());
+  SmallVector<nn::BatchNormOp> norms;
+  main.walk([&](nn::BatchNormOp bn) {
+    if (isStat.contains(bn.getMean()) && isStat.contains(bn.getVariance()))
+      norms.push_back(bn);
+  });
+  constexpr double kMomentum = 0.9;
+  for (nn::BatchNormOp bn : norms) {
+    OpBuilder builder(bn);
+    nn::NNBuilder b(builder, bn.getLoc());
+    Value x = bn.getInput();
+    auto xt = nn::NNBuilder::typeOf(x);
+    Type et = xt.getElementType();
+    SmallVector<int64_t> perChannel(xt.getRank(), 1), perSample(xt.getRank(), 1), axes{0};
+    perChannel[1] = xt.getDimSize(1);
+    perSample[0] = xt.getDimSize(0);
+    int64_t spatial = 1;
+    for (int64_t i = 2; i < xt.getRank(); ++i) {
+      axes.push_back(i);
+      spatial *= xt.getDimSize(i);
+    }
+    auto channelSum = [&](Value v) {
+      return b.reduce(nn::ReduceKind::sum, v, axes, /*keepDims=*/false);
+    };
+    Value m = b.reshape(mask, perSample);
+    Value count = b.mulScalar(b.reduce(nn::ReduceKind::sum, mask, {0}, false), (double)spatial);
+    Value mean = b.div(channelSum(b.mul(x, m)), count);
+    Value centered = b.sub(x, b.reshape(mean, perChannel));
+    Value var = b.div(channelSum(b.mul(b.mul(centered, centered), m)), count);
+    Value scale = b.div(bn.getScale(),
+                        b.sqrt(b.add(var, b.scalar(et, bn.getEpsilon().convertToDouble()))));
+    Value y = b.add(b.mul(centered, b.reshape(scale, perChannel)),
+                    b.reshape(bn.getBias(), perChannel));
+    bn.getOutput().replaceAllUsesWith(y);
+    Value one = b.scalar(et, 1.0);
+    Value unbiased = b.mul(var, b.div(count, b.max(b.sub(count, one), one)));
+    updated[bn.getMean()] =
+        b.add(b.mulScalar(bn.getMean(), kMomentum), b.mulScalar(mean, 1.0 - kMomentum));
+    updated[bn.getVariance()] = b.add(b.mulScalar(bn.getVariance(), kMomentum),
+                                      b.mulScalar(unbiased, 1.0 - kMomentum));
+    bn->erase();
+  }
+  // A statistic no training-mode norm read keeps its value.
+  for (Value s : stats)
+    if (!updated.count(s))
+      updated[s] = s;
+  return updated;
+}
+
 /// Appends the optimizer's update of every parameter; its state tensors
 /// become arguments after the parameters (recorded in `layout.state`, zeros
 /// initially). Returns the new parameters; `newState` gets the new state.
 SmallVector<Value> appendOptimizer(nn::NNBuilder &b, func::FuncOp main,
                                    const OptimizerConfig &opt, ArrayRef<Value> args,
                                    ArrayRef<Value> grads, ArrayRef<Parameter> params,
-                                   TrainingLayout &layout, SmallVectorImpl<Value> &newState) {
+                                   int64_t stateIndex, TrainingLayout &layout,
+                                   SmallVectorImpl<Value> &newState) {
   OpBuilder ob(main.getContext());
   Location loc = main.getLoc();
   Type f32 = ob.getF32Type();
   SmallVector<Value> newParams;
-  int64_t stateIndex = params.size();
   auto addState = [&](const std::string &name, Type type) {
     main.insertArgument(stateIndex, type,
                         ob.getDictionaryAttr({ob.getNamedAttr("onnx.name", ob.getStringAttr(name))}),
@@ -299,26 +356,30 @@ bool buildTrainingModules(ModuleOp forward, const TrainConfig &config,
   MLIRContext *ctx = forward.getContext();
   OpBuilder ob(ctx);
 
-  // Candidates: every f32 initializer the graph reads, except frozen ones and
-  // batch-norm statistics.
-  std::vector<std::string> names;
+  // Candidates: every f32 initializer the graph reads, except frozen ones.
+  // Batch-norm statistics are not trained by gradients but updated with
+  // the batch's (running averages); they follow the trainable parameters.
+  std::vector<std::string> names, statNames;
   for (auto c : main.getOps<nn::ConstantOp>()) {
     auto a = c->getAttrOfType<StringAttr>(kInitializerAttr);
-    if (!a || c.use_empty() || !c.getType().getElementType().isF32() ||
-        isNormStatistic(c))
+    if (!a || c.use_empty() || !c.getType().getElementType().isF32())
       continue;
     std::string name = a.getValue().str();
     if (llvm::any_of(frozen, [&](const llvm::GlobPattern &g) { return g.match(name); })) {
       layout.frozen.push_back(name);
       continue;
     }
-    names.push_back(name);
+    (isNormStatistic(c) ? statNames : names).push_back(name);
   }
-  SmallVector<Parameter> params = parametersOf(main, names);
+  size_t trainable = names.size();
+  names.insert(names.end(), statNames.begin(), statNames.end());
+  SmallVector<Parameter> all = parametersOf(main, names);
   std::vector<std::vector<float>> initial;
-  for (Parameter &p : params)
+  for (Parameter &p : all)
     initial.push_back(valuesOf(p.constant.getValue()));
-  SmallVector<Value> args = liftToArguments(main, params);
+  SmallVector<Value> allArgs = liftToArguments(main, all);
+  SmallVector<Parameter> params(all.begin(), all.begin() + trainable);
+  SmallVector<Value> args(allArgs.begin(), allArgs.begin() + trainable);
 
   // Labels and mask after the model's inputs.
   Block &body = main.getBody().front();
@@ -338,6 +399,8 @@ bool buildTrainingModules(ModuleOp forward, const TrainConfig &config,
 
   OpBuilder builder(ret);
   nn::NNBuilder b(builder, loc);
+  llvm::DenseMap<Value, Value> newStats =
+      useBatchStatistics(main, ArrayRef<Value>(allArgs).drop_front(trainable), mask);
   Value loss = buildLoss(b, config.loss, ret.getOperand(0), labels, mask);
   auto grads = buildGradients(builder, loss, args);
   if (failed(grads)) {
@@ -353,13 +416,19 @@ bool buildTrainingModules(ModuleOp forward, const TrainConfig &config,
     results.append(grads->begin(), grads->end());
     for (const Parameter &p : params)
       resultNames.push_back(p.name + ".grad");
+    for (auto [i, stat] : llvm::enumerate(ArrayRef<Value>(allArgs).drop_front(trainable))) {
+      results.push_back(newStats.lookup(stat));
+      resultNames.push_back(all[trainable + i].name);
+    }
   } else {
     SmallVector<Value> newState;
-    SmallVector<Value> newParams =
-        appendOptimizer(b, main, config.optimizer, args, *grads, params, layout, newState);
+    SmallVector<Value> newParams = appendOptimizer(b, main, config.optimizer, args, *grads,
+                                                   params, all.size(), layout, newState);
     results.append(newParams);
+    for (Value stat : ArrayRef<Value>(allArgs).drop_front(trainable))
+      results.push_back(newStats.lookup(stat));
     results.append(newState);
-    for (const Parameter &p : params)
+    for (const Parameter &p : all)
       resultNames.push_back(p.name);
     for (const TensorSlot &slot : layout.state)
       resultNames.push_back(slot.name);
@@ -375,10 +444,11 @@ bool buildTrainingModules(ModuleOp forward, const TrainConfig &config,
         ob.getDictionaryAttr({ob.getNamedAttr("onnx.name", ob.getStringAttr(n))}));
   main.setAllResultAttrs(resultAttrs);
 
-  for (auto [i, p] : llvm::enumerate(params)) {
-    TensorSlot slot{p.name, shapeOf(args[i].getType()), std::move(initial[i])};
+  for (auto [i, p] : llvm::enumerate(all)) {
+    TensorSlot slot{p.name, shapeOf(allArgs[i].getType()), std::move(initial[i])};
     layout.params.push_back(std::move(slot));
   }
+  layout.trainable = trainable;
 
   // Eval: the forward graph reading the same parameters as arguments.
   eval = OwningOpRef<ModuleOp>(forward.clone());

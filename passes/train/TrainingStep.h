@@ -3,12 +3,13 @@
 // From the forward function of an imported model, a loss and an optimizer,
 // builds two functions that strata compiles like any model:
 //
-//   train: @main(params..., state..., inputs..., labels, mask)
-//            -> (loss, params'..., state'...)
+//   train: @main(params..., statistics..., state..., inputs..., labels, mask)
+//            -> (loss, params'..., statistics'..., state'...)
 //   eval:  @main(params..., inputs...) -> outputs...
 //
 // Parameters are the model's floating-point initializers the loss depends
-// on (less frozen ones and batch-norm statistics). The runtime keeps two
+// on (less frozen ones); batch norms train with batch statistics and update
+// their running statistics. The runtime keeps two
 // sets of parameter/state buffers and swaps them after each step, so the
 // update is in place without a copy. `mask` (one 0/1 weight per sample)
 // lets the last, partial batch train on its real samples only.
@@ -47,8 +48,8 @@ struct TrainConfig {
   OptimizerConfig optimizer;
   /// Parameters whose names match one of these globs stay constants.
   std::vector<std::string> freeze;
-  /// Return (loss, gradients...) instead of applying the optimizer: for
-  /// checking gradients against another framework.
+  /// Return (loss, gradients..., statistics'...) instead of applying the
+  /// optimizer: for checking gradients against another framework.
   bool gradientsOnly = false;
 };
 
@@ -60,7 +61,10 @@ struct TensorSlot {
 };
 
 struct TrainingLayout {
-  std::vector<TensorSlot> params; ///< names are the ONNX initializers'
+  /// The ONNX initializers the step reads and rewrites: the first
+  /// `trainable` by gradients, the rest batch-norm running statistics.
+  std::vector<TensorSlot> params;
+  size_t trainable = 0;
   std::vector<TensorSlot> state;  ///< optimizer state, in parameter order
   std::vector<std::string> frozen; ///< initializers kept constant by --freeze
   int64_t batch = 0;

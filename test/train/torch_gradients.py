@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Whole-model gradients of LeNet-5 and the MLP against PyTorch.
+"""Whole-model gradients of LeNet-5, the MLP and a conv + batch-norm net against PyTorch.
 
 The bundled example models (examples/make_examples.py) are differentiated by
 strata (`strata-build-training-step{gradients-only=true}`: softmax
@@ -7,7 +7,8 @@ cross-entropy weighted by a per-sample mask, then reverse-mode autodiff),
 compiled and called through ctypes; PyTorch computes the same loss with the
 same initial weights (read from the ONNX file) and autograd. Every
 parameter's gradient must match within a relative error of 1e-4
-(max |diff| / max |ref|). Exit 77 (skipped) without python3-torch.
+(max |diff| / max |ref|), and so must the running statistics of batch norms
+trained in training mode (batch statistics of the real samples only). Exit 77 (skipped) without python3-torch.
 
   torch_gradients.py --strata build/bin/strata --strata-opt build/bin/strata-opt \\
                      --examples build/examples
@@ -49,7 +50,43 @@ def lenet_forward(w, x):
     return F.linear(h, w["fc3.weight"], w["fc3.bias"])
 
 
-MODELS = {"mlp": (mlp_forward, (784,)), "lenet": (lenet_forward, (1, 28, 28))}
+def bn_forward(w, x):
+    # Training-mode batch norm; updates the running statistics in w in place.
+    h = F.conv2d(x, w["conv.weight"], w["conv.bias"], padding=1)
+    h = F.batch_norm(h, w["bn.running_mean"], w["bn.running_var"], w["bn.weight"], w["bn.bias"],
+                     training=True, momentum=0.1, eps=1e-5)
+    h = F.max_pool2d(F.relu(h), 2, 2)
+    return F.linear(torch.flatten(h, 1), w["fc.weight"], w["fc.bias"])
+
+
+def make_bn_model(path):
+    """Conv -> BatchNormalization -> Relu -> MaxPool -> Gemm, random weights."""
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(3)
+    inits = {
+        "conv.weight": rng.normal(0, 0.3, (4, 1, 3, 3)), "conv.bias": rng.normal(0, 0.1, 4),
+        "bn.weight": rng.uniform(0.5, 1.5, 4), "bn.bias": rng.normal(0, 0.1, 4),
+        "bn.running_mean": rng.normal(0, 0.1, 4), "bn.running_var": rng.uniform(0.5, 1.5, 4),
+        "fc.weight": rng.normal(0, 0.05, (10, 4 * 14 * 14)), "fc.bias": rng.normal(0, 0.1, 10)}
+    n = helper.make_node
+    nodes = [n("Conv", ["input", "conv.weight", "conv.bias"], ["c"], pads=[1, 1, 1, 1]),
+             n("BatchNormalization", ["c", "bn.weight", "bn.bias", "bn.running_mean",
+                                      "bn.running_var"], ["b"], epsilon=1e-5, momentum=0.9),
+             n("Relu", ["b"], ["r"]),
+             n("MaxPool", ["r"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
+             n("Flatten", ["p"], ["f"]),
+             n("Gemm", ["f", "fc.weight", "fc.bias"], ["logits"], transB=1)]
+    graph = helper.make_graph(
+        nodes, "bn", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, 28, 28])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])],
+        [numpy_helper.from_array(v.astype(np.float32), k) for k, v in inits.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    onnx.save(model, path)
+
+
+MODELS = {"mlp": (mlp_forward, (784,)), "lenet": (lenet_forward, (1, 28, 28)),
+          "conv_bn_train": (bn_forward, (1, 28, 28))}
 
 
 def signature_names(lib):
@@ -64,6 +101,9 @@ def signature_names(lib):
 def check(args, tmp, name):
     forward, shape = MODELS[name]
     model_path = os.path.join(args.examples, name + ".onnx")
+    if name == "conv_bn_train":
+        model_path = os.path.join(tmp, name + ".onnx")
+        make_bn_model(model_path)
     fwd, grad, so = (os.path.join(tmp, name + s) for s in (".mlir", ".grad.mlir", ".so"))
     for cmd in ([args.strata, "compile", model_path, "--emit=nn", f"--batch={BATCH}",
                  "--print-weights", "-o", fwd],
@@ -79,29 +119,48 @@ def check(args, tmp, name):
     mask[-3:] = 0  # a partial last batch: three padding samples
     lib = ctypes.CDLL(so)
     names = signature_names(lib)
-    params = names[:-3]
-    inputs = [np.ascontiguousarray(weights[p]) for p in params] + [x, labels, mask]
-    outputs = [np.zeros((), np.float32)] + [np.zeros_like(weights[p]) for p in params]
+    read = names[:-3]  # parameters, then batch-norm running statistics
+    stats = [p for p in read if "running" in p]
+    params = [p for p in read if p not in stats]
+    inputs = [np.ascontiguousarray(weights[p]) for p in read] + [x, labels, mask]
+    outputs = ([np.zeros((), np.float32)] + [np.zeros_like(weights[p]) for p in params] +
+               [np.zeros_like(weights[p]) for p in stats])
     bufs = inputs + outputs
     ptrs = (ctypes.c_void_p * len(bufs))(*[b.ctypes.data for b in bufs])
     assert lib.strata_model_run(ptrs) == 0
 
-    w = {k: torch.tensor(v, requires_grad=True) for k, v in weights.items()}
-    logits = forward(w, torch.tensor(x))
-    per_sample = F.cross_entropy(logits, torch.tensor(labels), reduction="none")
-    m = torch.tensor(mask)
-    loss = (per_sample * m).sum() / m.sum()
+    # The reference computes in float64. PyTorch sees only the real samples:
+    # strata's masked batch must match it.
+    w = {k: torch.tensor(v.astype(np.float64), requires_grad="running" not in k)
+         for k, v in weights.items()}
+    real = int(mask.sum())
+    logits = forward(w, torch.tensor(x[:real].astype(np.float64)))
+    loss = F.cross_entropy(logits, torch.tensor(labels[:real]))
     loss.backward()
     worst, failures = 0.0, []
     loss_err = abs(float(outputs[0]) - loss.item()) / abs(loss.item())
     if loss_err > TOLERANCE:
         failures.append(f"loss {float(outputs[0])} vs PyTorch {loss.item()}")
-    for p, g in zip(params, outputs[1:]):
-        ref = w[p].grad.numpy()
+    for p, g in zip(stats, outputs[1 + len(params):]):
+        ref = w[p].detach().numpy()  # updated in place by F.batch_norm
         err = np.max(np.abs(g - ref)) / np.max(np.abs(ref))
         worst = max(worst, err)
         if not err <= TOLERANCE:
-            failures.append(f"{p}: relative error {err:.2e}")
+            failures.append(f"{p} (running statistic): relative error {err:.2e}")
+    # A bias before a training-mode batch norm has a zero gradient in exact
+    # arithmetic: strata's (float32 rounding) must be negligible next to the
+    # model's largest gradient instead.
+    largest = max(float(np.max(np.abs(w[p].grad.numpy()))) for p in params)
+    for p, g in zip(params, outputs[1:]):
+        ref = w[p].grad.numpy()
+        if np.max(np.abs(ref)) < 1e-9 * largest:
+            if np.max(np.abs(g)) > 1e-3 * largest:
+                failures.append(f"{p}: zero gradient expected, strata has {np.max(np.abs(g)):.2e}")
+            continue
+        err = np.max(np.abs(g - ref)) / np.max(np.abs(ref))
+        worst = max(worst, err)
+        if not err <= TOLERANCE:
+            failures.append(f"{p}: relative error {err:.2e}\n      strata {g.ravel()[:6]}\n      torch  {ref.ravel()[:6]}")
     return worst, failures, len(params)
 
 
@@ -116,7 +175,7 @@ def main():
         for name in MODELS:
             worst, failures, count = check(args, tmp, name)
             status = "FAIL" if failures else "ok"
-            print(f"{status} {name}: {count} parameter gradients, max relative error "
+            print(f"{status} {name}: {count} parameter gradients (and running statistics), max relative error "
                   f"{worst:.1e} vs PyTorch {torch.__version__}")
             for f in failures:
                 print("   ", f)
