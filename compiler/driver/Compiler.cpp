@@ -1,6 +1,7 @@
 //===- Compiler.cpp - strata's compiler as a library ----------------------===//
 
 #include "compiler/driver/Compiler.h"
+#include "compiler/driver/DiagnosticCollector.h"
 #include "compiler/cpu/CpuPipeline.h"
 #include "compiler/cpu/ExternalWeights.h"
 #include "compiler/cpu/ObjectEmitter.h"
@@ -54,23 +55,14 @@ bool sameFile(const std::string &a, const std::string &b) {
 bool runPipeline(MLIRContext &ctx, ModuleOp module,
                  llvm::function_ref<void(OpPassManager &)> build,
                  std::string &error, bool timePasses = false) {
-  std::string diagnostics;
-  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
-    std::string loc;
-    llvm::raw_string_ostream os(loc);
-    os << d.getLocation();
-    diagnostics += os.str() + ": " + d.str() + "\n";
-    return success();
-  });
+  DiagnosticCollector diagnostics(ctx);
   PassManager pm(&ctx);
   if (timePasses)
     pm.enableTiming(); // reported on stderr when pm goes out of scope
   build(pm);
   if (succeeded(pm.run(module)))
     return true;
-  error = diagnostics.empty() ? "compilation failed" : diagnostics;
-  while (!error.empty() && error.back() == '\n')
-    error.pop_back();
+  error = diagnostics.message("compilation failed");
   return false;
 }
 
@@ -145,20 +137,11 @@ OwningOpRef<ModuleOp> loadModel(MLIRContext &ctx, const std::string &modelPath,
                                 std::string &error) {
   if (!endsWith(modelPath, ".mlir"))
     return importOnnxModel(ctx, modelPath, batch, notes, error);
-  std::string diagnostics;
-  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
-    std::string loc;
-    llvm::raw_string_ostream os(loc);
-    os << d.getLocation();
-    diagnostics += os.str() + ": " + d.str() + "\n";
-    return success();
-  });
+  DiagnosticCollector diagnostics(ctx);
   ParserConfig config(&ctx);
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(modelPath, config);
   if (!module) {
-    error = diagnostics.empty() ? "cannot read " + modelPath : diagnostics;
-    while (!error.empty() && error.back() == '\n')
-      error.pop_back();
+    error = diagnostics.message("cannot read " + modelPath);
     return nullptr;
   }
   if (!module->lookupSymbol<func::FuncOp>("main")) {

@@ -1,6 +1,7 @@
 //===- Training.cpp - compile a model's training step and evaluation ------===//
 
 #include "compiler/driver/Training.h"
+#include "compiler/driver/DiagnosticCollector.h"
 #include "compiler/cpu/CpuPipeline.h"
 #include "compiler/onnx/OnnxImporter.h"
 
@@ -22,20 +23,16 @@ bool compileTraining(const std::string &modelPath, int64_t batch,
   OwningOpRef<ModuleOp> forward = importOnnxModel(ctx, modelPath, batch, notes, error);
   if (!forward)
     return false;
-  std::string diagnostics;
-  ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
-    std::string loc;
-    llvm::raw_string_ostream os(loc);
-    os << d.getLocation();
-    diagnostics += os.str() + ": " + d.str() + "\n";
-    return success();
-  });
   OwningOpRef<ModuleOp> trainModule, evalModule;
-  if (!train::buildTrainingModules(*forward, config, trainModule, evalModule,
-                                   build.layout, error)) {
-    if (!diagnostics.empty())
-      error += ":\n" + diagnostics;
-    return false;
+  {
+    DiagnosticCollector diagnostics(ctx);
+    if (!train::buildTrainingModules(*forward, config, trainModule, evalModule,
+                                     build.layout, error)) {
+      std::string detail = diagnostics.message("");
+      if (!detail.empty())
+        error += ":\n" + detail;
+      return false;
+    }
   }
   if (build.layout.params.empty()) {
     error = modelPath + " has no trainable float initializers" +

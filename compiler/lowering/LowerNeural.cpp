@@ -295,28 +295,37 @@ SmallVector<AffineMap> windowOffsetMaps(MLIRContext *ctx, int64_t rank,
   return maps;
 }
 
+/// One all-parallel generic reading `x` once per window offset map and
+/// combining the values with `combine`.
+Value readWindowOperands(OpBuilder &b, Location loc, Value x, RankedTensorType resultType,
+                         ArrayRef<AffineMap> offsets, ScalarFn combine) {
+  SmallVector<AffineMap> maps(offsets);
+  maps.push_back(b.getMultiDimIdentityMap(resultType.getRank()));
+  return b
+      .create<linalg::GenericOp>(
+          loc, TypeRange{resultType}, SmallVector<Value>(offsets.size(), x),
+          ValueRange{emptyTensor(b, loc, resultType)}, maps,
+          SmallVector<Iter>(resultType.getRank(), Iter::parallel),
+          [&](OpBuilder &nb, Location nl, ValueRange args) {
+            nb.create<linalg::YieldOp>(nl, combine(nb, nl, args.drop_back()));
+          })
+      .getResult(0);
+}
+
 Value poolWindows(OpBuilder &b, Location loc, Value x, RankedTensorType outType,
                   ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
                   ArrayRef<int64_t> dilations, double init, bool isMax) {
   MLIRContext *ctx = b.getContext();
   SmallVector<AffineMap> offsets =
       windowOffsetMaps(ctx, outType.getRank(), kernel, strides, dilations);
-  if (unrollWindow(offsets.size(), strides)) {
-    SmallVector<AffineMap> maps(offsets);
-    maps.push_back(b.getMultiDimIdentityMap(outType.getRank()));
-    return b
-        .create<linalg::GenericOp>(
-            loc, TypeRange{outType}, SmallVector<Value>(offsets.size(), x),
-            ValueRange{emptyTensor(b, loc, outType)}, maps,
-            SmallVector<Iter>(outType.getRank(), Iter::parallel),
-            [&](OpBuilder &nb, Location nl, ValueRange args) {
-              Value v = args[0];
-              for (size_t i = 1; i < offsets.size(); ++i)
-                v = isMax ? max(nb, nl, v, args[i]) : add(nb, nl, v, args[i]);
-              nb.create<linalg::YieldOp>(nl, v);
-            })
-        .getResult(0);
-  }
+  if (unrollWindow(offsets.size(), strides))
+    return readWindowOperands(b, loc, x, outType, offsets,
+                              [&](OpBuilder &nb, Location nl, ValueRange args) {
+                                Value v = args[0];
+                                for (Value a : args.drop_front())
+                                  v = isMax ? max(nb, nl, v, a) : add(nb, nl, v, a);
+                                return v;
+                              });
   int64_t lead = outType.getRank() - kernel.size(), s = kernel.size();
   int64_t nLoops = outType.getRank() + s;
   Type et = outType.getElementType();
@@ -434,29 +443,20 @@ Value poolArgmax(OpBuilder &b, Location loc, Value x, RankedTensorType outType,
   auto idxType = RankedTensorType::get(outType.getShape(), b.getI64Type());
   SmallVector<AffineMap> offsets =
       windowOffsetMaps(ctx, outType.getRank(), kernel, strides, dilations);
-  if (unrollWindow(offsets.size(), strides)) {
+  if (unrollWindow(offsets.size(), strides))
     // First maximum over the window's operands, by a chain of selects.
-    SmallVector<AffineMap> maps(offsets);
-    maps.push_back(b.getMultiDimIdentityMap(outType.getRank()));
-    return b
-        .create<linalg::GenericOp>(
-            loc, TypeRange{idxType}, SmallVector<Value>(offsets.size(), x),
-            ValueRange{emptyTensor(b, loc, idxType)}, maps,
-            SmallVector<Iter>(outType.getRank(), Iter::parallel),
-            [&](OpBuilder &nb, Location l, ValueRange args) {
-              Value best = args[0];
-              Value index = nb.create<arith::ConstantIntOp>(l, 0, 64);
-              for (size_t i = 1; i < offsets.size(); ++i) {
-                Value better =
-                    nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, args[i], best);
-                best = nb.create<arith::SelectOp>(l, better, args[i], best);
-                index = nb.create<arith::SelectOp>(
-                    l, better, nb.create<arith::ConstantIntOp>(l, (int64_t)i, 64), index);
-              }
-              nb.create<linalg::YieldOp>(l, index);
-            })
-        .getResult(0);
-  }
+    return readWindowOperands(
+        b, loc, x, idxType, offsets, [&](OpBuilder &nb, Location l, ValueRange args) {
+          Value best = args[0];
+          Value index = nb.create<arith::ConstantIntOp>(l, 0, 64);
+          for (size_t i = 1; i < args.size(); ++i) {
+            Value better = nb.create<arith::CmpFOp>(l, arith::CmpFPredicate::OGT, args[i], best);
+            best = nb.create<arith::SelectOp>(l, better, args[i], best);
+            index = nb.create<arith::SelectOp>(
+                l, better, nb.create<arith::ConstantIntOp>(l, (int64_t)i, 64), index);
+          }
+          return index;
+        });
   Value window = b.create<tensor::EmptyOp>(loc, kernel, et);
   SmallVector<AffineExpr> xe{dim(ctx, 0), dim(ctx, 1)}, ke, oe{dim(ctx, 0), dim(ctx, 1)};
   for (int64_t i = 0; i < s; ++i) {

@@ -404,7 +404,7 @@ bool buildTrainingModules(ModuleOp forward, const TrainConfig &config,
   Value loss = buildLoss(b, config.loss, ret.getOperand(0), labels, mask);
   auto grads = buildGradients(builder, loss, args);
   if (failed(grads)) {
-    error = "cannot differentiate the model (see the diagnostic above)";
+    error = "cannot differentiate the model";
     return false;
   }
 
