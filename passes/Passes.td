@@ -203,4 +203,68 @@ def MaterializeParallelLaunches : Pass<"strata-materialize-parallel-launches", "
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// GPU (compiler/gpu): bufferized @main to gpu.launch kernels
+//===----------------------------------------------------------------------===//
+
+def GpuMaterializeConstants : Pass<"strata-gpu-materialize-constants", "mlir::func::FuncOp"> {
+  let summary = "Splat and boolean tensor constants as computed fills (no host globals)";
+  let description = [{
+    Before bufferization on the CUDA path: a splat `arith.constant` of tensor
+    type becomes `linalg.fill` of a `tensor.empty`, and a non-splat boolean
+    constant becomes an i8 constant compared with zero, so that every
+    remaining tensor constant is one of @main's weights (moved to device
+    memory by the runtime) and no kernel reads a host `memref.global`.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def GpuDeviceArena : Pass<"strata-gpu-device-arena", "mlir::ModuleOp"> {
+  let summary = "The planned arena becomes @main's last argument, in device memory";
+  let description = [{
+    After `strata-plan-memory`: the arena global `@__strata_arena` becomes a
+    trailing `memref<Nxi8>` argument of @main, which the CUDA runtime backend
+    allocates once per module in device memory. Fails, naming the op, if
+    @main still allocates or reads a host global (neither could be reached
+    from a kernel).
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect"];
+}
+
+def MapLoopsToGpu : Pass<"strata-map-loops-to-gpu", "mlir::func::FuncOp"> {
+  let summary = "Each top-level loop nest of a function becomes one gpu.launch";
+  let description = [{
+    After `convert-linalg-to-parallel-loops`: an `scf.parallel` with
+    constant bounds becomes a `gpu.launch` of ceil(N / block-size) blocks of
+    `block-size` threads over its N linearized iterations (the innermost
+    dimension varies fastest across threads, so neighbouring threads touch
+    neighbouring elements); each thread delinearizes its index, guards the
+    tail and runs the loop body (reduction dimensions stay a sequential loop
+    per thread). Any other top-level operation that reads or writes memory
+    (a whole-tensor reduction's loop nest, a copy) runs as a kernel of one
+    thread, so the host never touches device memory.
+  }];
+  let options = [
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
+           "Threads per block">
+  ];
+  let dependentDialects = ["::mlir::gpu::GPUDialect", "::mlir::scf::SCFDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def MergeGpuKernels : Pass<"strata-merge-gpu-kernels", "mlir::ModuleOp"> {
+  let summary = "All kernels in one gpu.module, each named after its ops";
+  let description = [{
+    After `gpu-kernel-outlining`, which puts every kernel of @main in its
+    own module and calls each `main_kernel`: moves the kernels into the
+    first module (one PTX file, one module load at run time) and names each
+    `k<N>` plus up to two ONNX node names from its location, e.g.
+    `k3_conv1_relu1`, so the PTX, profiles and the runtime's CUDA error
+    messages say which part of the model a kernel computes. Launches are
+    updated.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 #endif // STRATA_PASSES

@@ -90,7 +90,7 @@ LogicalResult copyWithLinalg(OpBuilder &b, Location loc, Value from, Value to) {
 }
 } // namespace
 
-void buildLinalgToLLVMPipeline(OpPassManager &pm) {
+void buildBufferizationPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createCopyReturnedViews());
   pm.addPass(bufferization::createEmptyTensorToAllocTensorPass());
   bufferization::OneShotBufferizationOptions options;
@@ -107,6 +107,10 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm) {
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm.nest<func::FuncOp>(),
                                                  dealloc);
+}
+
+void buildLinalgToLLVMPipeline(OpPassManager &pm) {
+  buildBufferizationPipeline(pm);
   // Tiled matmuls' scf.forall and every other linalg op's parallel
   // dimensions become scf.parallel; the outermost of each goes to the
   // thread pool.

@@ -18,6 +18,12 @@ void buildNNToLinalgPipeline(mlir::OpPassManager &pm);
 /// registers are `vectorBits` wide.
 void buildTilingPipeline(mlir::OpPassManager &pm, int64_t vectorBits);
 
+/// Bufferization shared by the CPU and GPU paths: @main's results become
+/// caller-owned out-parameters (identity layouts), copies are linalg.copy,
+/// and every intermediate buffer is an alloc/dealloc pair in the entry block
+/// (what strata-plan-memory places).
+void buildBufferizationPipeline(mlir::OpPassManager &pm);
+
 /// linalg on tensors -> LLVM dialect: bufferize (results become caller-owned
 /// out-parameters), loops, and the LLVM conversions with the bare-pointer
 /// calling convention, so @main takes one pointer per input and output.

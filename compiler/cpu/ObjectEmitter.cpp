@@ -95,6 +95,92 @@ ModelSignature signatureOf(ModuleOp module) {
 
 namespace {
 
+int64_t dtypeBytes(const std::string &dtype) {
+  if (dtype == "DOUBLE" || dtype == "INT64") return 8;
+  if (dtype == "FLOAT" || dtype == "INT32") return 4;
+  if (dtype == "FLOAT16" || dtype == "BFLOAT16") return 2;
+  return 1;
+}
+
+int64_t tensorBytes(const TensorSignature &t) {
+  int64_t n = dtypeBytes(t.dtype);
+  for (int64_t d : t.shape)
+    n *= d;
+  return n;
+}
+
+/// strata_model_run for a CUDA module: the host pointers (inputs, outputs,
+/// weights, as buffers[] orders them) go to the runtime's
+/// strata_cuda_run, which keeps one device copy of each (weights uploaded
+/// once), and calls back `packed` with the device pointers; `packed` calls
+/// @main with them in @main's order (inputs, weights, outputs, arena).
+void defineCudaRun(llvm::Module &m, llvm::Function *main,
+                   const ModelSignature &sig, llvm::Function *run,
+                   llvm::Value *hostWeights) {
+  llvm::LLVMContext &ctx = m.getContext();
+  llvm::IRBuilder<> b(ctx);
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  size_t nin = sig.inputs.size(), nout = sig.outputs.size(), nw = sig.weights.size();
+  size_t count = nin + nout + nw;
+
+  auto *packedTy = llvm::FunctionType::get(b.getVoidTy(), {ptrTy}, false);
+  auto *packed = llvm::Function::Create(packedTy, llvm::GlobalValue::InternalLinkage,
+                                        "strata_model_packed", m);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", packed));
+  std::vector<llvm::Value *> args;
+  auto load = [&](llvm::Value *array, size_t i) {
+    return b.CreateLoad(ptrTy, b.CreateConstGEP1_64(ptrTy, array, i));
+  };
+  for (size_t i = 0; i < nin; ++i)
+    args.push_back(load(packed->getArg(0), i));
+  for (size_t i = 0; i < nw; ++i)
+    args.push_back(load(packed->getArg(0), nin + nout + i));
+  for (size_t i = 0; i < nout; ++i)
+    args.push_back(load(packed->getArg(0), nin + i));
+  if (sig.gpuArenaBytes > 0)
+    args.push_back(load(packed->getArg(0), count));
+  b.CreateCall(main, args);
+  b.CreateRetVoid();
+
+  std::vector<uint64_t> sizes;
+  for (const auto &t : sig.inputs)
+    sizes.push_back(tensorBytes(t));
+  for (const auto &t : sig.outputs)
+    sizes.push_back(tensorBytes(t));
+  for (const auto &w : sig.weights)
+    sizes.push_back(w.bytes);
+  sizes.push_back(sig.gpuArenaBytes);
+  auto *sizesInit = llvm::ConstantDataArray::get(ctx, sizes);
+  auto *sizesVar = new llvm::GlobalVariable(m, sizesInit->getType(), true,
+                                            llvm::GlobalValue::InternalLinkage,
+                                            sizesInit, "strata_model_buffer_bytes");
+  // The backend's per-module state (device buffers, stream), made on the
+  // first run.
+  auto *state = new llvm::GlobalVariable(m, ptrTy, false, llvm::GlobalValue::InternalLinkage,
+                                         llvm::ConstantPointerNull::get(ptrTy),
+                                         "strata_cuda_module_state");
+
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", run));
+  // The host pointers in buffers[] order, embedded weights pointing into
+  // the blob.
+  llvm::Value *host = b.CreateAlloca(ptrTy, b.getInt64(count ? count : 1));
+  for (size_t i = 0; i < count; ++i) {
+    llvm::Value *p = (i >= nin + nout && hostWeights)
+                         ? b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), hostWeights,
+                                                        sig.weights[i - nin - nout].offset)
+                         : load(run->getArg(0), i);
+    b.CreateStore(p, b.CreateConstGEP1_64(ptrTy, host, i));
+  }
+  auto *i32 = b.getInt32Ty();
+  auto *cudaRunTy = llvm::FunctionType::get(
+      i32, {ptrTy, ptrTy, ptrTy, i32, i32, i32, b.getInt64Ty(), ptrTy}, false);
+  llvm::FunctionCallee cudaRun = m.getOrInsertFunction("strata_cuda_run", cudaRunTy);
+  llvm::Value *rc = b.CreateCall(
+      cudaRun, {state, host, sizesVar, b.getInt32(nin), b.getInt32(nout), b.getInt32(nw),
+                b.getInt64(sig.gpuArenaBytes), packed});
+  b.CreateRet(rc);
+}
+
 /// Adds strata_model_run and strata_model_signature around @main.
 bool addAbiSymbols(llvm::Module &m, const ModelSignature &sig,
                    std::string &error) {
@@ -104,7 +190,8 @@ bool addAbiSymbols(llvm::Module &m, const ModelSignature &sig,
     return false;
   }
   size_t nin = sig.inputs.size(), nout = sig.outputs.size();
-  size_t nw = sig.weights.size(), count = nin + nout + nw;
+  size_t nw = sig.weights.size();
+  size_t count = nin + nout + nw + (sig.cuda && sig.gpuArenaBytes > 0 ? 1 : 0);
   if (main->arg_size() != count) {
     error = "@main takes " + std::to_string(main->arg_size()) +
             " pointers, expected " + std::to_string(count);
@@ -120,39 +207,46 @@ bool addAbiSymbols(llvm::Module &m, const ModelSignature &sig,
   auto *runTy = llvm::FunctionType::get(b.getInt32Ty(), {ptrTy}, false);
   auto *run = llvm::Function::Create(runTy, llvm::GlobalValue::ExternalLinkage,
                                      "strata_model_run", m);
-  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", run));
-  // buffers[] holds inputs, outputs, weights; @main takes inputs, weights
-  // (appended as arguments before bufferization), then outputs.
-  std::vector<llvm::Value *> args;
-  auto load = [&](size_t i) {
-    llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, run->getArg(0), i);
-    args.push_back(b.CreateLoad(ptrTy, slot));
-  };
-  for (size_t i = 0; i < nin; ++i)
-    load(i);
+  llvm::GlobalVariable *blob = nullptr;
   if (!sig.embeddedWeights.empty()) {
     // One 64-byte aligned byte array; each weight is a pointer into it.
     llvm::Constant *bytes = llvm::ConstantDataArray::getRaw(
         sig.embeddedWeights, sig.embeddedWeights.size(), b.getInt8Ty());
-    auto *blob = new llvm::GlobalVariable(m, bytes->getType(), /*isConstant=*/true,
-                                          llvm::GlobalValue::InternalLinkage, bytes,
-                                          "strata_model_weights");
+    blob = new llvm::GlobalVariable(m, bytes->getType(), /*isConstant=*/true,
+                                    llvm::GlobalValue::InternalLinkage, bytes,
+                                    "strata_model_weights");
     blob->setAlignment(llvm::Align(64));
-    for (size_t i = 0; i < nw; ++i)
-      args.push_back(b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), blob,
-                                                  sig.weights[i].offset));
-  } else {
-    for (size_t i = 0; i < nw; ++i)
-      load(nin + nout + i);
   }
-  for (size_t i = 0; i < nout; ++i)
-    load(nin + i);
-  b.CreateCall(main, args);
-  b.CreateRet(b.getInt32(0));
+  if (sig.cuda) {
+    defineCudaRun(m, main, sig, run, blob);
+  } else {
+    b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", run));
+    // buffers[] holds inputs, outputs, weights; @main takes inputs, weights
+    // (appended as arguments before bufferization), then outputs.
+    std::vector<llvm::Value *> args;
+    auto load = [&](size_t i) {
+      llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, run->getArg(0), i);
+      args.push_back(b.CreateLoad(ptrTy, slot));
+    };
+    for (size_t i = 0; i < nin; ++i)
+      load(i);
+    for (size_t i = 0; i < nw; ++i) {
+      if (blob)
+        args.push_back(b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), blob,
+                                                    sig.weights[i].offset));
+      else
+        load(nin + nout + i);
+    }
+    for (size_t i = 0; i < nout; ++i)
+      load(nin + i);
+    b.CreateCall(main, args);
+    b.CreateRet(b.getInt32(0));
+  }
 
-  llvm::Constant *text = llvm::ConstantDataArray::getString(ctx, sig.toText());
-  new llvm::GlobalVariable(m, text->getType(), /*isConstant=*/true,
-                           llvm::GlobalValue::ExternalLinkage, text,
+  std::string text = sig.toText();
+  llvm::Constant *textInit = llvm::ConstantDataArray::getString(ctx, text);
+  new llvm::GlobalVariable(m, textInit->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, textInit,
                            "strata_model_signature");
   return true;
 }

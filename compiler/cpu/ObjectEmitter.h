@@ -38,6 +38,11 @@ struct ModelSignature {
   /// Without --weights: the same entries' bytes, embedded in the object as
   /// one array; strata_model_run passes pointers into it.
   std::string embeddedWeights;
+  /// --target=cuda: @main takes device pointers (inputs, weights, outputs,
+  /// then the arena when gpuArenaBytes > 0) and strata_model_run goes
+  /// through the runtime's CUDA backend (strata_cuda_run).
+  bool cuda = false;
+  int64_t gpuArenaBytes = 0;
   /// The text stored in strata_model_signature.
   std::string toText() const;
 };

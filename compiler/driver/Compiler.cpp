@@ -5,6 +5,7 @@
 #include "compiler/cpu/CpuPipeline.h"
 #include "compiler/cpu/ExternalWeights.h"
 #include "compiler/cpu/ObjectEmitter.h"
+#include "compiler/gpu/GpuPipeline.h"
 #include "compiler/onnx/OnnxImporter.h"
 
 #include "mlir/IR/Diagnostics.h"
@@ -161,8 +162,17 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
     error = "--weights " + opt.weightsFile + " would overwrite the model or the output";
     return false;
   }
+  std::string archError;
+  if (opt.target == Target::CUDA && !gpu::checkArch(opt.gpuArch, archError)) {
+    error = archError;
+    return false;
+  }
+  if (opt.target == Target::CPU && opt.emit == Stage::PTX) {
+    error = "--emit=ptx needs --target=cuda";
+    return false;
+  }
   DialectRegistry registry;
-  cpu::registerCpuDialects(registry);
+  gpu::registerGpuDialects(registry);
   MLIRContext ctx(registry);
   ctx.loadDialect<nn::NNDialect, func::FuncDialect>();
   std::vector<std::string> notes;
@@ -188,7 +198,9 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
                      const CompileOptions &opt, std::string &error) {
   MLIRContext &ctx = *module.getContext();
   bool textStage = opt.emit == Stage::NN || opt.emit == Stage::Linalg ||
-                   opt.emit == Stage::LLVM || opt.emit == Stage::Asm;
+                   opt.emit == Stage::LLVM || opt.emit == Stage::Asm ||
+                   opt.emit == Stage::PTX;
+  bool cuda = opt.target == Target::CUDA;
   if (!opt.weightsFile.empty()) {
     if (opt.emit == Stage::NN || opt.emit == Stage::Linalg) {
       error = "--weights applies to --emit=exe, obj, llvm and asm";
@@ -236,20 +248,48 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
   if (opt.emit == Stage::Linalg)
     return writeIR();
   cpu::TargetOptions target{opt.cpu};
-  int64_t vectorBits = cpu::targetVectorBits(target);
-  if (!runPipeline(ctx, module,
-                   [&](OpPassManager &pm) { cpu::buildTilingPipeline(pm, vectorBits); },
-                   error, opt.timePasses))
-    return false;
+  if (cuda) {
+    // Splats and booleans become device computations; every other constant
+    // (however small) a weight, uploaded to device memory once.
+    if (!runPipeline(ctx, module, gpu::buildGpuConstantsPipeline, error, opt.timePasses))
+      return false;
+  } else {
+    int64_t vectorBits = cpu::targetVectorBits(target);
+    if (!runPipeline(ctx, module,
+                     [&](OpPassManager &pm) { cpu::buildTilingPipeline(pm, vectorBits); },
+                     error, opt.timePasses))
+      return false;
+  }
+  int64_t minWeightBytes = cuda ? 1 : 1024;
   if (!opt.weightsFile.empty()) {
-    if (!cpu::externalizeWeights(module, opt.weightsFile, /*minBytes=*/1024,
+    if (!cpu::externalizeWeights(module, opt.weightsFile, minWeightBytes,
                                  signature, error))
       return false;
-  } else if (!cpu::embedWeights(module, /*minBytes=*/1024, signature, error)) {
+  } else if (!cpu::embedWeights(module, minWeightBytes, signature, error)) {
     return false;
   }
-  if (!runPipeline(ctx, module, cpu::buildLinalgToLLVMPipeline, error, opt.timePasses))
+  if (cuda) {
+    gpu::GpuTarget gpuTarget;
+    gpuTarget.arch = opt.gpuArch;
+    if (!runPipeline(ctx, module,
+                     [&](OpPassManager &pm) { gpu::buildGpuLoweringPipeline(pm, gpuTarget); },
+                     error, opt.timePasses))
+      return false;
+    if (auto arena = module->getAttrOfType<IntegerAttr>("strata.gpu_arena_bytes"))
+      signature.gpuArenaBytes = arena.getInt();
+    signature.cuda = true;
+  } else if (!runPipeline(ctx, module, cpu::buildLinalgToLLVMPipeline, error,
+                          opt.timePasses)) {
     return false;
+  }
+  if (opt.emit == Stage::PTX) {
+    auto out = openText();
+    if (!out)
+      return false;
+    out->os() << gpu::collectPtx(module, opt.gpuArch);
+    out->keep();
+    return true;
+  }
 
   if (opt.emit == Stage::LLVM || opt.emit == Stage::Asm) {
     auto out = openText();
@@ -290,18 +330,25 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
     }
   } else if (endsWith(outputPath, ".so")) {
     std::string lib = runtimeLibraryDir();
-    if (!runLinker({"-shared", "-o", tmpOut, std::string(objPath),
-                    lib + "/libstrata_parallel.a", "-lgomp", "-lm"},
-                   error))
+    std::vector<std::string> args{"-shared", "-o", tmpOut, std::string(objPath)};
+    if (cuda)
+      args.push_back(lib + "/libstrata_cuda.a");
+    for (const char *a : {"/libstrata_parallel.a", "-lgomp", "-lm", "-ldl"})
+      args.push_back(a[0] == '/' ? lib + a : a);
+    if (!runLinker(args, error))
       return false;
     std::ofstream header(outputPath.substr(0, outputPath.size() - 3) + ".h");
     header << headerFor(outputPath, signature);
   } else {
     std::string lib = runtimeLibraryDir();
-    if (!runLinker({"-o", tmpOut, std::string(objPath),
-                    lib + "/libstrata_driver.a", lib + "/libstrata_runtime.a",
-                    lib + "/libstrata_parallel.a", "-lgomp", "-lm", "-ldl"},
-                   error))
+    std::vector<std::string> args{"-o", tmpOut, std::string(objPath),
+                                  lib + "/libstrata_driver.a"};
+    if (cuda)
+      args.push_back(lib + "/libstrata_cuda.a");
+    for (const char *a : {"/libstrata_runtime.a", "/libstrata_parallel.a", "-lgomp",
+                          "-lm", "-ldl"})
+      args.push_back(a[0] == '/' ? lib + a : a);
+    if (!runLinker(args, error))
       return false;
   }
   phase("link");

@@ -18,13 +18,18 @@
 namespace strata {
 
 /// Stages in pipeline order (Toy's -emit): each adds passes to the previous.
-enum class Stage { NN, Linalg, LLVM, Asm, Obj, Exe };
+enum class Stage { NN, Linalg, LLVM, Asm, Obj, Exe, PTX };
+
+/// Where the generated kernels run.
+enum class Target { CPU, CUDA };
 
 struct CompileOptions {
   Stage emit = Stage::Exe;
   /// Size for symbolic input dimensions; 0 keeps them (only valid for nn).
   int64_t batch = 0;
-  std::string cpu;          ///< empty: the host CPU
+  std::string cpu;          ///< empty: the host CPU (also the CUDA host side)
+  Target target = Target::CPU;
+  std::string gpuArch = "sm_80"; ///< CUDA: the PTX's target architecture
   bool printWeights = false; ///< text stages: print large constants in full
   /// Exe/obj: write weights to this file (mmapped at load, looked up beside
   /// the program or library) instead of embedding them.

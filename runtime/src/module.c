@@ -20,6 +20,8 @@ struct strata_module {
    * the module has no parallel code. */
   void (*set_threads)(int);
   int (*get_threads)(void);
+  /* The CUDA backend's message for a failed run; NULL for CPU modules. */
+  const char *(*cuda_error)(void);
   int num_inputs, num_outputs;
   strata_tensor_info *infos; /* inputs, then outputs */
   /* Weights in a side file (strata compile --weights), mmapped read-only. */
@@ -141,6 +143,8 @@ static void dir_of(const char *path, char *out, size_t size) {
 /* Defined by libstrata_parallel.a when a linked-in model uses it. */
 extern void strata_model_set_threads(int) __attribute__((weak));
 extern int strata_model_get_threads(void) __attribute__((weak));
+/* Defined by libstrata_cuda.a when the model was compiled for CUDA. */
+extern const char *strata_cuda_last_error(void) __attribute__((weak));
 
 int strata_module_from_symbols(int (*run)(void **), const char *signature,
                                strata_module **out) {
@@ -148,6 +152,7 @@ int strata_module_from_symbols(int (*run)(void **), const char *signature,
   if (!m)
     return strata_fail("out of memory");
   m->run = run;
+  m->cuda_error = strata_cuda_last_error;
   if (strata_model_set_threads && strata_model_get_threads) {
     m->set_threads = strata_model_set_threads;
     m->get_threads = strata_model_get_threads;
@@ -181,6 +186,7 @@ static int from_library(void *lib, const char *path, strata_module **out) {
   if (!m)
     return strata_fail("out of memory");
   m->run = (int (*)(void **))run;
+  m->cuda_error = (const char *(*)(void))dlsym(lib, "strata_cuda_last_error");
   m->set_threads = (void (*)(int))dlsym(lib, STRATA_MODEL_SET_THREADS_SYMBOL);
   m->get_threads = (int (*)(void))dlsym(lib, STRATA_MODEL_GET_THREADS_SYMBOL);
   if (!m->set_threads || !m->get_threads) {
@@ -277,6 +283,8 @@ static int run_buffers(strata_module *m, const strata_tensor *inputs,
         (char *)m->weights_map + m->weight_offsets[i];
   int rc = m->run(buffers);
   free(buffers);
+  if (rc && m->cuda_error && m->cuda_error()[0])
+    return strata_fail("%s", m->cuda_error());
   return rc ? strata_fail("the model returned error %d", rc) : 0;
 }
 

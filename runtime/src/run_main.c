@@ -7,16 +7,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static void usage(const strata_module *m, const char *program, FILE *out) {
   fprintf(out,
           "usage: %s [--input NAME=FILE | --input FILE | FILE]... "
-          "[--output-dir DIR] [--output-format npy|pb] [--threads N]\n\n"
+          "[--output-dir DIR] [--output-format npy|pb] [--threads N] "
+          "[--repeat N]\n\n"
           "Inputs are .npy or ONNX TensorProto .pb files; without NAME= they "
           "are taken in the model's input order. With --output-dir, each "
           "output is written as <name>.npy (or .pb); otherwise a summary is "
           "printed. --threads N runs each operator on N threads (default: all "
-          "cores); results are the same for any N.\n\nInputs:\n",
+          "cores); results are the same for any N. --repeat N runs the model "
+          "N more times after the first and prints the latency of those runs "
+          "(the first, which loads and warms up, separately).\n\nInputs:\n",
           program);
   for (int i = 0; i < strata_module_num_inputs(m); ++i) {
     const strata_tensor_info *t = strata_module_input(m, i);
@@ -62,12 +66,19 @@ static void print_summary(const strata_tensor_info *info, const strata_tensor *t
   printf(n > 8 ? " ...\n" : "\n");
 }
 
+static double now_ms(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
 int strata_run_main(strata_module *m, const char *program, int argc,
                     char **argv) {
   int nin = strata_module_num_inputs(m), nout = strata_module_num_outputs(m);
   const char **files = calloc((size_t)(nin ? nin : 1), sizeof(char *));
   const char *out_dir = NULL, *format = "npy";
   int next_positional = 0, rc = 1;
+  long repeat = 0;
   strata_tensor *inputs = calloc((size_t)(nin ? nin : 1), sizeof *inputs);
   strata_tensor *outputs = calloc((size_t)(nout ? nout : 1), sizeof *outputs);
   for (int i = 0; i < argc; ++i) {
@@ -79,7 +90,8 @@ int strata_run_main(strata_module *m, const char *program, int argc,
       goto done;
     }
     if (strncmp(a, "--output-dir", 12) == 0 || strncmp(a, "--output-format", 15) == 0 ||
-        strncmp(a, "--input", 7) == 0 || strncmp(a, "--threads", 9) == 0) {
+        strncmp(a, "--input", 7) == 0 || strncmp(a, "--threads", 9) == 0 ||
+        strncmp(a, "--repeat", 8) == 0) {
       /* --opt=value or --opt value */
       const char *eq = strchr(a, '=');
       if (eq) {
@@ -100,6 +112,16 @@ int strata_run_main(strata_module *m, const char *program, int argc,
           goto done;
         }
         strata_module_set_threads(m, (int)n);
+        continue;
+      }
+      if (strncmp(a, "--repeat", 8) == 0) {
+        char *end = NULL;
+        repeat = strtol(value, &end, 10);
+        if (!*value || *end || repeat < 1 || repeat > 1000000) {
+          fprintf(stderr, "%s: error: --repeat needs a count from 1 to 1000000, not '%s'\n",
+                  program, value);
+          goto done;
+        }
         continue;
       }
       if (strncmp(a, "--output-format", 15) == 0) {
@@ -153,9 +175,26 @@ int strata_run_main(strata_module *m, const char *program, int argc,
       goto done;
     }
   }
+  double first_ms = now_ms();
   if (strata_module_run(m, inputs, outputs)) {
     fprintf(stderr, "%s: error: %s\n", program, strata_last_error());
     goto done;
+  }
+  first_ms = now_ms() - first_ms;
+  if (repeat > 0) {
+    double total = 0, best = 1e300;
+    for (long r = 0; r < repeat; ++r) {
+      double start = now_ms();
+      if (strata_module_run_into(m, inputs, outputs)) {
+        fprintf(stderr, "%s: error: %s\n", program, strata_last_error());
+        goto done;
+      }
+      double ms = now_ms() - start;
+      total += ms;
+      best = ms < best ? ms : best;
+    }
+    printf("latency: mean %.3f ms, min %.3f ms over %ld runs (first run %.3f ms)\n",
+           total / (double)repeat, best, repeat, first_ms);
   }
   if (out_dir && mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
     fprintf(stderr, "%s: error: cannot create %s\n", program, out_dir);

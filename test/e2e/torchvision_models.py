@@ -2,6 +2,9 @@
 """End-to-end check of strata on torchvision networks against PyTorch.
 
 Usage: torchvision_models.py --strata build/bin/strata [--threads N] NAME...
+       [--target cuda] [--batch B]
+       torchvision_models.py --strata ... --target cuda --pack DIR NAME...
+       torchvision_models.py --run-pack DIR    (on a GPU machine; numpy only)
        (NAME: resnet18, mobilenet_v2, alexnet, ...; run with /usr/bin/python3;
         NAME+bn exports with training=PRESERVE, which keeps the
         BatchNormalization nodes that strata then folds into the convolutions)
@@ -12,9 +15,16 @@ an executable, runs it on a random image, and the output must match
 PyTorch's within max|diff| / max|ref| <= 1e-4. Prints one line per network
 and exits 1 on any mismatch. Without python3-torch/python3-torchvision it
 prints why and exits 77, which ctest reports as skipped.
+
+--target cuda compiles for the GPU (runs need one). --pack DIR instead
+writes, per network, the GPU executable, the input, PyTorch's output and
+strata's CPU output into DIR/NAME/, and --run-pack DIR runs those on a GPU
+machine without strata or torch, checking the GPU output against both
+(test/gpu/run.sh). --repeat N also prints the executable's latency.
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -23,14 +33,14 @@ import time
 SKIP = 77
 
 
-def export(name, work):
+def export(name, work, batch=1):
     import numpy as np
     import torch
     import torchvision
     torch.manual_seed(0)
     arch, _, variant = name.partition("+")
     model = getattr(torchvision.models, arch)(weights=None).eval()
-    x = torch.randn(1, 3, 224, 224)
+    x = torch.randn(batch, 3, 224, 224)
     path = os.path.join(work, f"{name}.onnx")
     mode = torch.onnx.TrainingMode.PRESERVE if variant == "bn" else torch.onnx.TrainingMode.EVAL
     torch.onnx.export(model, x, path, opset_version=13, input_names=["input"], training=mode,
@@ -41,12 +51,62 @@ def export(name, work):
     return path, ref
 
 
+def rel_err(got, ref):
+    import numpy as np
+    return float(np.abs(got - ref).max() / np.abs(ref).max())
+
+
+def run_exe(exe, inp, out_dir, extra=()):
+    import numpy as np
+    proc = subprocess.run([exe, inp, "--output-dir", out_dir, *extra],
+                          capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{exe} failed: {proc.stderr.strip()}")
+    latency = [line for line in proc.stdout.splitlines() if line.startswith("latency:")]
+    return np.load(os.path.join(out_dir, "logits.npy")), (latency[0] if latency else "")
+
+
+def run_pack(pack, repeat):
+    """GPU executables of a --pack folder against PyTorch and strata's CPU."""
+    import numpy as np
+    failed = False
+    for name in sorted(os.listdir(pack)):
+        d = os.path.join(pack, name)
+        if not os.path.isfile(os.path.join(d, "model")):
+            continue
+        extra = ["--repeat", str(repeat)] if repeat else []
+        try:
+            got, latency = run_exe(os.path.join(d, "model"), os.path.join(d, "input.npy"),
+                                   os.path.join(d, "out"), extra)
+        except RuntimeError as e:
+            print(f"{name}: FAILED: {e}", flush=True)
+            failed = True
+            continue
+        vs_torch = rel_err(got, np.load(os.path.join(d, "torch.npy")))
+        vs_cpu = rel_err(got, np.load(os.path.join(d, "cpu.npy")))
+        ok = vs_torch <= 1e-4
+        failed |= not ok
+        print(f"{name} (cuda): {'match' if ok else 'MISMATCH'} rel_err vs PyTorch={vs_torch:.2e} "
+              f"vs strata CPU={vs_cpu:.2e} {latency}", flush=True)
+    return 1 if failed else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--strata", required=True)
+    ap.add_argument("--strata")
     ap.add_argument("--threads", type=int, default=0, help="threads for the compiled model (0: all cores)")
-    ap.add_argument("names", nargs="+")
+    ap.add_argument("--target", choices=["cpu", "cuda"], default="cpu")
+    ap.add_argument("--gpu-arch", default="sm_80")
+    ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--repeat", type=int, default=0, help="also time N runs of the executable")
+    ap.add_argument("--pack", help="write GPU executables and references here (no run)")
+    ap.add_argument("--run-pack", help="run a --pack folder (GPU machine)")
+    ap.add_argument("names", nargs="*")
     args = ap.parse_args()
+    if args.run_pack:
+        return run_pack(args.run_pack, args.repeat)
+    if not args.strata or not args.names:
+        ap.error("--strata and at least one NAME are required")
     try:
         import numpy as np
         import torch  # noqa: F401
@@ -54,25 +114,40 @@ def main():
     except ImportError as e:
         print(f"SKIPPED: {e.name} is not installed (Debian: apt install python3-torch python3-torchvision)")
         return SKIP
+    target = ["--target=cuda", f"--gpu-arch={args.gpu_arch}"] if args.target == "cuda" else []
+    batch = ["--batch", str(args.batch)]
     failed = False
     with tempfile.TemporaryDirectory(prefix="strata-e2e-") as work:
         for name in args.names:
-            path, ref = export(name, work)
+            path, ref = export(name, work, args.batch)
+            inp = os.path.join(work, f"{name}_input.npy")
+            if args.pack:
+                d = os.path.join(args.pack, f"{name}_b{args.batch}")
+                os.makedirs(d, exist_ok=True)
+                cpu_exe = os.path.join(work, name + "_cpu")
+                subprocess.run([args.strata, "compile", path, "-o", cpu_exe, *batch],
+                               check=True, capture_output=True)
+                cpu, _ = run_exe(cpu_exe, inp, os.path.join(work, name + "_cpu_out"))
+                subprocess.run([args.strata, "compile", path, "-o", os.path.join(d, "model"),
+                                *batch, *target], check=True, capture_output=True)
+                shutil.copy(inp, os.path.join(d, "input.npy"))
+                np.save(os.path.join(d, "torch.npy"), ref)
+                np.save(os.path.join(d, "cpu.npy"), cpu)
+                print(f"{name}: packed into {d} (strata CPU vs PyTorch rel_err={rel_err(cpu, ref):.2e})")
+                continue
             exe = os.path.join(work, name)
             t0 = time.perf_counter()
-            subprocess.run([args.strata, "compile", path, "-o", exe], check=True, capture_output=True)
+            subprocess.run([args.strata, "compile", path, "-o", exe, *batch, *target],
+                           check=True, capture_output=True)
             compile_s = time.perf_counter() - t0
-            out_dir = os.path.join(work, name + "_out")
-            cmd = [exe, os.path.join(work, f"{name}_input.npy"), "--output-dir", out_dir]
-            if args.threads:
-                cmd += ["--threads", str(args.threads)]
-            subprocess.run(cmd, check=True, capture_output=True)
-            got = np.load(os.path.join(out_dir, "logits.npy"))
-            err = float(np.abs(got - ref).max() / np.abs(ref).max())
+            extra = (["--threads", str(args.threads)] if args.threads else []) + \
+                (["--repeat", str(args.repeat)] if args.repeat else [])
+            got, latency = run_exe(exe, inp, os.path.join(work, name + "_out"), extra)
+            err = rel_err(got, ref)
             ok = got.shape == ref.shape and err <= 1e-4
             failed |= not ok
             print(f"{name}: {'match' if ok else 'MISMATCH'} rel_err={err:.2e} "
-                  f"(compile {compile_s:.1f} s, output {list(got.shape)})", flush=True)
+                  f"(compile {compile_s:.1f} s, output {list(got.shape)}) {latency}", flush=True)
     return 1 if failed else 0
 
 

@@ -13,11 +13,21 @@ it from the list) so the list stays honest. Prints
 
 Usage: run_conformance.py --strata build/bin/strata [--jobs N] [--filter REGEX]
        [--list-failures FILE]   (write the failing cases with reasons)
+
+GPU (--target cuda): only the cases the CPU passes (not in the expected
+failures) are tried. Without a GPU (the default, --check ptx) each compiles
+with --target=cuda --emit=ptx and its PTX must pass `ptxas -arch=sm_90`
+(the CUDA Toolkit's; without it only the compile is checked, and the run
+says so). --check run compiles executables and compares their outputs on
+this machine's GPU. --pack DIR compiles the executables and copies the test
+data into DIR instead, for --run-pack DIR on a GPU machine without strata
+(test/gpu/run.sh).
 """
 import argparse
 import concurrent.futures
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -83,19 +93,79 @@ def read_pb(path):
     return numpy_helper.to_array(tensor)
 
 
-def run_case(strata, case_dir, work):
-    """Returns (status, reason): status is 'pass' or 'fail'."""
-    name = os.path.basename(case_dir)
+def compile_case(strata, case_dir, exe, target_flags):
+    """Compiles the case's model to `exe`; returns an error or None."""
     model_path = os.path.join(case_dir, "model.onnx")
-    exe = os.path.join(work, name)
-    proc = subprocess.run([strata, "compile", model_path, "-o", exe],
+    proc = subprocess.run([strata, "compile", model_path, "-o", exe, *target_flags],
                           capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
-        return "fail", "compile: " + first_line(proc.stderr)
-    model = onnx.load(model_path, load_external_data=False)
+        return "compile: " + first_line(proc.stderr)
+    return None
+
+
+def check_ptx(strata, case_dir, work, target_flags, ptxas):
+    """--target=cuda without a GPU: PTX compiles, and ptxas accepts it."""
+    name = os.path.basename(case_dir)
+    ptx = os.path.join(work, name + ".ptx")
+    error = compile_case(strata, case_dir, ptx, [*target_flags, "--emit=ptx"])
+    if error:
+        return "fail", error
+    if ptxas:
+        proc = subprocess.run([ptxas, "-arch=sm_90", ptx, "-o", os.devnull],
+                              capture_output=True, text=True, timeout=600)
+        if proc.returncode != 0:
+            return "fail", "ptxas: " + first_line(proc.stderr)
+    return "pass", ""
+
+
+def case_io(case_dir):
+    """(number of runtime inputs, output names) of a case's model."""
+    model = onnx.load(os.path.join(case_dir, "model.onnx"), load_external_data=False)
     init_names = {i.name for i in model.graph.initializer}
     outputs = [o.name for o in model.graph.output]
     n_inputs = len([i for i in model.graph.input if i.name not in init_names])
+    return n_inputs, outputs
+
+
+def pack_case(strata, case_dir, pack, target_flags):
+    """Compiles the case into pack/<name>/ with its test data and I/O list."""
+    name = os.path.basename(case_dir)
+    dest = os.path.join(pack, name)
+    os.makedirs(dest, exist_ok=True)
+    error = compile_case(strata, case_dir, os.path.join(dest, "model"), target_flags)
+    if error:
+        return "fail", error
+    n_inputs, outputs = case_io(case_dir)
+    with open(os.path.join(dest, "io.txt"), "w") as f:
+        f.write(f"{n_inputs}\n" + "".join(o + "\n" for o in outputs))
+    for data_set in os.listdir(case_dir):
+        if data_set.startswith("test_data_set"):
+            shutil.copytree(os.path.join(case_dir, data_set), os.path.join(dest, data_set))
+    return "pass", ""
+
+
+def run_packed(case_dir, work):
+    """Runs pack/<name>/model on its data sets (no strata needed)."""
+    with open(os.path.join(case_dir, "io.txt")) as f:
+        lines = f.read().splitlines()
+    return compare_runs(os.path.join(case_dir, "model"), case_dir, work,
+                        int(lines[0]), lines[1:])
+
+
+def run_case(strata, case_dir, work, target_flags=()):
+    """Returns (status, reason): status is 'pass' or 'fail'."""
+    name = os.path.basename(case_dir)
+    exe = os.path.join(work, name)
+    error = compile_case(strata, case_dir, exe, list(target_flags))
+    if error:
+        return "fail", error
+    n_inputs, outputs = case_io(case_dir)
+    return compare_runs(exe, case_dir, work, n_inputs, outputs)
+
+
+def compare_runs(exe, case_dir, work, n_inputs, outputs):
+    """Runs `exe` on each test_data_set of `case_dir` against its outputs."""
+    name = os.path.basename(case_dir)
     for data_set in sorted(d for d in os.listdir(case_dir) if d.startswith("test_data_set")):
         ds = os.path.join(case_dir, data_set)
         inputs = [os.path.join(ds, f"input_{i}.pb") for i in range(n_inputs)]
@@ -121,28 +191,65 @@ def run_case(strata, case_dir, work):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--strata", required=True)
+    parser.add_argument("--strata", help="the strata binary (not needed with --run-pack)")
     parser.add_argument("--data", help="folder with node/<case>/ (generated if absent)")
     parser.add_argument("--expected-failures", default=os.path.join(HERE, "expected_failures.txt"))
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--filter", default="", help="only cases matching this regex")
     parser.add_argument("--list-failures", help="write failing cases with reasons here")
+    parser.add_argument("--target", choices=["cpu", "cuda"], default="cpu")
+    parser.add_argument("--gpu-arch", default="sm_80")
+    parser.add_argument("--check", choices=["ptx", "run"], default="ptx",
+                        help="--target cuda: ptx (no GPU needed) or run on this GPU")
+    parser.add_argument("--pack", help="compile executables + test data into this folder")
+    parser.add_argument("--run-pack", help="run a --pack folder's executables and compare")
     args = parser.parse_args()
+    if not args.run_pack and not args.strata:
+        parser.error("--strata is required (except with --run-pack)")
 
+    cuda = args.target == "cuda"
+    target_flags = ["--target=cuda", f"--gpu-arch={args.gpu_arch}"] if cuda else []
+    ptxas = shutil.which("ptxas") or ("/usr/local/cuda/bin/ptxas"
+                                      if os.path.exists("/usr/local/cuda/bin/ptxas") else None)
+    expected = load_expected_failures(args.expected_failures)
     with tempfile.TemporaryDirectory(prefix="strata-onnx-") as tmp:
-        data = args.data or os.path.join(tmp, "data")
-        if not os.path.isdir(os.path.join(data, "node")):
-            generate(data)
-        node = os.path.join(data, "node")
-        cases = sorted(c for c in os.listdir(node) if re.search(args.filter, c))
-        expected = load_expected_failures(args.expected_failures)
         work = os.path.join(tmp, "work")
         os.makedirs(work)
+        if args.run_pack:
+            node = args.run_pack
+            cases = sorted(c for c in os.listdir(node)
+                           if os.path.isdir(os.path.join(node, c)) and re.search(args.filter, c))
+
+            def job(c):
+                return run_packed(os.path.join(node, c), work)
+        else:
+            data = args.data or os.path.join(tmp, "data")
+            if not os.path.isdir(os.path.join(data, "node")):
+                generate(data)
+            node = os.path.join(data, "node")
+            cases = sorted(c for c in os.listdir(node) if re.search(args.filter, c))
+            if cuda:
+                # The GPU must pass what the CPU passes.
+                cases = [c for c in cases if c not in expected]
+            if args.pack:
+                os.makedirs(args.pack, exist_ok=True)
+
+                def job(c):
+                    return pack_case(args.strata, os.path.join(node, c), args.pack, target_flags)
+            elif cuda and args.check == "ptx":
+                if not ptxas:
+                    print("note: ptxas (CUDA Toolkit) not found: checking that the PTX "
+                          "compiles, not that ptxas accepts it")
+
+                def job(c):
+                    return check_ptx(args.strata, os.path.join(node, c), work, target_flags, ptxas)
+            else:
+                def job(c):
+                    return run_case(args.strata, os.path.join(node, c), work, target_flags)
 
         results = {}
         with concurrent.futures.ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            futures = {pool.submit(run_case, args.strata, os.path.join(node, c), work): c
-                       for c in cases}
+            futures = {pool.submit(job, c): c for c in cases}
             for fut in concurrent.futures.as_completed(futures):
                 c = futures[fut]
                 try:
@@ -150,10 +257,14 @@ def main():
                 except Exception as e:  # a hang or a crash of the runner itself
                     results[c] = ("fail", f"runner: {type(e).__name__}: {e}")
 
+    # Expected failures count only where the CPU suite runs; the GPU runs
+    # only cases the CPU passes, so every failure there is one.
+    honour_expected = not cuda and not args.run_pack
     all_failing = sorted(c for c, (s, _) in results.items() if s == "fail")
-    skipped = [c for c in all_failing if c in expected]
-    failed = [c for c in all_failing if c not in expected]
-    unexpected = sorted(c for c, (s, _) in results.items() if s == "pass" and c in expected)
+    skipped = [c for c in all_failing if honour_expected and c in expected]
+    failed = [c for c in all_failing if c not in skipped]
+    unexpected = sorted(c for c, (s, _) in results.items()
+                        if honour_expected and s == "pass" and c in expected)
     passed = len(results) - len(all_failing) - len(unexpected)
     for c in failed:
         print(f"FAIL {c}: {results[c][1]}")
@@ -164,7 +275,12 @@ def main():
             for c in all_failing:
                 f.write(f"{c} {results[c][1]}\n")
     failures = len(failed) + len(unexpected)
-    print(f"{passed} passed, {failures} failed, {len(skipped)} skipped")
+    what = ""
+    if cuda and not args.pack and args.check == "ptx":
+        what = " (--target=cuda: PTX" + (" accepted by ptxas -arch=sm_90)" if ptxas else " compiled; no ptxas)")
+    elif args.pack:
+        what = f" (packed into {args.pack})"
+    print(f"{passed} passed, {failures} failed, {len(skipped)} skipped{what}")
     return 1 if failures else 0
 
 

@@ -7,6 +7,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/cpu/CpuPipeline.h"
+#include "compiler/gpu/GpuPipeline.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/DialectRegistry.h"
@@ -15,10 +16,11 @@
 
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
-  strata::cpu::registerCpuDialects(registry);
+  strata::gpu::registerGpuDialects(registry); // the CPU's and the GPU's
   mlir::registerTransformsPasses(); // canonicalize, cse, symbol-dce, ...
   strata::registerStrataPasses();
   strata::cpu::registerCpuPipelines();
+  strata::gpu::registerGpuPipelines();
   return mlir::asMainReturnCode(mlir::MlirOptMain(
       argc, argv,
       "strata-opt: strata's MLIR optimizer driver (mlir-opt with the nn "

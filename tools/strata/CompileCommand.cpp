@@ -26,7 +26,9 @@ cl::opt<Stage> emit(
         clEnumValN(Stage::Obj, "obj", "an object file exporting the module ABI"),
         clEnumValN(Stage::Exe, "exe",
                    "an executable, or a shared library + C header if -o "
-                   "ends in .so (default)")),
+                   "ends in .so (default)"),
+        clEnumValN(Stage::PTX, "ptx",
+                   "--target=cuda: the kernels' PTX assembly")),
     cl::init(Stage::Exe), cl::sub(sub), cl::cat(category()));
 cl::opt<std::string> outputPath(
     "o", cl::desc("Output file ('-' is stdout for text stages; default: "
@@ -40,6 +42,21 @@ cl::opt<std::string> cpu("cpu", cl::desc("Target CPU, as LLVM names it "
                                          "(default: this machine's)"),
                          cl::value_desc("name"), cl::sub(sub),
                          cl::cat(category()));
+cl::opt<Target> target(
+    "target", cl::desc("Where the model's kernels run"),
+    cl::values(clEnumValN(Target::CPU, "cpu", "this machine's CPU, vectorized "
+                                              "and multi-threaded (default)"),
+               clEnumValN(Target::CUDA, "cuda",
+                          "an NVIDIA GPU: kernels in PTX, launched by the "
+                          "runtime's CUDA backend (needs libcuda.so.1 only "
+                          "when run)")),
+    cl::init(Target::CPU), cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> gpuArch(
+    "gpu-arch",
+    cl::desc("--target=cuda: the GPU architecture the PTX targets (sm_70 "
+             "Volta, sm_75 Turing, sm_80 A100 (default), sm_86/sm_89 "
+             "Ampere/Ada, sm_90 H100); the driver compiles it for newer GPUs too"),
+    cl::value_desc("sm_NN"), cl::init("sm_80"), cl::sub(sub), cl::cat(category()));
 cl::opt<std::string> weightsFile(
     "weights",
     cl::desc("Write the weights to FILE instead of embedding them; the "
@@ -73,6 +90,10 @@ int run() {
   options.emit = emit;
   options.batch = batch;
   options.cpu = cpu;
+  options.target = target;
+  options.gpuArch = gpuArch;
+  if (target == Target::CPU && gpuArch.getNumOccurrences())
+    return reportError("--gpu-arch needs --target=cuda");
   options.printWeights = printWeights;
   options.weightsFile = weightsFile;
   options.timePasses = timePasses;
@@ -100,7 +121,9 @@ Command &compileCommand() {
       "  strata compile model.onnx --batch=64 -o model64\n"
       "  strata compile model.onnx -o model --weights=model.weights  # keep both together\n"
       "  strata compile model.onnx --emit=nn           # the imported IR\n"
-      "  strata compile model.onnx --emit=asm --cpu=skylake-avx512\n",
+      "  strata compile model.onnx --emit=asm --cpu=skylake-avx512\n"
+      "  strata compile model.onnx --target=cuda -o model_gpu   # NVIDIA GPU\n"
+      "  strata compile model.onnx --target=cuda --gpu-arch=sm_90 --emit=ptx -o model.ptx\n",
       run};
   return c;
 }

@@ -1,0 +1,167 @@
+//===- GpuPipeline.cpp - from linalg to kernels in PTX and a host function -===//
+
+#include "compiler/gpu/GpuPipeline.h"
+#include "compiler/cpu/CpuPipeline.h"
+#include "passes/Passes.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Arith/Transforms/Passes.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Transforms/Passes.h"
+#include "mlir/Dialect/LLVMIR/NVVMDialect.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVM/NVVM/Target.h"
+#include "mlir/Target/LLVMIR/Dialect/GPU/GPUToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/NVVM/NVVMToLLVMIRTranslation.h"
+#include "mlir/Transforms/Passes.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+
+using namespace mlir;
+
+namespace strata::gpu {
+
+bool checkArch(const std::string &arch, std::string &error) {
+  static const int known[] = {50, 52, 53, 60, 61, 62, 70, 72, 75, 80, 86, 87, 89, 90};
+  int n = 0;
+  if (arch.rfind("sm_", 0) == 0 && arch.size() <= 6 &&
+      llvm::all_of(arch.substr(3), ::isdigit) && arch.size() > 3)
+    n = std::stoi(arch.substr(3));
+  if (llvm::is_contained(known, n))
+    return true;
+  error = "unknown --gpu-arch '" + arch +
+          "' (expected sm_50 ... sm_90: sm_70 Volta, sm_75 Turing, sm_80 A100, "
+          "sm_86/sm_89 consumer Ampere/Ada, sm_90 H100)";
+  return false;
+}
+
+void registerGpuDialects(DialectRegistry &registry) {
+  cpu::registerCpuDialects(registry);
+  registry.insert<mlir::gpu::GPUDialect, NVVM::NVVMDialect>();
+  NVVM::registerNVVMTargetInterfaceExternalModels(registry);
+  registerGPUDialectTranslation(registry);
+  registerNVVMDialectTranslation(registry);
+  mlir::gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
+}
+
+void buildGpuConstantsPipeline(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createGpuMaterializeConstants());
+}
+
+namespace {
+/// libdevice (CUDA's math library as bitcode), linked into the kernels when
+/// the CUDA Toolkit is installed; strata's kernels use it only for the math
+/// functions NVVM has no instruction for.
+std::string findLibdevice() {
+  std::vector<std::string> roots;
+  for (const char *var : {"CUDA_HOME", "CUDA_PATH"})
+    if (auto v = llvm::sys::Process::GetEnv(var))
+      roots.push_back(*v);
+  roots.push_back("/usr/local/cuda");
+  for (const std::string &root : roots) {
+    llvm::SmallString<256> path(root);
+    llvm::sys::path::append(path, "nvvm", "libdevice", "libdevice.10.bc");
+    if (llvm::sys::fs::exists(path))
+      return std::string(path);
+  }
+  return "";
+}
+} // namespace
+
+void buildGpuLoweringPipeline(OpPassManager &pm, const GpuTarget &target) {
+  cpu::buildBufferizationPipeline(pm);
+  pm.addPass(createPlanMemory());
+  pm.addPass(createGpuDeviceArena());
+  pm.addPass(createConvertLinalgToParallelLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+  MapLoopsToGpuOptions mapping;
+  mapping.blockSize = target.blockSize;
+  pm.addNestedPass<func::FuncOp>(createMapLoopsToGpu(mapping));
+  pm.addPass(createGpuLauchSinkIndexComputationsPass());
+  pm.addPass(createGpuKernelOutliningPass());
+  pm.addPass(createMergeGpuKernels());
+  pm.addPass(createExpandGpuMath());
+
+  // Kernels and host alike: structured control flow and affine maps away.
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createConvertSCFToCFPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  arith::ArithExpandOpsPassOptions expand;
+  expand.includeBf16 = true;
+  pm.addPass(arith::createArithExpandOpsPass(expand));
+
+  GpuNVVMAttachTargetOptions nvvm;
+  nvvm.chip = target.arch;
+  nvvm.features = "+ptx78";
+  nvvm.optLevel = 3;
+  static std::vector<std::string> libs; // outlives the pass manager
+  libs.clear();
+  if (std::string libdevice = findLibdevice(); !libdevice.empty())
+    libs.push_back(libdevice);
+  nvvm.linkLibs = libs;
+  pm.addPass(createGpuNVVMAttachTarget(nvvm));
+
+  OpPassManager &kernels = pm.nest<mlir::gpu::GPUModuleOp>();
+  ConvertGpuOpsToNVVMOpsOptions toNVVM;
+  toNVVM.indexBitwidth = 64;
+  kernels.addPass(createConvertGpuOpsToNVVMOps(toNVVM));
+  kernels.addPass(createCanonicalizerPass());
+  kernels.addPass(createCSEPass());
+  kernels.addPass(createReconcileUnrealizedCastsPass());
+
+  // Host: as the CPU's, with bare pointers for @main, then launches as
+  // runtime calls and the kernel modules as PTX.
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  ConvertFuncToLLVMPassOptions funcOptions;
+  funcOptions.useBarePtrCallConv = true;
+  pm.addPass(createConvertFuncToLLVMPass(funcOptions));
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createGpuToLLVMConversionPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  GpuModuleToBinaryPassOptions binary;
+  binary.compilationTarget = "isa";
+  pm.addPass(createGpuModuleToBinaryPass(binary));
+  pm.addPass(createCanonicalizerPass());
+}
+
+std::string collectPtx(ModuleOp module, const std::string &arch) {
+  std::string out;
+  module.walk([&](mlir::gpu::BinaryOp binary) {
+    for (Attribute a : binary.getObjects()) {
+      auto object = dyn_cast<mlir::gpu::ObjectAttr>(a);
+      if (!object)
+        continue;
+      StringRef ptx = object.getObject().getValue();
+      while (!ptx.empty() && ptx.back() == '\0')
+        ptx = ptx.drop_back();
+      out += ptx.str();
+      out += "\n";
+    }
+  });
+  if (out.empty()) // a model without kernels (empty tensors only)
+    out = ".version 7.8\n.target " + arch + "\n.address_size 64\n";
+  return out;
+}
+
+void registerExpandGpuMath();
+
+void registerGpuPipelines() {
+  registerExpandGpuMath();
+  PassPipelineRegistration<>(
+      "strata-gpu-pipeline",
+      "linalg on tensors to LLVM host code with PTX kernels for sm_80 "
+      "(strata compile --target=cuda --emit=llvm, before translation)",
+      [](OpPassManager &pm) {
+        buildGpuConstantsPipeline(pm);
+        buildGpuLoweringPipeline(pm, GpuTarget{});
+      });
+}
+
+} // namespace strata::gpu
