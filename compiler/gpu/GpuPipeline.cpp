@@ -75,6 +75,7 @@ void buildGpuLoweringPipeline(OpPassManager &pm, const GpuTarget &target) {
   cpu::buildBufferizationPipeline(pm);
   pm.addPass(createPlanMemory());
   pm.addPass(createGpuDeviceArena());
+  pm.addNestedPass<func::FuncOp>(createTileMatmulForGpu());
   pm.addPass(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   MapLoopsToGpuOptions mapping;
@@ -151,9 +152,11 @@ std::string collectPtx(ModuleOp module, const std::string &arch) {
 }
 
 void registerExpandGpuMath();
+void registerTileMatmulForGpu();
 
 void registerGpuPipelines() {
   registerExpandGpuMath();
+  registerTileMatmulForGpu();
   PassPipelineRegistration<>(
       "strata-gpu-pipeline",
       "linalg on tensors to LLVM host code with PTX kernels for sm_80 "

@@ -50,6 +50,10 @@ std::string collectPtx(mlir::ModuleOp module, const std::string &arch);
 /// in terms of ops convert-gpu-to-nvvm lowers.
 std::unique_ptr<mlir::Pass> createExpandGpuMath();
 
+/// strata-tile-matmul-for-gpu: f32 linalg.matmul on buffers as a
+/// shared-memory tiled, register-blocked gpu.launch.
+std::unique_ptr<mlir::Pass> createTileMatmulForGpu();
+
 /// strata-opt: --strata-gpu-pipeline (linalg on tensors to LLVM + PTX,
 /// for sm_80).
 void registerGpuPipelines();

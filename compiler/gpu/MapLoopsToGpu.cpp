@@ -86,6 +86,13 @@ public:
       bool dependent = usesGroup(&op);
       if (!dependent && staysOnHost(&op))
         continue;
+      if (isa<gpu::LaunchOp>(op)) { // a kernel already (a tiled matmul)
+        if (dependent)
+          return op.emitError("a kernel uses a value computed by a single-thread kernel");
+        if (failed(flush(group, inGroup)))
+          return failure();
+        continue;
+      }
       auto loop = dyn_cast<scf::ParallelOp>(op);
       std::optional<SmallVector<int64_t>> trips;
       if (loop && loop.getNumResults() == 0 && !dependent)
