@@ -19,3 +19,19 @@ config.substitutions.append(("%models", config.test_python + " " +
 config.substitutions.append(("%runtime_include", config.strata_runtime_include))
 config.substitutions.append(("%strata_lib", config.strata_lib_dir))
 config.substitutions.append(("%examples", os.path.join(config.strata_obj_root, "examples")))
+
+# GPU: ptxas (CUDA Toolkit) assembles the PTX where present; a CUDA driver
+# (libcuda.so.1) decides whether CUDA executables run or must fail clearly.
+import ctypes  # noqa: E402
+import shutil  # noqa: E402
+
+ptxas = shutil.which("ptxas") or next(
+    (p for p in ["/usr/local/cuda/bin/ptxas"] if os.path.exists(p)), None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+try:
+    ctypes.CDLL("libcuda.so.1")
+    config.available_features.add("cuda-driver")
+except OSError:
+    pass
