@@ -76,6 +76,7 @@ void buildGpuLoweringPipeline(OpPassManager &pm, const GpuTarget &target) {
   pm.addPass(createPlanMemory());
   pm.addPass(createGpuDeviceArena());
   pm.addNestedPass<func::FuncOp>(createTileMatmulForGpu());
+  pm.addNestedPass<func::FuncOp>(createWarpReductions());
   pm.addPass(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   MapLoopsToGpuOptions mapping;
@@ -153,10 +154,12 @@ std::string collectPtx(ModuleOp module, const std::string &arch) {
 
 void registerExpandGpuMath();
 void registerTileMatmulForGpu();
+void registerWarpReductions();
 
 void registerGpuPipelines() {
   registerExpandGpuMath();
   registerTileMatmulForGpu();
+  registerWarpReductions();
   PassPipelineRegistration<>(
       "strata-gpu-pipeline",
       "linalg on tensors to LLVM host code with PTX kernels for sm_80 "

@@ -54,6 +54,10 @@ std::unique_ptr<mlir::Pass> createExpandGpuMath();
 /// shared-memory tiled, register-blocked gpu.launch.
 std::unique_ptr<mlir::Pass> createTileMatmulForGpu();
 
+/// strata-gpu-warp-reductions: linalg.generic reductions of at least 32
+/// iterations per output as one warp per output, combined by shuffles.
+std::unique_ptr<mlir::Pass> createWarpReductions();
+
 /// strata-opt: --strata-gpu-pipeline (linalg on tensors to LLVM + PTX,
 /// for sm_80).
 void registerGpuPipelines();

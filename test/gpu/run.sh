@@ -35,6 +35,13 @@ prepare() {
     echo "== ONNX conformance: compiling for --target=cuda --gpu-arch=$GPU_ARCH"
     "$PY" "$ROOT/test/onnx/run_conformance.py" --strata "$strata" --target cuda \
       --gpu-arch "$GPU_ARCH" --jobs "$JOBS" --pack "$dir/onnx"
+    echo "== long reductions (warp shuffles; NumPy references)"
+    local cases
+    cases=$(mktemp -d)
+    "$PY" "$ROOT/test/gpu/make_reduction_cases.py" "$cases"
+    "$PY" "$ROOT/test/onnx/run_conformance.py" --strata "$strata" --target cuda \
+      --gpu-arch "$GPU_ARCH" --data "$cases" --expected-failures /dev/null --pack "$dir/reductions"
+    rm -rf "$cases"
   fi
   if has e2e; then
     echo "== torchvision networks: compiling for --target=cuda (batch $E2E_BATCH)"
@@ -63,6 +70,10 @@ run() {
   if [ -d "$dir/onnx" ]; then
     echo "== ONNX conformance on the GPU"
     "$PY" "$ROOT/test/onnx/run_conformance.py" --run-pack "$dir/onnx" --jobs "$JOBS" || status=1
+  fi
+  if [ -d "$dir/reductions" ]; then
+    echo "== long reductions on the GPU"
+    "$PY" "$ROOT/test/onnx/run_conformance.py" --run-pack "$dir/reductions" --jobs "$JOBS" || status=1
   fi
   if [ -d "$dir/e2e" ]; then
     echo "== torchvision networks on the GPU"
