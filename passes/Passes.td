@@ -241,9 +241,12 @@ def MapLoopsToGpu : Pass<"strata-map-loops-to-gpu", "mlir::func::FuncOp"> {
     dimension varies fastest across threads, so neighbouring threads touch
     neighbouring elements); each thread delinearizes its index, guards the
     tail and runs the loop body (reduction dimensions stay a sequential loop
-    per thread). Any other top-level operation that reads or writes memory
-    (a whole-tensor reduction's loop nest, a copy) runs as a kernel of one
-    thread, so the host never touches device memory.
+    per thread). Existing launches (tiled matmuls, warp reductions) are kept.
+    Every other top-level operation that reads or writes memory, or uses a
+    value such an operation computed (a scalar read and the arithmetic on
+    it), joins a group that runs as one single-thread kernel, so the host
+    never touches device memory. A value the host itself would need (a
+    function result) is an error naming the op.
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
