@@ -29,6 +29,11 @@ void buildBufferizationPipeline(mlir::OpPassManager &pm);
 /// calling convention, so @main takes one pointer per input and output.
 void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm);
 
+/// The conversions of host code to the LLVM dialect shared with the GPU
+/// path: arith, memref, func (bare pointers, so @main takes one pointer per
+/// buffer), cf and index.
+void addHostToLLVMConversions(mlir::OpPassManager &pm);
+
 /// Makes the two stages available to strata-opt as
 /// --strata-nn-to-linalg-pipeline and --strata-linalg-to-llvm-pipeline.
 void registerCpuPipelines();
