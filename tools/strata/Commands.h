@@ -9,6 +9,8 @@
 #ifndef STRATA_TOOLS_STRATA_COMMANDS_H
 #define STRATA_TOOLS_STRATA_COMMANDS_H
 
+#include "compiler/driver/Compiler.h"
+
 #include "llvm/Support/CommandLine.h"
 
 namespace strata::cli {
@@ -28,6 +30,16 @@ Command &inspectCommand();
 Command &runCommand();
 Command &benchCommand();
 Command &trainCommand();
+
+/// --target's values (cpu, cuda) and --gpu-arch's description, shared by
+/// compile, run and bench.
+llvm::cl::ValuesClass targetValues();
+extern const char *const kGpuArchHelp;
+
+/// Copies --target/--gpu-arch into `options`; false (with `error`) when
+/// --gpu-arch is given without --target=cuda.
+bool applyTarget(Target target, const llvm::cl::opt<std::string> &gpuArch,
+                 CompileOptions &options, std::string &error);
 
 /// Prints "strata: error: <message>" to stderr and returns exit code 1.
 int reportError(const std::string &message);

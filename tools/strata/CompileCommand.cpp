@@ -42,21 +42,10 @@ cl::opt<std::string> cpu("cpu", cl::desc("Target CPU, as LLVM names it "
                                          "(default: this machine's)"),
                          cl::value_desc("name"), cl::sub(sub),
                          cl::cat(category()));
-cl::opt<Target> target(
-    "target", cl::desc("Where the model's kernels run"),
-    cl::values(clEnumValN(Target::CPU, "cpu", "this machine's CPU, vectorized "
-                                              "and multi-threaded (default)"),
-               clEnumValN(Target::CUDA, "cuda",
-                          "an NVIDIA GPU: kernels in PTX, launched by the "
-                          "runtime's CUDA backend (needs libcuda.so.1 only "
-                          "when run)")),
-    cl::init(Target::CPU), cl::sub(sub), cl::cat(category()));
+cl::opt<Target> target("target", cl::desc("Where the model's kernels run"),
+                       targetValues(), cl::init(Target::CPU), cl::sub(sub), cl::cat(category()));
 cl::opt<std::string> gpuArch(
-    "gpu-arch",
-    cl::desc("--target=cuda: the GPU architecture the PTX targets (sm_70 "
-             "Volta, sm_75 Turing, sm_80 A100 (default), sm_86/sm_89 "
-             "Ampere/Ada, sm_90 H100); the driver compiles it for newer GPUs too"),
-    cl::value_desc("sm_NN"), cl::init("sm_80"), cl::sub(sub), cl::cat(category()));
+    "gpu-arch", cl::desc(kGpuArchHelp), cl::value_desc("sm_NN"), cl::init("sm_80"), cl::sub(sub), cl::cat(category()));
 cl::opt<std::string> weightsFile(
     "weights",
     cl::desc("Write the weights to FILE instead of embedding them; the "
@@ -90,10 +79,9 @@ int run() {
   options.emit = emit;
   options.batch = batch;
   options.cpu = cpu;
-  options.target = target;
-  options.gpuArch = gpuArch;
-  if (target == Target::CPU && gpuArch.getNumOccurrences())
-    return reportError("--gpu-arch needs --target=cuda");
+  std::string error;
+  if (!applyTarget(target, gpuArch, options, error))
+    return reportError(error);
   options.printWeights = printWeights;
   options.weightsFile = weightsFile;
   options.timePasses = timePasses;
@@ -101,7 +89,6 @@ int run() {
     llvm::errs() << "strata: note: " << n << "\n";
   };
   std::string out = outputPath.empty() ? defaultOutput() : outputPath;
-  std::string error;
   if (!compileModel(modelPath, out, options, error))
     return reportError(error);
   if (emit == Stage::Exe || emit == Stage::Obj)

@@ -16,6 +16,31 @@ llvm::cl::OptionCategory &category() {
   return c;
 }
 
+llvm::cl::ValuesClass targetValues() {
+  return llvm::cl::values(
+      clEnumValN(Target::CPU, "cpu", "this machine's CPU, vectorized and "
+                                     "multi-threaded (default)"),
+      clEnumValN(Target::CUDA, "cuda",
+                 "an NVIDIA GPU: kernels in PTX, launched by the runtime's CUDA "
+                 "backend (needs libcuda.so.1 only when run)"));
+}
+
+const char *const kGpuArchHelp =
+    "--target=cuda: the GPU architecture the PTX targets (sm_70 Volta, sm_75 "
+    "Turing, sm_80 A100 (default), sm_86/sm_89 Ampere/Ada, sm_90 H100); the "
+    "driver compiles it for newer GPUs too";
+
+bool applyTarget(Target target, const llvm::cl::opt<std::string> &gpuArch,
+                 CompileOptions &options, std::string &error) {
+  if (target == Target::CPU && gpuArch.getNumOccurrences()) {
+    error = "--gpu-arch needs --target=cuda";
+    return false;
+  }
+  options.target = target;
+  options.gpuArch = gpuArch;
+  return true;
+}
+
 int reportError(const std::string &message) {
   llvm::WithColor::error(llvm::errs(), "strata") << message << "\n";
   return 1;
