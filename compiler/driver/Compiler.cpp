@@ -275,6 +275,11 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
                      [&](OpPassManager &pm) { gpu::buildGpuLoweringPipeline(pm, gpuTarget); },
                      error, opt.timePasses))
       return false;
+    if (std::string missing = gpu::missingLibdevice(gpu::collectPtx(module, opt.gpuArch));
+        !missing.empty()) {
+      error = missing;
+      return false;
+    }
     if (auto arena = module->getAttrOfType<IntegerAttr>("strata.gpu_arena_bytes"))
       signature.gpuArenaBytes = arena.getInt();
     signature.cuda = true;

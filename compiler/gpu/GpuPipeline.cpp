@@ -20,6 +20,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Process.h"
 
+#include <set>
+
 using namespace mlir;
 
 namespace strata::gpu {
@@ -56,11 +58,14 @@ namespace {
 /// the CUDA Toolkit is installed; strata's kernels use it only for the math
 /// functions NVVM has no instruction for.
 std::string findLibdevice() {
+  // As MLIR's NVVM target looks: the environment's toolkit if one is named,
+  // else /usr/local/cuda.
   std::vector<std::string> roots;
-  for (const char *var : {"CUDA_HOME", "CUDA_PATH"})
+  for (const char *var : {"CUDA_ROOT", "CUDA_HOME", "CUDA_PATH"})
     if (auto v = llvm::sys::Process::GetEnv(var))
       roots.push_back(*v);
-  roots.push_back("/usr/local/cuda");
+  if (roots.empty())
+    roots.push_back("/usr/local/cuda");
   for (const std::string &root : roots) {
     llvm::SmallString<256> path(root);
     llvm::sys::path::append(path, "nvvm", "libdevice", "libdevice.10.bc");
@@ -102,7 +107,8 @@ void buildGpuLoweringPipeline(OpPassManager &pm, const GpuTarget &target) {
   nvvm.optLevel = 3;
   static std::vector<std::string> libs; // outlives the pass manager
   libs.clear();
-  if (std::string libdevice = findLibdevice(); !libdevice.empty())
+  std::string libdevice = findLibdevice();
+  if (!libdevice.empty())
     libs.push_back(libdevice);
   nvvm.linkLibs = libs;
   pm.addPass(createGpuNVVMAttachTarget(nvvm));
@@ -125,6 +131,31 @@ void buildGpuLoweringPipeline(OpPassManager &pm, const GpuTarget &target) {
   binary.compilationTarget = "isa";
   pm.addPass(createGpuModuleToBinaryPass(binary));
   pm.addPass(createCanonicalizerPass());
+}
+
+std::string missingLibdevice(const std::string &ptx) {
+  // NVVM lowers most math ops to calls into CUDA's libdevice (__nv_expf,
+  // __nv_floorf, ...), linked when the CUDA Toolkit is found; without it
+  // they stay undefined and the driver would refuse the PTX at run time.
+  std::set<std::string> names;
+  llvm::SmallVector<llvm::StringRef> lines;
+  llvm::StringRef(ptx).split(lines, '\n');
+  for (llvm::StringRef line : lines) {
+    size_t name = line.find("__nv_");
+    if (line.starts_with(".extern .func") && name != llvm::StringRef::npos)
+      names.insert(line.substr(name).take_until([](char c) {
+        return c == ' ' || c == '(' || c == '\t';
+      }).str());
+  }
+  if (names.empty())
+    return "";
+  std::string list;
+  for (const std::string &n : names)
+    list += (list.empty() ? "" : ", ") + n;
+  return "the kernels call CUDA's math library libdevice (" + list +
+         "), which the compiler links from the CUDA Toolkit, but none was found "
+         "(looked for nvvm/libdevice/libdevice.10.bc under $CUDA_HOME, or "
+         "/usr/local/cuda): install the CUDA Toolkit or set CUDA_HOME";
 }
 
 std::string collectPtx(ModuleOp module, const std::string &arch) {

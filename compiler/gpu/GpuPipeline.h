@@ -58,6 +58,10 @@ std::unique_ptr<mlir::Pass> createTileMatmulForGpu();
 /// iterations per output as one warp per output, combined by shuffles.
 std::unique_ptr<mlir::Pass> createWarpReductions();
 
+/// An error message if `ptx` calls libdevice functions left undefined
+/// (compiled without the CUDA Toolkit's libdevice); else empty.
+std::string missingLibdevice(const std::string &ptx);
+
 /// strata-opt: --strata-gpu-pipeline (linalg on tensors to LLVM + PTX,
 /// for sm_80).
 void registerGpuPipelines();
