@@ -406,6 +406,13 @@ int strata_cuda_run(void **state_slot, void **host, const uint64_t *bytes,
   }
   rc = 0;
 done:
+  if (rc) {
+    /* Copies already queued read or write the caller's buffers: let them
+     * finish before the caller can free those. */
+    cu.StreamSynchronize(s->stream);
+    if (s->profile)
+      collect_times(s);
+  }
   current = NULL;
   return rc;
 }
