@@ -33,6 +33,26 @@ def FoldBatchNorm : Pass<"strata-fold-batch-norm"> {
   let dependentDialects = ["::strata::nn::NNDialect"];
 }
 
+def OneDnnConvs : Pass<"strata-onednn-convs", "mlir::ModuleOp"> {
+  let summary = "Give 2-D convolutions to oneDNN in the nChw8c layout, with fused post-ops";
+  let description = [{
+    The CPU's kernel and layout choice for convolutions. A 2-D f32 `nn.conv`
+    (plain, or depthwise) whose output channels are a multiple of 8 becomes
+    `nn.onednn_conv` writing oneDNN's channel-blocked layout nChw8c (a 5-d
+    tensor N x C/8 x H x W x 8). The layout spreads to elementwise ops with
+    same-shape operands and to 2-D max pooling (`nn.onednn_pool`); reorders
+    (reshape + transpose) are inserted once per value at the edges, where an
+    NCHW op reads. Then a convolution's only consumer that is a relu, a
+    two-sided clip or a same-shape add becomes a post-op of the convolution
+    (`post_ops = ["sum", "relu"]` for a ResNet block's end). Other
+    convolutions stay `nn.conv` for the generated im2col + matmul path.
+    A Gemm with transB and a constant weight of at least 2^20 elements, at
+    most 16 rows (a large fully connected layer at small batch) becomes
+    `nn.onednn_inner_product`, with a following relu or clip fused.
+  }];
+  let dependentDialects = ["::strata::nn::NNDialect"];
+}
+
 def Autodiff : Pass<"strata-autodiff", "mlir::ModuleOp"> {
   let summary = "Append the gradients of each function's loss to its results";
   let description = [{
@@ -162,6 +182,20 @@ def PlanMemory : Pass<"strata-plan-memory", "mlir::ModuleOp"> {
     (what separate buffers would take), which `strata inspect --memory`
     reports. Buffers that escape (returned) or have dynamic shapes keep their
     allocation.
+  }];
+  let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
+}
+
+def LowerOneDnnCalls : Pass<"strata-lower-onednn-calls", "mlir::ModuleOp"> {
+  let summary = "Bind oneDNN call sites to the runtime's C functions";
+  let description = [{
+    After memory planning: each call of a per-site declaration that the
+    oneDNN bufferization made (`strata.onednn_kernel`, `strata.onednn_desc`,
+    `strata.onednn_node`) becomes a call of `strata_onednn_conv` or
+    `strata_onednn_pool` (runtime/src/onednn.c) with the buffers' addresses,
+    a zeroed per-site state global (the runtime keeps the oneDNN primitive
+    there) and constant globals for the descriptor and the node name. The
+    module gets `strata.uses_onednn`, which makes the driver link oneDNN.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
 }

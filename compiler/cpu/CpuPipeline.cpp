@@ -1,6 +1,7 @@
 //===- CpuPipeline.cpp - from nn to the LLVM dialect for the CPU ----------===//
 
 #include "compiler/cpu/CpuPipeline.h"
+#include "compiler/cpu/OneDnnBufferization.h"
 #include "dialects/nn/NNDialect.h"
 #include "passes/Passes.h"
 
@@ -58,14 +59,17 @@ void registerCpuDialects(DialectRegistry &registry) {
   scf::registerBufferizableOpInterfaceExternalModels(registry);
   bufferization::func_ext::registerBufferizableOpInterfaceExternalModels(
       registry);
+  registerOneDnnBufferization(registry);
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
 }
 
-void buildNNToLinalgPipeline(OpPassManager &pm) {
+void buildNNToLinalgPipeline(OpPassManager &pm, bool oneDnnConvs) {
   // Graph level first: constants and identities, batch norms into convs.
   pm.addPass(createGraphFold());
   pm.addPass(createFoldBatchNorm());
+  if (oneDnnConvs)
+    pm.addPass(createOneDnnConvs());
   pm.addPass(createLowerNNToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseElementwise());
@@ -121,6 +125,7 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm) {
   // needs C and A/B to be visibly distinct allocations, which views of one
   // arena are not.
   pm.addPass(createPlanMemory());
+  pm.addPass(createLowerOneDnnCalls());
   pm.addPass(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createOutlineParallelLoops());
@@ -161,7 +166,7 @@ void registerCpuPipelines() {
   PassPipelineRegistration<>(
       "strata-nn-to-linalg-pipeline",
       "nn to fused linalg on tensors (strata compile --emit=linalg)",
-      buildNNToLinalgPipeline);
+      [](OpPassManager &pm) { buildNNToLinalgPipeline(pm); });
   PassPipelineRegistration<>(
       "strata-tiling-pipeline",
       "tile and vectorize linalg for a 256-bit vector target",

@@ -12,7 +12,9 @@ namespace strata::cpu {
 void registerCpuDialects(mlir::DialectRegistry &registry);
 
 /// nn -> linalg on tensors, with elementwise fusion (the --emit=linalg stage).
-void buildNNToLinalgPipeline(mlir::OpPassManager &pm);
+/// With `oneDnnConvs`, 2-D convolutions oneDNN runs well go to it in the
+/// nChw8c layout (strata-onednn-convs) instead of the generated path.
+void buildNNToLinalgPipeline(mlir::OpPassManager &pm, bool oneDnnConvs = false);
 
 /// Cache and register tiling plus vectorization for a target whose vector
 /// registers are `vectorBits` wide.

@@ -240,7 +240,13 @@ bool addAbiSymbols(llvm::Module &m, const ModelSignature &sig,
     for (size_t i = 0; i < nout; ++i)
       load(nin + i);
     b.CreateCall(main, args);
-    b.CreateRet(b.getInt32(0));
+    if (sig.oneDnn) {
+      llvm::FunctionCallee status = m.getOrInsertFunction(
+          "strata_onednn_run_status", llvm::FunctionType::get(b.getInt32Ty(), false));
+      b.CreateRet(b.CreateCall(status));
+    } else {
+      b.CreateRet(b.getInt32(0));
+    }
   }
 
   std::string text = sig.toText();

@@ -42,6 +42,9 @@ struct ModelSignature {
   /// then the arena when gpuArenaBytes > 0) and strata_model_run goes
   /// through the runtime's CUDA backend (strata_cuda_run).
   bool cuda = false;
+  /// Some ops run through the runtime's oneDNN glue: strata_model_run
+  /// returns strata_onednn_run_status() (1 after a failed call).
+  bool oneDnn = false;
   int64_t gpuArenaBytes = 0;
   /// The text stored in strata_model_signature.
   std::string toText() const;

@@ -243,7 +243,10 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
   if (opt.emit == Stage::NN)
     return writeIR();
   cpu::ModelSignature signature = cpu::signatureOf(module);
-  if (!runPipeline(ctx, module, cpu::buildNNToLinalgPipeline, error, opt.timePasses))
+  bool oneDnn = !cuda && opt.convKernels == ConvKernels::Auto;
+  if (!runPipeline(ctx, module,
+                   [&](OpPassManager &pm) { cpu::buildNNToLinalgPipeline(pm, oneDnn); },
+                   error, opt.timePasses))
     return false;
   if (opt.emit == Stage::Linalg)
     return writeIR();
@@ -287,6 +290,7 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
                           opt.timePasses)) {
     return false;
   }
+  signature.oneDnn = module->hasAttr("strata.uses_onednn");
   if (opt.emit == Stage::PTX) {
     auto out = openText();
     if (!out)
@@ -338,6 +342,8 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
     std::vector<std::string> args{"-shared", "-o", tmpOut, std::string(objPath)};
     if (cuda)
       args.push_back(lib + "/libstrata_cuda.a");
+    if (signature.oneDnn)
+      args.insert(args.end(), {lib + "/libstrata_onednn.a", "-ldnnl"});
     for (const char *a : {"/libstrata_parallel.a", "-lgomp", "-lm", "-ldl"})
       args.push_back(a[0] == '/' ? lib + a : a);
     if (!runLinker(args, error))
@@ -350,6 +356,8 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
                                   lib + "/libstrata_driver.a"};
     if (cuda)
       args.push_back(lib + "/libstrata_cuda.a");
+    if (signature.oneDnn)
+      args.insert(args.end(), {lib + "/libstrata_onednn.a", "-ldnnl"});
     for (const char *a : {"/libstrata_runtime.a", "/libstrata_parallel.a", "-lgomp",
                           "-lm", "-ldl"})
       args.push_back(a[0] == '/' ? lib + a : a);
@@ -375,7 +383,10 @@ bool planModelMemory(const std::string &modelPath, const CompileOptions &opt,
   if (!module)
     return false;
   int64_t vectorBits = cpu::targetVectorBits(cpu::TargetOptions{opt.cpu});
-  if (!runPipeline(ctx, *module, cpu::buildNNToLinalgPipeline, error) ||
+  bool oneDnn = opt.convKernels == ConvKernels::Auto;
+  if (!runPipeline(ctx, *module,
+                   [&](OpPassManager &pm) { cpu::buildNNToLinalgPipeline(pm, oneDnn); },
+                   error) ||
       !runPipeline(ctx, *module,
                    [&](OpPassManager &pm) { cpu::buildTilingPipeline(pm, vectorBits); },
                    error) ||

@@ -23,6 +23,12 @@ enum class Stage { NN, Linalg, LLVM, Asm, Obj, Exe, PTX };
 /// Where the generated kernels run.
 enum class Target { CPU, CUDA };
 
+/// Who computes 2-D convolutions on the CPU.
+enum class ConvKernels {
+  Auto,     ///< oneDNN where the cost rule picks it (strata-onednn-convs)
+  Generated ///< always strata's generated im2col + matmul code
+};
+
 struct CompileOptions {
   Stage emit = Stage::Exe;
   /// Size for symbolic input dimensions; 0 keeps them (only valid for nn).
@@ -30,6 +36,7 @@ struct CompileOptions {
   std::string cpu;          ///< empty: the host CPU (also the CUDA host side)
   Target target = Target::CPU;
   std::string gpuArch = "sm_80"; ///< CUDA: the PTX's target architecture
+  ConvKernels convKernels = ConvKernels::Auto; ///< CPU only
   bool printWeights = false; ///< text stages: print large constants in full
   /// Exe/obj: write weights to this file (mmapped at load, looked up beside
   /// the program or library) instead of embedding them.

@@ -22,6 +22,7 @@ struct strata_module {
   int (*get_threads)(void);
   /* The CUDA backend's message for a failed run; NULL for CPU modules. */
   const char *(*cuda_error)(void);
+  const char *(*onednn_error)(void);
   int num_inputs, num_outputs;
   strata_tensor_info *infos; /* inputs, then outputs */
   /* Weights in a side file (strata compile --weights), mmapped read-only. */
@@ -145,6 +146,8 @@ extern void strata_model_set_threads(int) __attribute__((weak));
 extern int strata_model_get_threads(void) __attribute__((weak));
 /* Defined by libstrata_cuda.a when the model was compiled for CUDA. */
 extern const char *strata_cuda_last_error(void) __attribute__((weak));
+/* Defined by libstrata_onednn.a when some ops run through oneDNN. */
+extern const char *strata_onednn_last_error(void) __attribute__((weak));
 
 int strata_module_from_symbols(int (*run)(void **), const char *signature,
                                strata_module **out) {
@@ -153,6 +156,7 @@ int strata_module_from_symbols(int (*run)(void **), const char *signature,
     return strata_fail("out of memory");
   m->run = run;
   m->cuda_error = strata_cuda_last_error;
+  m->onednn_error = strata_onednn_last_error;
   if (strata_model_set_threads && strata_model_get_threads) {
     m->set_threads = strata_model_set_threads;
     m->get_threads = strata_model_get_threads;
@@ -187,6 +191,7 @@ static int from_library(void *lib, const char *path, strata_module **out) {
     return strata_fail("out of memory");
   m->run = (int (*)(void **))run;
   m->cuda_error = (const char *(*)(void))dlsym(lib, "strata_cuda_last_error");
+  m->onednn_error = (const char *(*)(void))dlsym(lib, "strata_onednn_last_error");
   m->set_threads = (void (*)(int))dlsym(lib, STRATA_MODEL_SET_THREADS_SYMBOL);
   m->get_threads = (int (*)(void))dlsym(lib, STRATA_MODEL_GET_THREADS_SYMBOL);
   if (!m->set_threads || !m->get_threads) {
@@ -285,6 +290,8 @@ static int run_buffers(strata_module *m, const strata_tensor *inputs,
   free(buffers);
   if (rc && m->cuda_error && m->cuda_error()[0])
     return strata_fail("%s", m->cuda_error());
+  if (rc && m->onednn_error && m->onednn_error()[0])
+    return strata_fail("%s", m->onednn_error());
   return rc ? strata_fail("the model returned error %d", rc) : 0;
 }
 

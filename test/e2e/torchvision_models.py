@@ -2,7 +2,7 @@
 """End-to-end check of strata on torchvision networks against PyTorch.
 
 Usage: torchvision_models.py --strata build/bin/strata [--threads N] NAME...
-       [--target cuda] [--batch B]
+       [--target cuda] [--batch B] [--conv-kernels generated]
        torchvision_models.py --strata ... --target cuda --pack DIR NAME...
        torchvision_models.py --run-pack DIR    (on a GPU machine; numpy only)
        (NAME: resnet18, mobilenet_v2, alexnet, ...; run with /usr/bin/python3;
@@ -111,6 +111,8 @@ def main():
     ap.add_argument("--target", choices=["cpu", "cuda"], default="cpu")
     ap.add_argument("--gpu-arch", default="sm_80")
     ap.add_argument("--batch", type=int, default=1)
+    ap.add_argument("--conv-kernels", choices=["auto", "generated"], default="auto",
+                    help="strata compile --conv-kernels (CPU): oneDNN where chosen, or generated only")
     ap.add_argument("--repeat", type=int, default=0, help="also time N runs of the executable")
     ap.add_argument("--pack", help="write GPU executables and references here (no run)")
     ap.add_argument("--run-pack", help="run a --pack folder (GPU machine)")
@@ -127,7 +129,8 @@ def main():
     except ImportError as e:
         print(f"SKIPPED: {e.name} is not installed (Debian: apt install python3-torch python3-torchvision)")
         return SKIP
-    target = ["--target=cuda", f"--gpu-arch={args.gpu_arch}"] if args.target == "cuda" else []
+    target = ["--target=cuda", f"--gpu-arch={args.gpu_arch}"] if args.target == "cuda" else \
+        [f"--conv-kernels={args.conv_kernels}"]
     batch = ["--batch", str(args.batch)]
     failed = False
     with tempfile.TemporaryDirectory(prefix="strata-e2e-") as work:

@@ -10,6 +10,7 @@
 #include "compiler/gpu/GpuPipeline.h"
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
@@ -18,6 +19,7 @@ int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   strata::gpu::registerGpuDialects(registry); // the CPU's and the GPU's
   mlir::registerTransformsPasses(); // canonicalize, cse, symbol-dce, ...
+  mlir::bufferization::registerBufferizationPasses(); // one-shot-bufferize, ...
   strata::registerStrataPasses();
   strata::cpu::registerCpuPipelines();
   strata::gpu::registerGpuPipelines();

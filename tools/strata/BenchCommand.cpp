@@ -39,6 +39,9 @@ cl::opt<Target> target("target", cl::desc("Where the model's kernels run"), targ
                        cl::init(Target::CPU), cl::sub(sub), cl::cat(category()));
 cl::opt<std::string> gpuArch("gpu-arch", cl::desc(kGpuArchHelp), cl::value_desc("sm_NN"),
                              cl::init("sm_80"), cl::sub(sub), cl::cat(category()));
+cl::opt<ConvKernels> convKernels("conv-kernels", cl::desc(kConvKernelsHelp),
+                                 convKernelValues(), cl::init(ConvKernels::Auto),
+                                 cl::sub(sub), cl::cat(category()));
 cl::opt<bool> asJson("json", cl::desc("Print one JSON object"), cl::sub(sub),
                      cl::cat(category()));
 
@@ -65,6 +68,7 @@ int run() {
   CompileOptions options;
   options.batch = batch;
   std::string error;
+  options.convKernels = convKernels;
   if (!applyTarget(target, gpuArch, options, error))
     return reportError(error);
   std::string so = cachedModule(modelPath, options, true, error);

@@ -34,6 +34,9 @@ Command &trainCommand();
 /// --target's values (cpu, cuda) and --gpu-arch's description, shared by
 /// compile, run and bench.
 llvm::cl::ValuesClass targetValues();
+/// --conv-kernels=auto|generated, shared by compile, run and bench.
+llvm::cl::ValuesClass convKernelValues();
+extern const char *const kConvKernelsHelp;
 extern const char *const kGpuArchHelp;
 
 /// Copies --target/--gpu-arch into `options`; false (with `error`) when

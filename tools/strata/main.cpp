@@ -25,6 +25,21 @@ llvm::cl::ValuesClass targetValues() {
                  "backend (needs libcuda.so.1 only when run)"));
 }
 
+llvm::cl::ValuesClass convKernelValues() {
+  return llvm::cl::values(
+      clEnumValN(ConvKernels::Auto, "auto",
+                 "oneDNN for 2-D f32 convolutions it runs well (plain or "
+                 "depthwise, output channels a multiple of 8), in its blocked "
+                 "nChw8c layout with relu/clip/residual-add fused; strata's "
+                 "generated code for the rest (default)"),
+      clEnumValN(ConvKernels::Generated, "generated",
+                 "strata's generated im2col + matmul code for every "
+                 "convolution (the executable needs no libdnnl)"));
+}
+
+const char *const kConvKernelsHelp =
+    "Who computes convolutions on the CPU (ignored for --target=cuda)";
+
 const char *const kGpuArchHelp =
     "--target=cuda: the GPU architecture the PTX targets (sm_70 Volta, sm_75 "
     "Turing, sm_80 A100 (default), sm_86/sm_89 Ampere/Ada, sm_90 H100); the "

@@ -132,3 +132,39 @@ func.func @gemm_c(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %c: tensor<5xf32>) -
       : (tensor<2x3xf32>, tensor<3x4xf32>, tensor<5xf32>) -> tensor<2x4xf32>
   return %0 : tensor<2x4xf32>
 }
+
+// -----
+
+func.func @onednn_layout(%x: tensor<1x16x4x4xf32>, %w: tensor<16x16x1x1xf32>) -> tensor<1x2x4x4x8xf32> {
+  // expected-error @+1 {{an nChw8c tensor must be N x C/8 x H x W x 8}}
+  %0 = nn.onednn_conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = [], weights_constant = true}
+      : (tensor<1x16x4x4xf32>, tensor<16x16x1x1xf32>) -> tensor<1x2x4x4x8xf32>
+  return %0 : tensor<1x2x4x4x8xf32>
+}
+
+// -----
+
+func.func @onednn_sum_without_post_op(%x: tensor<1x2x4x4x8xf32>, %w: tensor<16x16x1x1xf32>) -> tensor<1x2x4x4x8xf32> {
+  // expected-error @+1 {{a sum operand goes with a "sum" post-op}}
+  %0 = nn.onednn_conv %x, %w sum %x {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["relu"], weights_constant = true}
+      : (tensor<1x2x4x4x8xf32>, tensor<16x16x1x1xf32>, tensor<1x2x4x4x8xf32>) -> tensor<1x2x4x4x8xf32>
+  return %0 : tensor<1x2x4x4x8xf32>
+}
+
+// -----
+
+func.func @onednn_pool_size(%x: tensor<1x2x8x8x8xf32>) -> tensor<1x2x5x5x8xf32> {
+  // expected-error @+1 {{the result's spatial size does not match the window, strides and pads}}
+  %0 = nn.onednn_pool %x {kernel_shape = array<i64: 3, 3>, layout = "nChw8c", pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>}
+      : (tensor<1x2x8x8x8xf32>) -> tensor<1x2x5x5x8xf32>
+  return %0 : tensor<1x2x5x5x8xf32>
+}
+
+// -----
+
+func.func @onednn_inner_product(%x: tensor<1x8xf32>, %w: tensor<4x9xf32>) -> tensor<1x4xf32> {
+  // expected-error @+1 {{expects M x K input, N x K weight, M x N result}}
+  %0 = nn.onednn_inner_product %x, %w {post_ops = [], weights_constant = true}
+      : (tensor<1x8xf32>, tensor<4x9xf32>) -> tensor<1x4xf32>
+  return %0 : tensor<1x4xf32>
+}

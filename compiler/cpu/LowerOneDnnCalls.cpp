@@ -1,0 +1,152 @@
+//===- LowerOneDnnCalls.cpp - bind oneDNN call sites to the runtime's C ABI -===//
+//
+// After memory planning, each call of a per-site declaration made by the
+// oneDNN bufferization (`__strata_onednn_conv_3`, carrying a descriptor and
+// the ONNX node's name) becomes a call of the runtime's
+//
+//   void strata_onednn_conv(int64_t *state, const int64_t *desc,
+//                           const char *node, const float *src,
+//                           const float *weight, const float *bias,
+//                           float *dst);
+//   void strata_onednn_inner_product(...same as conv...);
+//   void strata_onednn_pool(int64_t *state, const int64_t *desc,
+//                           const char *node, const float *src, float *dst);
+//
+// with every buffer passed as its address (the buffers are dense). `state` is a zeroed global per site where the
+// runtime keeps the primitive it creates on the first run; `desc` and
+// `node` are constant globals. The module is tagged `strata.uses_onednn`
+// so that the driver links the runtime's oneDNN glue and libdnnl.
+//
+//===----------------------------------------------------------------------===//
+
+#include "passes/Passes.h"
+
+#include "mlir/IR/SymbolTable.h"
+
+namespace strata {
+#define GEN_PASS_DEF_LOWERONEDNNCALLS
+#include "passes/Passes.h.inc"
+} // namespace strata
+
+using namespace mlir;
+
+namespace {
+
+/// The address of `buffer`'s first element, as an index. The oneDNN
+/// bufferization hands over dense buffers only (identity layout, offset 0).
+/// A memref.view into the arena is its source's address plus the byte
+/// shift, spelled out: expand-strided-metadata rewrites the aligned pointer
+/// of a view (also through reshapes of it) to its source's, which drops
+/// memref.view's shift. Reshapes and casts of a dense buffer start where
+/// their source does.
+Value addressOf(OpBuilder &b, Location loc, Value buffer) {
+  if (auto view = buffer.getDefiningOp<memref::ViewOp>())
+    return b.create<arith::AddIOp>(loc, addressOf(b, loc, view.getSource()),
+                                   view.getByteShift());
+  if (auto collapse = buffer.getDefiningOp<memref::CollapseShapeOp>())
+    return addressOf(b, loc, collapse.getSrc());
+  if (auto expand = buffer.getDefiningOp<memref::ExpandShapeOp>())
+    return addressOf(b, loc, expand.getSrc());
+  if (auto cast = buffer.getDefiningOp<memref::CastOp>())
+    return addressOf(b, loc, cast.getSource());
+  return b.create<memref::ExtractAlignedPointerAsIndexOp>(loc, buffer);
+}
+
+/// A private global named `name` holding `values`, and its address.
+Value globalAddress(OpBuilder &b, OpBuilder &moduleBuilder, Location loc,
+                    StringRef name, DenseElementsAttr values, bool constant) {
+  auto type = MemRefType::get(values.getType().getShape(),
+                              values.getType().getElementType());
+  moduleBuilder.create<memref::GlobalOp>(
+      loc, name, moduleBuilder.getStringAttr("private"), type, values, constant,
+      /*alignment=*/constant ? IntegerAttr() : moduleBuilder.getI64IntegerAttr(8));
+  Value ref = b.create<memref::GetGlobalOp>(loc, type, name);
+  return b.create<memref::ExtractAlignedPointerAsIndexOp>(loc, ref);
+}
+
+struct LowerOneDnnCallsPass
+    : strata::impl::LowerOneDnnCallsBase<LowerOneDnnCallsPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<func::CallOp> calls;
+    module.walk([&](func::CallOp call) {
+      auto callee = module.lookupSymbol<func::FuncOp>(call.getCallee());
+      if (callee && callee->hasAttr("strata.onednn_kernel"))
+        calls.push_back(call);
+    });
+    if (calls.empty())
+      return;
+    OpBuilder mb(module.getBodyRegion());
+    mb.setInsertionPointToStart(module.getBody());
+    Type index = mb.getIndexType();
+    DenseSet<Operation *> sites;
+    for (func::CallOp call : calls) {
+      auto site = module.lookupSymbol<func::FuncOp>(call.getCallee());
+      sites.insert(site);
+      StringRef kernel =
+          site->getAttrOfType<StringAttr>("strata.onednn_kernel").getValue();
+      ArrayRef<int64_t> desc =
+          site->getAttrOfType<DenseI64ArrayAttr>("strata.onednn_desc").asArrayRef();
+      std::string node =
+          site->getAttrOfType<StringAttr>("strata.onednn_node").getValue().str();
+      std::string entry = ("strata_onednn_" + kernel).str();
+      // Where the descriptor says whether there is a bias (see
+      // OneDnnBufferization.cpp); pooling has none.
+      bool withWeights = kernel == "conv" || kernel == "inner_product";
+      bool hasBias = withWeights && desc[kernel == "conv" ? 21 : 4] != 0;
+      unsigned arity = withWeights ? 7 : 5;
+
+      OpBuilder b(call);
+      Location loc = call.getLoc();
+      std::string prefix = site.getName().str();
+      SmallVector<Value> args;
+      args.push_back(globalAddress(
+          b, mb, loc, prefix + "_state",
+          DenseElementsAttr::get(RankedTensorType::get({1}, mb.getI64Type()),
+                                 ArrayRef<int64_t>{0}),
+          /*constant=*/false));
+      args.push_back(globalAddress(
+          b, mb, loc, prefix + "_desc",
+          DenseElementsAttr::get(
+              RankedTensorType::get({int64_t(desc.size())}, mb.getI64Type()),
+              desc),
+          /*constant=*/true));
+      SmallVector<int8_t> chars(node.begin(), node.end());
+      chars.push_back(0);
+      args.push_back(globalAddress(
+          b, mb, loc, prefix + "_node",
+          DenseElementsAttr::get(
+              RankedTensorType::get({int64_t(chars.size())}, mb.getI8Type()),
+              ArrayRef<int8_t>(chars)),
+          /*constant=*/true));
+      for (auto [i, operand] : llvm::enumerate(call.getOperands())) {
+        if (!cast<MemRefType>(operand.getType()).getLayout().isIdentity()) {
+          call.emitError() << "oneDNN needs dense buffers, got "
+                           << operand.getType();
+          return signalPassFailure();
+        }
+        if (withWeights && i == 2 && !hasBias)
+          args.push_back(b.create<arith::ConstantIndexOp>(loc, 0));
+        args.push_back(addressOf(b, loc, operand));
+      }
+      if (args.size() != arity) {
+        call.emitError() << "oneDNN call site has " << args.size()
+                         << " arguments, expected " << arity;
+        return signalPassFailure();
+      }
+      auto decl = module.lookupSymbol<func::FuncOp>(entry);
+      if (!decl) {
+        decl = mb.create<func::FuncOp>(
+            loc, entry, mb.getFunctionType(SmallVector<Type>(arity, index), {}));
+        decl.setPrivate();
+      }
+      b.create<func::CallOp>(loc, decl, args);
+      call.erase();
+    }
+    for (Operation *site : sites)
+      site->erase();
+    module->setAttr("strata.uses_onednn", UnitAttr::get(&getContext()));
+  }
+};
+
+} // namespace

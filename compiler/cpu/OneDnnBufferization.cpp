@@ -1,0 +1,261 @@
+//===- OneDnnBufferization.cpp - oneDNN ops to per-site calls -------------===//
+//
+// nn.onednn_conv, nn.onednn_pool and nn.onednn_inner_product bufferize into `func.call`s of private
+// declarations, one per op, that carry what the runtime needs to build the
+// oneDNN primitive: a descriptor (shapes, strides, pads, layouts, post-ops,
+// as the i64 list runtime/src/onednn.c reads) and the ONNX node's name for
+// error messages. The result is written into a fresh buffer, or, with a
+// "sum" post-op, into the sum operand's buffer (which one-shot analysis
+// copies first when the value is still needed elsewhere). oneDNN needs dense
+// buffers, so a strided view is copied into one first.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/cpu/OneDnnBufferization.h"
+#include "dialects/nn/NNOps.h"
+
+#include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::bufferization;
+namespace nn = strata::nn;
+
+namespace {
+
+// Must match runtime/src/onednn.c.
+enum : int64_t { kConv = 1, kPool = 2, kInnerProduct = 3 };
+enum : int64_t { kPostSum = 1, kPostRelu = 2, kPostClip = 3 };
+
+int64_t floatBits(float f) {
+  int32_t bits;
+  std::memcpy(&bits, &f, 4);
+  return bits;
+}
+
+/// The ONNX node's name (the innermost NameLoc), or "".
+std::string nodeName(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return name.getName().str();
+  if (auto fused = dyn_cast<FusedLoc>(loc))
+    for (Location l : fused.getLocations())
+      if (std::string n = nodeName(l); !n.empty())
+        return n;
+  return "";
+}
+
+/// NCHW dims of a tensor in `layout`.
+SmallVector<int64_t> logicalDims(Value v, StringRef layout) {
+  ArrayRef<int64_t> s = cast<RankedTensorType>(v.getType()).getShape();
+  if (layout == "nChw8c")
+    return {s[0], s[1] * s[4], s[2], s[3]};
+  return SmallVector<int64_t>(s);
+}
+
+void appendPostOps(SmallVector<int64_t> &desc, ArrayAttr postOps,
+                   std::optional<APFloat> lo, std::optional<APFloat> hi);
+
+SmallVector<int64_t> convDescriptor(nn::OneDnnConvOp op) {
+  SmallVector<int64_t> in = logicalDims(op.getInput(), op.getSrcLayout());
+  SmallVector<int64_t> out = logicalDims(op.getOutput(), op.getDstLayout());
+  auto w = cast<RankedTensorType>(op.getWeight().getType()).getShape();
+  ArrayRef<int64_t> s = op.getStrides(), p = op.getPads(), d = op.getDilations();
+  SmallVector<int64_t> desc{kConv, in[0], in[1], in[2], in[3], out[1], out[2],
+                            out[3], w[2], w[3], s[0], s[1], p[0], p[1], p[2],
+                            p[3], d[0], d[1], op.getGroup(),
+                            op.getSrcLayout() == "nChw8c",
+                            op.getDstLayout() == "nChw8c", op.getBias() != nullptr,
+                            op.getWeightsConstant(), int64_t(op.getPostOps().size())};
+  appendPostOps(desc, op.getPostOps(), op.getClipMin(), op.getClipMax());
+  return desc;
+}
+
+/// The post-ops as (kind, alpha bits, beta bits) triples.
+void appendPostOps(SmallVector<int64_t> &desc, ArrayAttr postOps,
+                   std::optional<APFloat> lo, std::optional<APFloat> hi) {
+  for (StringRef post : postOps.getAsValueRange<StringAttr>()) {
+    if (post == "sum")
+      desc.append({kPostSum, 0, 0});
+    else if (post == "relu")
+      desc.append({kPostRelu, 0, 0});
+    else
+      desc.append({kPostClip, floatBits(lo->convertToFloat()),
+                   floatBits(hi->convertToFloat())});
+  }
+}
+
+SmallVector<int64_t> innerProductDescriptor(nn::OneDnnInnerProductOp op) {
+  auto in = cast<RankedTensorType>(op.getInput().getType()).getShape();
+  auto w = cast<RankedTensorType>(op.getWeight().getType()).getShape();
+  SmallVector<int64_t> desc{kInnerProduct, in[0], in[1], w[0],
+                            op.getBias() != nullptr, op.getWeightsConstant(),
+                            int64_t(op.getPostOps().size())};
+  appendPostOps(desc, op.getPostOps(), op.getClipMin(), op.getClipMax());
+  return desc;
+}
+
+SmallVector<int64_t> poolDescriptor(nn::OneDnnPoolOp op) {
+  SmallVector<int64_t> in = logicalDims(op.getInput(), op.getLayout());
+  SmallVector<int64_t> out = logicalDims(op.getOutput(), op.getLayout());
+  ArrayRef<int64_t> k = op.getKernelShape(), s = op.getStrides(), p = op.getPads();
+  return {kPool, in[0], in[1], in[2], in[3], out[2], out[3], k[0], k[1],
+          s[0], s[1], p[0], p[1], p[2], p[3], op.getLayout() == "nChw8c"};
+}
+
+/// A dense (identity-layout) buffer holding `tensor`.
+FailureOr<Value> denseBuffer(RewriterBase &rw, Location loc, Value tensor,
+                             const BufferizationOptions &options) {
+  FailureOr<Value> buffer = getBuffer(rw, tensor, options);
+  if (failed(buffer))
+    return failure();
+  auto type = cast<MemRefType>(buffer->getType());
+  if (type.getLayout().isIdentity())
+    return buffer;
+  auto dense = MemRefType::get(type.getShape(), type.getElementType());
+  FailureOr<Value> copy = options.createAlloc(rw, loc, dense, {});
+  if (failed(copy) || failed(options.createMemCpy(rw, loc, *buffer, *copy)))
+    return failure();
+  return copy;
+}
+
+/// Declares this site's function (after the module's existing ones) and
+/// calls it.
+void callSite(RewriterBase &rw, Operation *op, StringRef kernel,
+              ArrayRef<int64_t> desc, ValueRange buffers) {
+  auto module = op->getParentOfType<ModuleOp>();
+  SymbolTable symbols(module);
+  std::string name;
+  for (int i = 0;; ++i) {
+    name = ("__strata_onednn_" + kernel + "_" + Twine(i)).str();
+    if (!symbols.lookup(name))
+      break;
+  }
+  OpBuilder mb(module.getBodyRegion());
+  mb.setInsertionPointToStart(module.getBody());
+  auto decl = mb.create<func::FuncOp>(
+      op->getLoc(), name, mb.getFunctionType(TypeRange(buffers), {}));
+  decl.setPrivate();
+  decl->setAttr("strata.onednn_kernel", mb.getStringAttr(kernel));
+  decl->setAttr("strata.onednn_desc", mb.getDenseI64ArrayAttr(desc));
+  decl->setAttr("strata.onednn_node", mb.getStringAttr(nodeName(op->getLoc())));
+  rw.create<func::CallOp>(op->getLoc(), decl, buffers);
+}
+
+template <typename OpTy>
+struct OneDnnOpModel
+    : BufferizableOpInterface::ExternalModel<OneDnnOpModel<OpTy>, OpTy> {
+  static bool isSum(Operation *op, OpOperand &operand) {
+    if constexpr (std::is_same_v<OpTy, nn::OneDnnConvOp>)
+      return cast<OpTy>(op).getSum() &&
+             operand.get() == cast<OpTy>(op).getSum() &&
+             operand.getOperandNumber() == op->getNumOperands() - 1;
+    return false;
+  }
+  bool bufferizesToMemoryRead(Operation *, OpOperand &,
+                              const AnalysisState &) const {
+    return true;
+  }
+  bool bufferizesToMemoryWrite(Operation *op, OpOperand &operand,
+                               const AnalysisState &) const {
+    return isSum(op, operand);
+  }
+  AliasingValueList getAliasingValues(Operation *op, OpOperand &operand,
+                                      const AnalysisState &) const {
+    if (isSum(op, operand))
+      return {{op->getResult(0), BufferRelation::Equivalent}};
+    return {};
+  }
+  bool bufferizesToAllocation(Operation *op, Value) const {
+    if constexpr (std::is_same_v<OpTy, nn::OneDnnConvOp>)
+      return !cast<OpTy>(op).getSum();
+    return true;
+  }
+
+  static StringRef kernelName() {
+    if constexpr (std::is_same_v<OpTy, nn::OneDnnConvOp>)
+      return "conv";
+    else if constexpr (std::is_same_v<OpTy, nn::OneDnnInnerProductOp>)
+      return "inner_product";
+    else
+      return "pool";
+  }
+
+  LogicalResult bufferize(Operation *op, RewriterBase &rw,
+                          const BufferizationOptions &options) const {
+    auto typed = cast<OpTy>(op);
+    Location loc = op->getLoc();
+    rw.setInsertionPoint(op);
+    SmallVector<Value> buffers;
+    SmallVector<int64_t> desc;
+    Value sum;
+    if constexpr (std::is_same_v<OpTy, nn::OneDnnConvOp>) {
+      for (Value v : {typed.getInput(), typed.getWeight(), typed.getBias()}) {
+        if (!v)
+          continue;
+        FailureOr<Value> b = denseBuffer(rw, loc, v, options);
+        if (failed(b))
+          return failure();
+        buffers.push_back(*b);
+      }
+      desc = convDescriptor(typed);
+      sum = typed.getSum();
+    } else if constexpr (std::is_same_v<OpTy, nn::OneDnnInnerProductOp>) {
+      for (Value v : {typed.getInput(), typed.getWeight(), typed.getBias()}) {
+        if (!v)
+          continue;
+        FailureOr<Value> b = denseBuffer(rw, loc, v, options);
+        if (failed(b))
+          return failure();
+        buffers.push_back(*b);
+      }
+      desc = innerProductDescriptor(typed);
+    } else {
+      FailureOr<Value> b = denseBuffer(rw, loc, typed.getInput(), options);
+      if (failed(b))
+        return failure();
+      buffers.push_back(*b);
+      desc = poolDescriptor(typed);
+    }
+    Value dst;
+    if (sum) {
+      FailureOr<Value> b = getBuffer(rw, sum, options);
+      if (failed(b))
+        return failure();
+      dst = *b;
+      if (!cast<MemRefType>(dst.getType()).getLayout().isIdentity()) {
+        FailureOr<Value> dense = denseBuffer(rw, loc, sum, options);
+        if (failed(dense))
+          return failure();
+        dst = *dense;
+      }
+    } else {
+      auto type = cast<RankedTensorType>(op->getResult(0).getType());
+      FailureOr<Value> alloc = options.createAlloc(
+          rw, loc, MemRefType::get(type.getShape(), type.getElementType()), {});
+      if (failed(alloc))
+        return failure();
+      dst = *alloc;
+    }
+    buffers.push_back(dst);
+    callSite(rw, op, kernelName(), desc, buffers);
+    replaceOpWithBufferizedValues(rw, op, dst);
+    return success();
+  }
+};
+
+} // namespace
+
+void strata::cpu::registerOneDnnBufferization(DialectRegistry &registry) {
+  registry.addExtension(+[](MLIRContext *ctx, nn::NNDialect *) {
+    nn::OneDnnConvOp::attachInterface<OneDnnOpModel<nn::OneDnnConvOp>>(*ctx);
+    nn::OneDnnPoolOp::attachInterface<OneDnnOpModel<nn::OneDnnPoolOp>>(*ctx);
+    nn::OneDnnInnerProductOp::attachInterface<
+        OneDnnOpModel<nn::OneDnnInnerProductOp>>(*ctx);
+  });
+}

@@ -1,0 +1,125 @@
+//===- NNKernelOps.cpp - verifiers of the ops handed to oneDNN -----------===//
+//
+// The shapes are checked with the same rules as nn.conv and nn.pool, after
+// reading a blocked (nChw8c) tensor as the NCHW shape it stands for.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/nn/NNOps.h"
+#include "dialects/nn/ShapeRules.h"
+
+using namespace mlir;
+using namespace strata::nn;
+
+namespace {
+
+constexpr int64_t kBlock = 8;
+
+/// The NCHW shape `v` holds in `layout`, or an error.
+FailureOr<shape::Shape> logicalShape(Operation *op, Value v, StringRef layout) {
+  auto type = cast<RankedTensorType>(v.getType());
+  ArrayRef<int64_t> s = type.getShape();
+  if (!type.hasStaticShape())
+    return op->emitOpError() << "needs static shapes";
+  if (layout == "nchw") {
+    if (s.size() != 4)
+      return op->emitOpError() << "an nchw tensor must be 4-d";
+    return shape::Shape(s.begin(), s.end());
+  }
+  if (layout == "nChw8c") {
+    if (s.size() != 5 || s[4] != kBlock)
+      return op->emitOpError() << "an nChw8c tensor must be N x C/8 x H x W x 8";
+    return shape::Shape{s[0], s[1] * kBlock, s[2], s[3]};
+  }
+  return op->emitOpError() << "unknown layout '" << layout
+                           << "' (nchw or nChw8c)";
+}
+
+std::vector<int64_t> vec(ArrayRef<int64_t> a) { return {a.begin(), a.end()}; }
+
+LogicalResult compare(Operation *op, const shape::ShapeOrError &rule,
+                      const shape::Shape &declared) {
+  if (!rule.ok())
+    return op->emitOpError() << rule.error;
+  if (rule.shape != declared)
+    return op->emitOpError()
+           << "result stands for " << shape::toString(declared)
+           << " but the window rule gives " << shape::toString(rule.shape);
+  return success();
+}
+
+} // namespace
+
+LogicalResult OneDnnConvOp::verify() {
+  auto in = logicalShape(*this, getInput(), getSrcLayout());
+  auto out = logicalShape(*this, getOutput(), getDstLayout());
+  if (failed(in) || failed(out))
+    return failure();
+  if (getSum() && getSum().getType() != getOutput().getType())
+    return emitOpError() << "the sum operand must have the result's type";
+  bool sawSum = false, sawClip = false;
+  for (Attribute a : getPostOps()) {
+    StringRef p = cast<StringAttr>(a).getValue();
+    if (p == "sum")
+      sawSum = true;
+    else if (p == "clip")
+      sawClip = true;
+    else if (p != "relu")
+      return emitOpError() << "unknown post-op '" << p << "' (sum, relu, clip)";
+  }
+  if (sawSum != bool(getSum()))
+    return emitOpError() << "a sum operand goes with a \"sum\" post-op";
+  if (sawClip && (!getClipMin() || !getClipMax()))
+    return emitOpError() << "a \"clip\" post-op needs clip_min and clip_max";
+  auto weight = cast<RankedTensorType>(getWeight().getType()).getShape();
+  if (weight.size() != 4)
+    return emitOpError() << "the weight must be 4-d";
+  if (getBias() &&
+      cast<RankedTensorType>(getBias().getType()).getShape() !=
+          ArrayRef<int64_t>{weight[0]})
+    return emitOpError() << "the bias must have one entry per output channel";
+  return compare(*this,
+                 shape::conv(*in, shape::Shape(weight.begin(), weight.end()),
+                             vec(getStrides()), vec(getPads()),
+                             vec(getDilations()), getGroup()),
+                 *out);
+}
+
+LogicalResult OneDnnPoolOp::verify() {
+  auto in = logicalShape(*this, getInput(), getLayout());
+  auto out = logicalShape(*this, getOutput(), getLayout());
+  if (failed(in) || failed(out))
+    return failure();
+  // oneDNN's rule (floor); the pass widened the end pads for ceil_mode.
+  for (int d = 0; d < 2; ++d) {
+    int64_t span = (*in)[2 + d] + getPads()[d] + getPads()[2 + d] -
+                   getKernelShape()[d];
+    if (span < 0 || span / getStrides()[d] + 1 != (*out)[2 + d])
+      return emitOpError() << "the result's spatial size does not match the "
+                              "window, strides and pads";
+  }
+  if ((*in)[0] != (*out)[0] || (*in)[1] != (*out)[1])
+    return emitOpError() << "pooling keeps N and C";
+  return success();
+}
+
+LogicalResult OneDnnInnerProductOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType()).getShape();
+  auto w = cast<RankedTensorType>(getWeight().getType()).getShape();
+  auto out = cast<RankedTensorType>(getOutput().getType()).getShape();
+  if (in.size() != 2 || w.size() != 2 || out.size() != 2)
+    return emitOpError() << "input, weight and result must be 2-d";
+  if (in[1] != w[1] || out[0] != in[0] || out[1] != w[0])
+    return emitOpError() << "expects M x K input, N x K weight, M x N result";
+  if (getBias() && cast<RankedTensorType>(getBias().getType()).getShape() !=
+                       ArrayRef<int64_t>{w[0]})
+    return emitOpError() << "the bias must have one entry per output";
+  for (Attribute a : getPostOps()) {
+    StringRef p = cast<StringAttr>(a).getValue();
+    if (p != "relu" && p != "clip")
+      return emitOpError() << "unknown post-op '" << p << "' (relu, clip)";
+    if (p == "clip" && (!getClipMin() || !getClipMax()))
+      return emitOpError() << "a \"clip\" post-op needs clip_min and clip_max";
+  }
+  return success();
+}

@@ -1,0 +1,95 @@
+//===- NNKernelOps.td - ops the compiler hands to oneDNN ------*- tablegen -*-===//
+//
+// Convolutions, max pooling and fully connected layers that the kernel choice (passes/graph/
+// OneDnnConvs.cpp) gives to oneDNN instead of generated code. They stay on
+// tensors like every nn op; bufferization turns each into a call of the
+// runtime's oneDNN glue (runtime/src/onednn.c), which creates the primitive
+// once and reuses it. Activations may be in oneDNN's channel-blocked layout
+// "nChw8c", written here as a 5-d tensor N x C/8 x H x W x 8.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef STRATA_NN_KERNEL_OPS
+#define STRATA_NN_KERNEL_OPS
+
+def NN_OneDnnConvOp : NN_Op<"onednn_conv", [AttrSizedOperandSegments]> {
+  let summary = "2-D f32 convolution run by oneDNN, with fused post-ops";
+  let description = [{
+    `input` is NCHW (`src_layout = "nchw"`, 4-d) or blocked (`"nChw8c"`,
+    N x C/8 x H x W x 8); the result is in `dst_layout`. `weight` and `bias`
+    are as for `nn.conv` (M x C/group x kh x kw, M). `post_ops` apply in
+    order to the convolution's value: `"sum"` adds `sum` (same type as the
+    result), `"relu"` is max(x, 0), `"clip"` clamps to [clip_min, clip_max].
+    `weights_constant` lets the runtime reorder the weights once.
+
+    ```mlir
+    %y = nn.onednn_conv %x, %w, %b sum %skip {dilations = array<i64: 1, 1>, group = 1 : i64,
+           pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>,
+           src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["sum", "relu"],
+           weights_constant = true}
+        : (tensor<1x8x56x56x8xf32>, tensor<64x64x3x3xf32>, tensor<64xf32>,
+           tensor<1x8x56x56x8xf32>) -> tensor<1x8x56x56x8xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor:$input, F32Tensor:$weight,
+                   Optional<F32Tensor>:$bias, Optional<F32Tensor>:$sum,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$dilations, I64Attr:$group,
+                   StrAttr:$src_layout, StrAttr:$dst_layout,
+                   StrArrayAttr:$post_ops, OptionalAttr<F32Attr>:$clip_min,
+                   OptionalAttr<F32Attr>:$clip_max, BoolAttr:$weights_constant);
+  let results = (outs F32Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? (`sum` $sum^)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def NN_OneDnnPoolOp : NN_Op<"onednn_pool"> {
+  let summary = "2-D f32 max pooling run by oneDNN";
+  let description = [{
+    Max pooling of an NCHW (`layout = "nchw"`) or blocked (`"nChw8c"`)
+    tensor; the result has the same layout. `pads` are the begin pads then
+    the end pads, and the result size follows from them by flooring (for
+    ONNX's ceil_mode the end pads are widened; max pooling never reads
+    padding).
+
+    ```mlir
+    %y = nn.onednn_pool %x {kernel_shape = array<i64: 3, 3>, layout = "nChw8c",
+                            pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
+        : (tensor<1x8x112x112x8xf32>) -> tensor<1x8x56x56x8xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor:$input, DenseI64ArrayAttr:$kernel_shape,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   StrAttr:$layout);
+  let results = (outs F32Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_OneDnnInnerProductOp : NN_Op<"onednn_inner_product"> {
+  let summary = "f32 fully connected layer run by oneDNN, with fused post-ops";
+  let description = [{
+    `output[m, n] = sum_k input[m, k] * weight[n, k] + bias[n]` (ONNX Gemm
+    with transB = 1, alpha = beta = 1: PyTorch's Linear), then `post_ops`
+    (`"relu"`, or `"clip"` to [clip_min, clip_max]).
+
+    ```mlir
+    %y = nn.onednn_inner_product %x, %w, %b {post_ops = ["relu"], weights_constant = true}
+        : (tensor<1x9216xf32>, tensor<4096x9216xf32>, tensor<4096xf32>) -> tensor<1x4096xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor:$input, F32Tensor:$weight,
+                   Optional<F32Tensor>:$bias, StrArrayAttr:$post_ops,
+                   OptionalAttr<F32Attr>:$clip_min, OptionalAttr<F32Attr>:$clip_max,
+                   BoolAttr:$weights_constant);
+  let results = (outs F32Tensor:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+#endif // STRATA_NN_KERNEL_OPS

@@ -1,0 +1,37 @@
+// RUN: strata-opt %s --split-input-file --one-shot-bufferize="bufferize-function-boundaries" | FileCheck %s
+
+// Each oneDNN op becomes a call of its own private declaration, which
+// carries the descriptor the runtime reads and the ONNX node's name. The
+// result is a fresh buffer; arguments with a strided layout (the default at
+// function boundaries here) are copied into dense buffers first.
+// CHECK-LABEL: func.func private @__strata_onednn_conv_0
+// CHECK-SAME: (memref<1x2x4x4x8xf32>, memref<16x16x3x3xf32>, memref<16xf32>, memref<1x2x4x4x8xf32>)
+// CHECK-SAME: strata.onednn_desc = array<i64: 1, 1, 16, 4, 4, 16, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 2, 0, 0>
+// CHECK-SAME: strata.onednn_kernel = "conv", strata.onednn_node = "layer1.conv"
+// CHECK-LABEL: func @conv
+// CHECK: %[[SRC:.+]] = memref.alloc() {{.*}}: memref<1x2x4x4x8xf32>
+// CHECK: memref.copy %arg0, %[[SRC]] : memref<1x2x4x4x8xf32, strided<{{.*}}>> to memref<1x2x4x4x8xf32>
+// CHECK: %[[DST:.+]] = memref.alloc() {{.*}}: memref<1x2x4x4x8xf32>
+// CHECK: call @__strata_onednn_conv_0(%[[SRC]], %{{.+}}, %{{.+}}, %[[DST]])
+// CHECK: return %[[DST]]
+func.func @conv(%x: tensor<1x2x4x4x8xf32>, %w: tensor<16x16x3x3xf32>, %b: tensor<16xf32>) -> tensor<1x2x4x4x8xf32> {
+  %y = nn.onednn_conv %x, %w, %b {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["relu"], weights_constant = false}
+      : (tensor<1x2x4x4x8xf32>, tensor<16x16x3x3xf32>, tensor<16xf32>) -> tensor<1x2x4x4x8xf32> loc("layer1.conv")
+  return %y : tensor<1x2x4x4x8xf32>
+}
+
+// -----
+
+// A "sum" post-op accumulates into the sum operand's buffer; here the
+// residual is also read afterwards, so bufferization copies it first and
+// the convolution writes the copy.
+// CHECK-LABEL: func @sum_of_live_value
+// CHECK: %[[ACC:.+]] = memref.alloc() {{.*}}: memref<1x2x4x4x8xf32>
+// CHECK: memref.copy %arg0, %[[ACC]]
+// CHECK: call @__strata_onednn_conv_0(%{{.+}}, %{{.+}}, %[[ACC]])
+// CHECK: return %[[ACC]], %arg0
+func.func @sum_of_live_value(%x: tensor<1x2x4x4x8xf32>, %w: tensor<16x16x1x1xf32>) -> (tensor<1x2x4x4x8xf32>, tensor<1x2x4x4x8xf32>) {
+  %y = nn.onednn_conv %x, %w sum %x {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["sum"], weights_constant = false}
+      : (tensor<1x2x4x4x8xf32>, tensor<16x16x1x1xf32>, tensor<1x2x4x4x8xf32>) -> tensor<1x2x4x4x8xf32>
+  return %y, %x : tensor<1x2x4x4x8xf32>, tensor<1x2x4x4x8xf32>
+}
