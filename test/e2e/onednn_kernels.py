@@ -14,7 +14,7 @@ in the blocked layout, fully connected layers, batch 2. For every case:
     (convolutions, poolings, inner products: the cost rule), counted in the
     emitted LLVM IR;
   - both executables must match PyTorch within max|diff| / max|ref| <= 1e-4,
-    at 1 and 2 threads;
+    at 1 and 2 threads, with bit-identical outputs for both thread counts;
   - under ONEDNN_VERBOSE, no primitive may run oneDNN's reference (ref:)
     code, which the cost rule exists to avoid.
 Exits 1 on any failure, 77 (skipped) without python3-torch.
@@ -184,10 +184,12 @@ def main():
                 exe = os.path.join(work, f"{name}_{kernels}")
                 subprocess.run([args.strata, "compile", path, "-o", exe, f"--conv-kernels={kernels}"],
                                check=True, capture_output=True)
+                by_threads = {}
                 for threads in (1, 2):
                     env = dict(os.environ, ONEDNN_VERBOSE="1")
                     outs, files, log = run(exe, inp, os.path.join(work, f"{name}_{kernels}_{threads}"),
                                            threads, env)
+                    by_threads[threads] = outs
                     for got, f in zip(outs, files):
                         err = rel_err(got, refs[f[:-4]])
                         if got.shape != refs[f[:-4]].shape or err > 1e-4:
@@ -195,6 +197,8 @@ def main():
                     slow = [line for line in log.splitlines() if ",exec," in line and ",ref:" in line]
                     if slow:
                         problems.append(f"{kernels}: oneDNN reference code ran: {slow[0]}")
+                if any(not np.array_equal(a, b) for a, b in zip(by_threads[1], by_threads[2])):
+                    problems.append(f"{kernels}: outputs differ between 1 and 2 threads")
             failed |= bool(problems)
             print(f"{name}: {'ok' if not problems else 'FAILED: ' + '; '.join(problems)} "
                   f"(oneDNN sites {sites})", flush=True)
