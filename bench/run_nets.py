@@ -7,6 +7,7 @@ PyTorch's (max|diff| / max|ref|) and reports strata's compile time.
 Usage (with the pip Python that has onnxruntime; PyTorch runs under
 Debian's /usr/bin/python3 with python3-torch/python3-torchvision):
   python3 bench/run_nets.py --strata build/bin/strata [--iters 20] [--threads 1,2] [--nets resnet18,...]
+      [--rounds R]   (R alternating strata/ORT timings; paired ratio, for noisy machines)
 """
 import argparse
 import os
@@ -39,6 +40,9 @@ def main():
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--nets", default="resnet18,mobilenet_v2,alexnet")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="time strata and ONNX Runtime this many times, alternating, and report "
+                         "the medians and the median of the paired ratios (for noisy machines)")
     args = ap.parse_args()
     notes = set()
     with tempfile.TemporaryDirectory(prefix="strata-nets-") as work:
@@ -67,12 +71,23 @@ def main():
                 feeds = {"input": np.load(os.path.join(work, f"{name}_input.npy"))}
                 r = peers.time_all(args.strata, path, feeds, threads, args.iters, env, work, notes)
                 s, o, i, v = r["strata"], r["ort"], r["iree"], r["openvino"]
+                pairs = [(s, o)]
+                for _ in range(args.rounds - 1):
+                    pairs.append((peers.strata(args.strata, path, threads, args.iters, env)[0],
+                                  peers.onnxruntime(path, feeds, threads, args.iters)[0]))
+                pairs = [(a, b) for a, b in pairs if a and b]
+                if len(pairs) > 1:
+                    s = float(np.median([a for a, _ in pairs]))
+                    o = float(np.median([b for _, b in pairs]))
                 t, e = torch_ms(name, threads, args.iters)
                 if e:
                     notes.add(e)
                 ratio = peers.ratio
+                vs_ort = ratio(s, o)
+                if len(pairs) > 1:  # paired: each round's strata time over its ORT time
+                    vs_ort = f"{float(np.median([a / b for a, b in pairs])):.2f}"
                 print(f"| {name} | {threads} | {peers.fmt(s)} | {peers.fmt(o)} | {peers.fmt(t)} | "
-                      f"{peers.fmt(i)} | {peers.fmt(v)} | {ratio(s, o)} | {ratio(s, t)} | {err:.1e} | "
+                      f"{peers.fmt(i)} | {peers.fmt(v)} | {vs_ort} | {ratio(s, t)} | {err:.1e} | "
                       f"{compile_s:.1f} |", flush=True)
     for n in sorted(notes):
         print(f"\nnote: {n}")
