@@ -56,6 +56,9 @@ cl::opt<int64_t> batchSize("batch", cl::desc("Samples per step (default 64); the
                            cl::init(64), cl::sub(sub), cl::cat(category()));
 cl::opt<std::string> outputPath("o", cl::desc("Trained model (default: <model>.trained.onnx)"),
                                 cl::value_desc("file"), cl::sub(sub), cl::cat(category()));
+cl::opt<ConvKernels> convKernels("conv-kernels", cl::desc(kConvKernelsHelp),
+                                 convKernelValues(), cl::init(ConvKernels::Auto),
+                                 cl::sub(sub), cl::cat(category()));
 cl::opt<uint64_t> seed("seed", cl::desc("Shuffling seed (default 0)"), cl::init(0),
                        cl::sub(sub), cl::cat(category()));
 cl::list<std::string> freeze("freeze", cl::desc("Keep initializers matching this glob "
@@ -219,6 +222,7 @@ int run() {
   // during training it saves a checkpoint after the current step.
   std::signal(SIGINT, onInterrupt);
   CompileOptions options;
+  options.convKernels = convKernels;
   options.note = [](const std::string &n) { llvm::errs() << "strata: " << n << "\n"; };
   TrainingBuild build;
   auto compileStart = std::chrono::steady_clock::now();
