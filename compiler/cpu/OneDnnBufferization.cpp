@@ -191,37 +191,26 @@ struct OneDnnOpModel
     auto typed = cast<OpTy>(op);
     Location loc = op->getLoc();
     rw.setInsertionPoint(op);
-    SmallVector<Value> buffers;
-    SmallVector<int64_t> desc;
+    // Every operand but a "sum" destination is read from a dense buffer.
     Value sum;
-    if constexpr (std::is_same_v<OpTy, nn::OneDnnConvOp>) {
-      for (Value v : {typed.getInput(), typed.getWeight(), typed.getBias()}) {
-        if (!v)
-          continue;
-        FailureOr<Value> b = denseBuffer(rw, loc, v, options);
-        if (failed(b))
-          return failure();
-        buffers.push_back(*b);
-      }
-      desc = convDescriptor(typed);
+    if constexpr (std::is_same_v<OpTy, nn::OneDnnConvOp>)
       sum = typed.getSum();
-    } else if constexpr (std::is_same_v<OpTy, nn::OneDnnInnerProductOp>) {
-      for (Value v : {typed.getInput(), typed.getWeight(), typed.getBias()}) {
-        if (!v)
-          continue;
-        FailureOr<Value> b = denseBuffer(rw, loc, v, options);
-        if (failed(b))
-          return failure();
-        buffers.push_back(*b);
-      }
-      desc = innerProductDescriptor(typed);
-    } else {
-      FailureOr<Value> b = denseBuffer(rw, loc, typed.getInput(), options);
+    SmallVector<Value> buffers;
+    for (OpOperand &operand : op->getOpOperands()) {
+      if (isSum(op, operand))
+        continue;
+      FailureOr<Value> b = denseBuffer(rw, loc, operand.get(), options);
       if (failed(b))
         return failure();
       buffers.push_back(*b);
-      desc = poolDescriptor(typed);
     }
+    SmallVector<int64_t> desc;
+    if constexpr (std::is_same_v<OpTy, nn::OneDnnConvOp>)
+      desc = convDescriptor(typed);
+    else if constexpr (std::is_same_v<OpTy, nn::OneDnnInnerProductOp>)
+      desc = innerProductDescriptor(typed);
+    else
+      desc = poolDescriptor(typed);
     Value dst;
     if (sum) {
       FailureOr<Value> b = getBuffer(rw, sum, options);

@@ -148,6 +148,27 @@ static int finish_weighted(site_state *s, const_dnnl_primitive_desc_t pd,
                            const dnnl_memory_desc_t *w_user_md, int64_t has_bias,
                            const char *node);
 
+/* The primitive of operation descriptor `op_desc` (a convolution or inner
+ * product) with `num_post` post-ops at `post`, in `s`. */
+static int create_weighted(site_state *s, const_dnnl_op_desc_t op_desc,
+                           int64_t num_post, const int64_t *post,
+                           const dnnl_memory_desc_t *w_user_md, int64_t has_bias,
+                           const char *unsupported, const char *node) {
+  dnnl_primitive_attr_t attr;
+  CHECK(dnnl_primitive_attr_create(&attr), "creating attributes");
+  if (add_post_ops(attr, num_post, post, node)) {
+    dnnl_primitive_attr_destroy(attr);
+    return 1;
+  }
+  dnnl_primitive_desc_t pd;
+  dnnl_status_t st = dnnl_primitive_desc_create(&pd, op_desc, attr, engine, NULL);
+  dnnl_primitive_attr_destroy(attr);
+  CHECK(st, unsupported);
+  int rc = finish_weighted(s, pd, w_user_md, has_bias, node);
+  dnnl_primitive_desc_destroy(pd);
+  return rc;
+}
+
 /* Creates the convolution for descriptor `d` in `s`. */
 static int create_conv(site_state *s, const int64_t *d, const char *node) {
   int grouped = d[C_G] != 1, wrank = grouped ? 5 : 4;
@@ -183,19 +204,9 @@ static int create_conv(site_state *s, const int64_t *d, const char *node) {
             &w_md, d[C_HAS_BIAS] ? &b_md : NULL, &dst_md, strides, dilates,
             pad_l, pad_r),
         "describing the convolution");
-  dnnl_primitive_attr_t attr;
-  CHECK(dnnl_primitive_attr_create(&attr), "creating attributes");
-  if (add_post_ops(attr, d[C_NUM_POST], d + C_POST, node)) {
-    dnnl_primitive_attr_destroy(attr);
-    return 1;
-  }
-  dnnl_primitive_desc_t pd;
-  dnnl_status_t st = dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL);
-  dnnl_primitive_attr_destroy(attr);
-  CHECK(st, "no convolution implementation for this shape");
-  int rc = finish_weighted(s, pd, &w_user_md, d[C_HAS_BIAS], node);
-  dnnl_primitive_desc_destroy(pd);
-  return rc;
+  return create_weighted(s, &desc, d[C_NUM_POST], d + C_POST, &w_user_md,
+                         d[C_HAS_BIAS], "no convolution implementation for this shape",
+                         node);
 }
 
 /* Creates the fully connected layer for descriptor `d` in `s`. */
@@ -218,19 +229,9 @@ static int create_inner_product(site_state *s, const int64_t *d, const char *nod
                                              &w_md, d[I_HAS_BIAS] ? &b_md : NULL,
                                              &dst_md),
         "describing the inner product");
-  dnnl_primitive_attr_t attr;
-  CHECK(dnnl_primitive_attr_create(&attr), "creating attributes");
-  if (add_post_ops(attr, d[I_NUM_POST], d + I_POST, node)) {
-    dnnl_primitive_attr_destroy(attr);
-    return 1;
-  }
-  dnnl_primitive_desc_t pd;
-  dnnl_status_t st = dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL);
-  dnnl_primitive_attr_destroy(attr);
-  CHECK(st, "no inner product implementation for this shape");
-  int rc = finish_weighted(s, pd, &w_user_md, d[I_HAS_BIAS], node);
-  dnnl_primitive_desc_destroy(pd);
-  return rc;
+  return create_weighted(s, &desc, d[I_NUM_POST], d + I_POST, &w_user_md,
+                         d[I_HAS_BIAS], "no inner product implementation for this shape",
+                         node);
 }
 
 /* The primitive and memory objects of a convolution or inner product `pd`,
