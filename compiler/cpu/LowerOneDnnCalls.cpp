@@ -15,7 +15,9 @@
 // with every buffer passed as its address (the buffers are dense). `state` is a zeroed global per site where the
 // runtime keeps the primitive it creates on the first run; `desc` and
 // `node` are constant globals. The module is tagged `strata.uses_onednn`
-// so that the driver links the runtime's oneDNN glue and libdnnl.
+// so that the driver links the runtime's oneDNN glue and libdnnl, and gets
+// @strata_onednn_prepare_sites, which creates every site's primitive ahead
+// of the first run (strata_model_prepare in the module ABI).
 //
 //===----------------------------------------------------------------------===//
 
@@ -52,16 +54,30 @@ Value addressOf(OpBuilder &b, Location loc, Value buffer) {
   return b.create<memref::ExtractAlignedPointerAsIndexOp>(loc, buffer);
 }
 
-/// A private global named `name` holding `values`, and its address.
-Value globalAddress(OpBuilder &b, OpBuilder &moduleBuilder, Location loc,
-                    StringRef name, DenseElementsAttr values, bool constant) {
+/// Defines a private global named `name` holding `values`.
+void defineGlobal(OpBuilder &moduleBuilder, Location loc, StringRef name,
+                  DenseElementsAttr values, bool constant) {
   auto type = MemRefType::get(values.getType().getShape(),
                               values.getType().getElementType());
   moduleBuilder.create<memref::GlobalOp>(
       loc, name, moduleBuilder.getStringAttr("private"), type, values, constant,
       /*alignment=*/constant ? IntegerAttr() : moduleBuilder.getI64IntegerAttr(8));
-  Value ref = b.create<memref::GetGlobalOp>(loc, type, name);
+}
+
+/// The address of global `global`, as an index.
+Value globalAddress(OpBuilder &b, Location loc, memref::GlobalOp global) {
+  Value ref = b.create<memref::GetGlobalOp>(loc, global.getType(), global.getSymName());
   return b.create<memref::ExtractAlignedPointerAsIndexOp>(loc, ref);
+}
+
+/// The addresses of a site's state, descriptor and node name.
+SmallVector<Value> siteAddresses(OpBuilder &b, Location loc, ModuleOp module,
+                                 StringRef prefix) {
+  SmallVector<Value> out;
+  for (const char *suffix : {"_state", "_desc", "_node"})
+    out.push_back(globalAddress(
+        b, loc, module.lookupSymbol<memref::GlobalOp>((prefix + suffix).str())));
+  return out;
 }
 
 struct LowerOneDnnCallsPass
@@ -80,6 +96,7 @@ struct LowerOneDnnCallsPass
     mb.setInsertionPointToStart(module.getBody());
     Type index = mb.getIndexType();
     DenseSet<Operation *> sites;
+    SmallVector<std::string> prefixes;
     for (func::CallOp call : calls) {
       auto site = module.lookupSymbol<func::FuncOp>(call.getCallee());
       sites.insert(site);
@@ -99,26 +116,24 @@ struct LowerOneDnnCallsPass
       OpBuilder b(call);
       Location loc = call.getLoc();
       std::string prefix = site.getName().str();
-      SmallVector<Value> args;
-      args.push_back(globalAddress(
-          b, mb, loc, prefix + "_state",
-          DenseElementsAttr::get(RankedTensorType::get({1}, mb.getI64Type()),
-                                 ArrayRef<int64_t>{0}),
-          /*constant=*/false));
-      args.push_back(globalAddress(
-          b, mb, loc, prefix + "_desc",
-          DenseElementsAttr::get(
-              RankedTensorType::get({int64_t(desc.size())}, mb.getI64Type()),
-              desc),
-          /*constant=*/true));
+      defineGlobal(mb, loc, prefix + "_state",
+                   DenseElementsAttr::get(RankedTensorType::get({1}, mb.getI64Type()),
+                                          ArrayRef<int64_t>{0}),
+                   /*constant=*/false);
+      defineGlobal(mb, loc, prefix + "_desc",
+                   DenseElementsAttr::get(
+                       RankedTensorType::get({int64_t(desc.size())}, mb.getI64Type()),
+                       desc),
+                   /*constant=*/true);
       SmallVector<int8_t> chars(node.begin(), node.end());
       chars.push_back(0);
-      args.push_back(globalAddress(
-          b, mb, loc, prefix + "_node",
-          DenseElementsAttr::get(
-              RankedTensorType::get({int64_t(chars.size())}, mb.getI8Type()),
-              ArrayRef<int8_t>(chars)),
-          /*constant=*/true));
+      defineGlobal(mb, loc, prefix + "_node",
+                   DenseElementsAttr::get(
+                       RankedTensorType::get({int64_t(chars.size())}, mb.getI8Type()),
+                       ArrayRef<int8_t>(chars)),
+                   /*constant=*/true);
+      prefixes.push_back(prefix);
+      SmallVector<Value> args = siteAddresses(b, loc, module, prefix);
       for (auto [i, operand] : llvm::enumerate(call.getOperands())) {
         if (!cast<MemRefType>(operand.getType()).getLayout().isIdentity()) {
           call.emitError() << "oneDNN needs dense buffers, got "
@@ -145,7 +160,25 @@ struct LowerOneDnnCallsPass
     }
     for (Operation *site : sites)
       site->erase();
+    defineSitePreparation(module, mb, prefixes);
     module->setAttr("strata.uses_onednn", UnitAttr::get(&getContext()));
+  }
+
+  /// @strata_onednn_prepare_sites() creates every site's primitive ahead of
+  /// the first run (the module ABI's strata_model_prepare calls it at load).
+  void defineSitePreparation(ModuleOp module, OpBuilder &mb,
+                             ArrayRef<std::string> prefixes) {
+    Location loc = module.getLoc();
+    Type index = mb.getIndexType();
+    auto prepare = mb.create<func::FuncOp>(
+        loc, "strata_onednn_prepare", mb.getFunctionType({index, index, index}, {}));
+    prepare.setPrivate();
+    auto sites = mb.create<func::FuncOp>(loc, "strata_onednn_prepare_sites",
+                                         mb.getFunctionType({}, {}));
+    OpBuilder b = OpBuilder::atBlockBegin(sites.addEntryBlock());
+    for (const std::string &prefix : prefixes)
+      b.create<func::CallOp>(loc, prepare, siteAddresses(b, loc, module, prefix));
+    b.create<func::ReturnOp>(loc);
   }
 };
 

@@ -249,6 +249,25 @@ bool addAbiSymbols(llvm::Module &m, const ModelSignature &sig,
     }
   }
 
+  if (sig.oneDnn) {
+    // int strata_model_prepare(void): every oneDNN primitive created now,
+    // for the current thread count, rather than in the first run.
+    llvm::Function *sites = m.getFunction("strata_onednn_prepare_sites");
+    if (!sites) {
+      error = "the lowered module calls oneDNN but has no strata_onednn_prepare_sites";
+      return false;
+    }
+    sites->setLinkage(llvm::GlobalValue::InternalLinkage);
+    auto *prepareTy = llvm::FunctionType::get(b.getInt32Ty(), false);
+    auto *prepare = llvm::Function::Create(prepareTy, llvm::GlobalValue::ExternalLinkage,
+                                           "strata_model_prepare", m);
+    b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", prepare));
+    b.CreateCall(sites);
+    llvm::FunctionCallee status = m.getOrInsertFunction(
+        "strata_onednn_run_status", llvm::FunctionType::get(b.getInt32Ty(), false));
+    b.CreateRet(b.CreateCall(status));
+  }
+
   std::string text = sig.toText();
   llvm::Constant *textInit = llvm::ConstantDataArray::getString(ctx, text);
   new llvm::GlobalVariable(m, textInit->getType(), /*isConstant=*/true,

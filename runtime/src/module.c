@@ -23,6 +23,7 @@ struct strata_module {
   /* The CUDA backend's message for a failed run; NULL for CPU modules. */
   const char *(*cuda_error)(void);
   const char *(*onednn_error)(void);
+  int (*prepare)(void); /* oneDNN modules: create primitives ahead of runs */
   int num_inputs, num_outputs;
   strata_tensor_info *infos; /* inputs, then outputs */
   /* Weights in a side file (strata compile --weights), mmapped read-only. */
@@ -148,6 +149,18 @@ extern int strata_model_get_threads(void) __attribute__((weak));
 extern const char *strata_cuda_last_error(void) __attribute__((weak));
 /* Defined by libstrata_onednn.a when some ops run through oneDNN. */
 extern const char *strata_onednn_last_error(void) __attribute__((weak));
+extern int strata_model_prepare(void) __attribute__((weak));
+
+/* Creates a oneDNN module's primitives now (for its thread count) instead of
+ * in the first run. */
+static int prepare_kernels(strata_module *m) {
+  if (m->prepare && m->prepare()) {
+    const char *why = m->onednn_error ? m->onednn_error() : "";
+    return strata_fail("preparing the model's oneDNN kernels failed%s%s",
+                       why[0] ? ": " : "", why);
+  }
+  return 0;
+}
 
 int strata_module_from_symbols(int (*run)(void **), const char *signature,
                                strata_module **out) {
@@ -157,6 +170,7 @@ int strata_module_from_symbols(int (*run)(void **), const char *signature,
   m->run = run;
   m->cuda_error = strata_cuda_last_error;
   m->onednn_error = strata_onednn_last_error;
+  m->prepare = strata_model_prepare;
   if (strata_model_set_threads && strata_model_get_threads) {
     m->set_threads = strata_model_set_threads;
     m->get_threads = strata_model_get_threads;
@@ -176,6 +190,10 @@ int strata_module_from_symbols(int (*run)(void **), const char *signature,
       return 1;
     }
   }
+  if (prepare_kernels(m)) {
+    strata_module_free(m);
+    return 1;
+  }
   *out = m;
   return 0;
 }
@@ -192,6 +210,9 @@ static int from_library(void *lib, const char *path, strata_module **out) {
   m->run = (int (*)(void **))run;
   m->cuda_error = (const char *(*)(void))dlsym(lib, "strata_cuda_last_error");
   m->onednn_error = (const char *(*)(void))dlsym(lib, "strata_onednn_last_error");
+  m->prepare = (int (*)(void))dlsym(lib, STRATA_MODEL_PREPARE_SYMBOL);
+  if (m->prepare) /* as for libgomp: oneDNN's threads and JIT code outlive us */
+    (void)dlopen("libdnnl.so.2", RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
   m->set_threads = (void (*)(int))dlsym(lib, STRATA_MODEL_SET_THREADS_SYMBOL);
   m->get_threads = (int (*)(void))dlsym(lib, STRATA_MODEL_GET_THREADS_SYMBOL);
   if (!m->set_threads || !m->get_threads) {
@@ -204,7 +225,7 @@ static int from_library(void *lib, const char *path, strata_module **out) {
   }
   char dir[PATH_MAX];
   dir_of(path, dir, sizeof dir);
-  if (parse_signature(sig, m) || map_weights(m, dir)) {
+  if (parse_signature(sig, m) || map_weights(m, dir) || prepare_kernels(m)) {
     strata_module_free(m);
     return 1;
   }
@@ -238,8 +259,14 @@ void strata_module_free(strata_module *m) {
 }
 
 void strata_module_set_threads(strata_module *m, int n) {
-  if (m->set_threads)
-    m->set_threads(n > 0 ? n : 0);
+  if (!m->set_threads)
+    return;
+  int before = m->get_threads();
+  m->set_threads(n > 0 ? n : 0);
+  /* Primitives are made for a thread count; a failure here shows again,
+   * with its message, in the next run. */
+  if (m->get_threads() != before)
+    (void)prepare_kernels(m);
 }
 
 int strata_module_threads(const strata_module *m) {

@@ -370,6 +370,17 @@ static void run_weighted(int64_t *state, const int64_t *d, const char *node,
   omp_set_num_threads(saved);
 }
 
+/* Creates a site's primitive for the module's current thread count ahead of
+ * its first run (weights are reordered on the first run, which has them). */
+HIDDEN void strata_onednn_prepare(int64_t *state, const int64_t *d, const char *node) {
+  if (run_failed)
+    return;
+  int saved = omp_get_max_threads();
+  omp_set_num_threads(strata_model_get_threads());
+  prepare(state, d, node);
+  omp_set_num_threads(saved);
+}
+
 HIDDEN void strata_onednn_conv(int64_t *state, const int64_t *d, const char *node,
                                const float *src, const float *weights,
                                const float *bias, float *dst) {

@@ -15,6 +15,12 @@
  *     lines "name\toffset\tbytes\n"; the runtime maps FILE from the
  *     module's folder and passes one pointer per entry after the outputs.
  *
+ * Modules that call oneDNN also export:
+ *   int strata_model_prepare(void);
+ *     creates the oneDNN primitives for the current thread count (otherwise
+ *     the first run does); returns 0, or 1 with strata_onednn_last_error().
+ *     The loader calls it after loading and after changing the threads.
+ *
  * Modules with parallel loops also export (from libstrata_parallel.a):
  *   void strata_model_set_threads(int n);   n <= 0: all cores (default)
  *   int strata_model_get_threads(void);
@@ -26,5 +32,6 @@
 #define STRATA_MODEL_SIGNATURE_SYMBOL "strata_model_signature"
 #define STRATA_MODEL_SET_THREADS_SYMBOL "strata_model_set_threads"
 #define STRATA_MODEL_GET_THREADS_SYMBOL "strata_model_get_threads"
+#define STRATA_MODEL_PREPARE_SYMBOL "strata_model_prepare"
 
 #endif /* STRATA_MODULE_ABI_H */
