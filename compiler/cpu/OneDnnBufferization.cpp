@@ -213,16 +213,11 @@ struct OneDnnOpModel
       desc = poolDescriptor(typed);
     Value dst;
     if (sum) {
-      FailureOr<Value> b = getBuffer(rw, sum, options);
+      // Accumulate into the sum's buffer (a dense copy of a strided one).
+      FailureOr<Value> b = denseBuffer(rw, loc, sum, options);
       if (failed(b))
         return failure();
       dst = *b;
-      if (!cast<MemRefType>(dst.getType()).getLayout().isIdentity()) {
-        FailureOr<Value> dense = denseBuffer(rw, loc, sum, options);
-        if (failed(dense))
-          return failure();
-        dst = *dense;
-      }
     } else {
       auto type = cast<RankedTensorType>(op->getResult(0).getType());
       FailureOr<Value> alloc = options.createAlloc(

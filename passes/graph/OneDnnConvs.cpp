@@ -189,8 +189,8 @@ private:
     auto t = b.create<nn::TransposeOp>(loc, split, value,
                                        b.getDenseI64ArrayAttr({0, 1, 4, 2, 3}));
     auto r = b.create<nn::ReshapeOp>(loc, type, t.getResult());
-    edges.push_back(r);
     edges.push_back(t);
+    edges.push_back(r); // visited first when unused reorders are dropped
     old.replaceAllUsesWith(r.getResult());
     twin[r.getResult()] = value;
   }
