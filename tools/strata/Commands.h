@@ -31,18 +31,22 @@ Command &runCommand();
 Command &benchCommand();
 Command &trainCommand();
 
-/// --target's values (cpu, cuda) and --gpu-arch's description, shared by
-/// compile, run and bench.
-llvm::cl::ValuesClass targetValues();
-/// --conv-kernels=auto|generated, shared by compile, run and bench.
+/// --conv-kernels=auto|generated (also taken by train).
 llvm::cl::ValuesClass convKernelValues();
 extern const char *const kConvKernelsHelp;
-extern const char *const kGpuArchHelp;
 
-/// Copies --target/--gpu-arch into `options`; false (with `error`) when
-/// --gpu-arch is given without --target=cuda.
-bool applyTarget(Target target, const llvm::cl::opt<std::string> &gpuArch,
-                 CompileOptions &options, std::string &error);
+/// --target, --gpu-arch and --conv-kernels of one subcommand (compile, run,
+/// bench): where the model runs and who computes its convolutions.
+struct TargetFlags {
+  explicit TargetFlags(llvm::cl::SubCommand &sub);
+  /// Copies the flags into `options`; false (with `error`) when --gpu-arch
+  /// is given without --target=cuda.
+  bool apply(CompileOptions &options, std::string &error) const;
+
+  llvm::cl::opt<Target> target;
+  llvm::cl::opt<std::string> gpuArch;
+  llvm::cl::opt<ConvKernels> convKernels;
+};
 
 /// Prints "strata: error: <message>" to stderr and returns exit code 1.
 int reportError(const std::string &message);

@@ -42,13 +42,7 @@ cl::opt<std::string> cpu("cpu", cl::desc("Target CPU, as LLVM names it "
                                          "(default: this machine's)"),
                          cl::value_desc("name"), cl::sub(sub),
                          cl::cat(category()));
-cl::opt<Target> target("target", cl::desc("Where the model's kernels run"),
-                       targetValues(), cl::init(Target::CPU), cl::sub(sub), cl::cat(category()));
-cl::opt<std::string> gpuArch(
-    "gpu-arch", cl::desc(kGpuArchHelp), cl::value_desc("sm_NN"), cl::init("sm_80"), cl::sub(sub), cl::cat(category()));
-cl::opt<ConvKernels> convKernels("conv-kernels", cl::desc(kConvKernelsHelp),
-                                 convKernelValues(), cl::init(ConvKernels::Auto),
-                                 cl::sub(sub), cl::cat(category()));
+TargetFlags targetFlags(sub);
 cl::opt<std::string> weightsFile(
     "weights",
     cl::desc("Write the weights to FILE instead of embedding them; the "
@@ -83,8 +77,7 @@ int run() {
   options.batch = batch;
   options.cpu = cpu;
   std::string error;
-  options.convKernels = convKernels;
-  if (!applyTarget(target, gpuArch, options, error))
+  if (!targetFlags.apply(options, error))
     return reportError(error);
   options.printWeights = printWeights;
   options.weightsFile = weightsFile;

@@ -33,13 +33,7 @@ cl::opt<std::string> outputFormat("output-format", cl::desc("npy (default) or pb
                                   cl::init("npy"), cl::sub(sub), cl::cat(category()));
 cl::opt<int64_t> batch("batch", cl::desc("Size given to symbolic input dimensions (default 1)"),
                        cl::init(0), cl::sub(sub), cl::cat(category()));
-cl::opt<Target> target("target", cl::desc("Where the model's kernels run"), targetValues(),
-                       cl::init(Target::CPU), cl::sub(sub), cl::cat(category()));
-cl::opt<std::string> gpuArch("gpu-arch", cl::desc(kGpuArchHelp), cl::value_desc("sm_NN"),
-                             cl::init("sm_80"), cl::sub(sub), cl::cat(category()));
-cl::opt<ConvKernels> convKernels("conv-kernels", cl::desc(kConvKernelsHelp),
-                                 convKernelValues(), cl::init(ConvKernels::Auto),
-                                 cl::sub(sub), cl::cat(category()));
+TargetFlags targetFlags(sub);
 cl::opt<int> threads("threads", cl::desc("Threads each operator is split over "
                                          "(default: all cores); same results for any count"),
                      cl::init(0), cl::sub(sub), cl::cat(category()));
@@ -50,8 +44,7 @@ int run() {
   CompileOptions options;
   options.batch = batch;
   std::string error;
-  options.convKernels = convKernels;
-  if (!applyTarget(target, gpuArch, options, error))
+  if (!targetFlags.apply(options, error))
     return reportError(error);
   std::string so = cachedModule(modelPath, options, !noCache, error);
   if (so.empty())

@@ -16,6 +16,7 @@ llvm::cl::OptionCategory &category() {
   return c;
 }
 
+namespace {
 llvm::cl::ValuesClass targetValues() {
   return llvm::cl::values(
       clEnumValN(Target::CPU, "cpu", "this machine's CPU, vectorized and "
@@ -24,6 +25,12 @@ llvm::cl::ValuesClass targetValues() {
                  "an NVIDIA GPU: kernels in PTX, launched by the runtime's CUDA "
                  "backend (needs libcuda.so.1 only when run)"));
 }
+
+const char *const kGpuArchHelp =
+    "--target=cuda: the GPU architecture the PTX targets (sm_70 Volta, sm_75 "
+    "Turing, sm_80 A100 (default), sm_86/sm_89 Ampere/Ada, sm_90 H100); the "
+    "driver compiles it for newer GPUs too";
+} // namespace
 
 llvm::cl::ValuesClass convKernelValues() {
   return llvm::cl::values(
@@ -40,19 +47,23 @@ llvm::cl::ValuesClass convKernelValues() {
 const char *const kConvKernelsHelp =
     "Who computes convolutions on the CPU (ignored for --target=cuda)";
 
-const char *const kGpuArchHelp =
-    "--target=cuda: the GPU architecture the PTX targets (sm_70 Volta, sm_75 "
-    "Turing, sm_80 A100 (default), sm_86/sm_89 Ampere/Ada, sm_90 H100); the "
-    "driver compiles it for newer GPUs too";
+TargetFlags::TargetFlags(llvm::cl::SubCommand &sub)
+    : target("target", llvm::cl::desc("Where the model's kernels run"), targetValues(),
+             llvm::cl::init(Target::CPU), llvm::cl::sub(sub), llvm::cl::cat(category())),
+      gpuArch("gpu-arch", llvm::cl::desc(kGpuArchHelp), llvm::cl::value_desc("sm_NN"),
+              llvm::cl::init("sm_80"), llvm::cl::sub(sub), llvm::cl::cat(category())),
+      convKernels("conv-kernels", llvm::cl::desc(kConvKernelsHelp), convKernelValues(),
+                  llvm::cl::init(ConvKernels::Auto), llvm::cl::sub(sub),
+                  llvm::cl::cat(category())) {}
 
-bool applyTarget(Target target, const llvm::cl::opt<std::string> &gpuArch,
-                 CompileOptions &options, std::string &error) {
+bool TargetFlags::apply(CompileOptions &options, std::string &error) const {
   if (target == Target::CPU && gpuArch.getNumOccurrences()) {
     error = "--gpu-arch needs --target=cuda";
     return false;
   }
   options.target = target;
   options.gpuArch = gpuArch;
+  options.convKernels = convKernels;
   return true;
 }
 
