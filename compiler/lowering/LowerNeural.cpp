@@ -582,30 +582,6 @@ Value scatterWindows(OpBuilder &b, Location loc, RankedTensorType inType,
       });
 }
 
-/// Columns [C, k..., N, o...] (weights^T x output gradient) summed back
-/// into the convolution input's positions [N, C, spatial...].
-LogicalResult lowerCol2Im(nn::Col2ImOp op, PatternRewriter &rw) {
-  REQUIRE_SUPPORTED(op);
-  auto colsType = cast<RankedTensorType>(op.getColumns().getType());
-  int64_t s = op.getType().getRank() - 2;
-  ArrayRef<int64_t> shape = colsType.getShape();
-  SmallVector<int64_t> kernel(shape.begin() + 1, shape.begin() + 1 + s);
-  SmallVector<int64_t> windows(shape.begin() + 2 + s, shape.end());
-  Value cols = op.getColumns();
-  rw.replaceOp(op, gatherWindows(
-                       rw, op.getLoc(), op.getType(), windows, kernel, op.getStrides(),
-                       op.getDilations(), op.getPads().take_front(s),
-                       [&](OpBuilder &nb, Location l, Value n, Value c, ValueRange k,
-                           ValueRange o, Value) -> Value {
-                         SmallVector<Value> at{c};
-                         at.append(k.begin(), k.end());
-                         at.push_back(n);
-                         at.append(o.begin(), o.end());
-                         return nb.create<tensor::ExtractOp>(l, cols, at);
-                       }));
-  return success();
-}
-
 /// Windows that tile the input (kernel == stride, no dilation or padding):
 /// every input position lies in at most one window.
 bool tilesInput(ArrayRef<int64_t> k, ArrayRef<int64_t> st, ArrayRef<int64_t> dl,
@@ -856,7 +832,6 @@ void populateNeuralLowering(RewritePatternSet &patterns) {
   patterns.add(lowerConv);
   patterns.add(lowerPool);
   patterns.add(lowerPoolGrad);
-  patterns.add(lowerCol2Im);
   patterns.add(lowerBatchNorm);
   patterns.add(lowerReduce);
   patterns.add(lowerSoftmax<nn::SoftmaxOp, false>);

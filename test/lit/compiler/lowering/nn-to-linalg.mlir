@@ -150,15 +150,38 @@ func.func @pool_grad_tiling(%x: tensor<1x2x4x4xf32>, %dy: tensor<1x2x2x2xf32>) -
 
 // -----
 
-// col2im is a gather: each input position sums, over the kernel offsets
-// (reduction loops), the column entry of the window that read it, if any.
+// col2im is a conflict-free scatter: a zeroed image gets, per kernel offset,
+// the columns of that offset (read transposed to N x C x o) added to the
+// strided window the offset read; elementwise loops that vectorize.
 // CHECK-LABEL: func @col2im
-// CHECK: linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction", "reduction"]
-// CHECK: arith.remsi
-// CHECK: tensor.extract %arg0
-// CHECK: arith.select
+// CHECK: %[[ZERO:.+]] = linalg.fill {{.*}} -> tensor<1x2x5x5xf32>
+// CHECK: %[[C0:.+]] = tensor.extract_slice %arg0[0, 0, 0, 0, 0, 0] [2, 1, 1, 1, 2, 2] [1, 1, 1, 1, 1, 1] : tensor<2x3x3x1x2x2xf32> to tensor<2x1x2x2xf32>
+// CHECK: %[[W0:.+]] = tensor.extract_slice %[[ZERO]][0, 0, 0, 0] [1, 2, 2, 2] [1, 1, 2, 2]
+// CHECK: %[[S0:.+]] = linalg.generic {{.*}}iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%[[C0]] : {{.*}}) outs(%[[W0]] :
+// CHECK: arith.addf
+// CHECK: %[[I0:.+]] = tensor.insert_slice %[[S0]] into %[[ZERO]][0, 0, 0, 0] [1, 2, 2, 2] [1, 1, 2, 2]
+// CHECK: tensor.extract_slice %arg0[0, 0, 1, 0, 0, 0]
+// CHECK: tensor.extract_slice %[[I0]][0, 0, 0, 1] [1, 2, 2, 2] [1, 1, 2, 2]
+// The ninth and last offset (2, 2) writes the window starting at (2, 2).
+// CHECK: tensor.extract_slice %arg0[0, 2, 2, 0, 0, 0]
+// CHECK: %[[LAST:.+]] = tensor.insert_slice {{.*}}[0, 0, 2, 2] [1, 2, 2, 2] [1, 1, 2, 2]
+// CHECK: return %[[LAST]]
 func.func @col2im(%cols: tensor<2x3x3x1x2x2xf32>) -> tensor<1x2x5x5xf32> {
   %0 = nn.col2im %cols {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>}
       : (tensor<2x3x3x1x2x2xf32>) -> tensor<1x2x5x5xf32>
   return %0 : tensor<1x2x5x5xf32>
+}
+
+// -----
+
+// Padding: the image is padded, and the input's positions cropped from it.
+// CHECK-LABEL: func @col2im_padded
+// CHECK: linalg.fill {{.*}} -> tensor<1x2x5x5xf32>
+// CHECK-COUNT-4: tensor.insert_slice {{.*}} [1, 2, 4, 4] [1, 1, 1, 1] : tensor<1x2x4x4xf32> into tensor<1x2x5x5xf32>
+// CHECK: %[[OUT:.+]] = tensor.extract_slice {{.*}}[0, 0, 1, 1] [1, 2, 3, 3] [1, 1, 1, 1] : tensor<1x2x5x5xf32> to tensor<1x2x3x3xf32>
+// CHECK: return %[[OUT]]
+func.func @col2im_padded(%cols: tensor<2x2x2x1x4x4xf32>) -> tensor<1x2x3x3xf32> {
+  %0 = nn.col2im %cols {dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}
+      : (tensor<2x2x2x1x4x4xf32>) -> tensor<1x2x3x3xf32>
+  return %0 : tensor<1x2x3x3xf32>
 }
