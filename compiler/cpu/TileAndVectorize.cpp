@@ -86,7 +86,12 @@ linalg::MatmulOp padWeights(RewriterBase &rw, linalg::MatmulOp op,
   Value b = op.getDpsInputs()[1];
   auto constant = b.getDefiningOp<arith::ConstantOp>();
   auto type = cast<RankedTensorType>(b.getType());
-  int64_t k = type.getDimSize(0), n = type.getDimSize(1), np = paddedRow(n, multiple);
+  int64_t k = type.getDimSize(0), n = type.getDimSize(1);
+  // A narrow B (fewer columns than one vector) is padded to one vector
+  // only: the register tile is then a single column of vectors.
+  if (n < multiple / 2)
+    multiple /= 2;
+  int64_t np = paddedRow(n, multiple);
   if (np == n || !type.getElementType().isF32())
     return op;
   if (!constant && n % multiple == 0)
@@ -95,8 +100,9 @@ linalg::MatmulOp padWeights(RewriterBase &rw, linalg::MatmulOp op,
   Value window;
   if (!constant) {
     int64_t width = (n + multiple - 1) / multiple * multiple;
-    if (width == n || n < multiple / 2)
-      return op; // already whole tiles, or too narrow to be worth a copy
+    int64_t m = cast<RankedTensorType>(op.getDpsInits()[0].getType()).getDimSize(0);
+    if (width == n || m < 4)
+      return op; // already whole tiles, or too few rows to be worth a copy
     rw.setInsertionPoint(op);
     Value zero = rw.create<arith::ConstantOp>(op.getLoc(), rw.getF32FloatAttr(0.0f));
     window = rw.create<tensor::PadOp>(
@@ -174,8 +180,8 @@ struct TileAndVectorizeMatmulPass
       // Register tile: nr = two vectors; mr rows keep 2*mr accumulators in
       // the 16 (AVX2) or 32 (AVX-512) vector registers.
       int64_t nr = pick(n, {2 * lanes, lanes});
-      int64_t mr = pick(m, lanes >= 16 ? std::initializer_list<int64_t>{8, 6, 4, 2}
-                                       : std::initializer_list<int64_t>{6, 4, 3, 2});
+      int64_t mr = pick(m, lanes >= 16 ? std::initializer_list<int64_t>{8, 6, 5, 4, 2}
+                                       : std::initializer_list<int64_t>{6, 5, 4, 3, 2});
       int64_t kr = pick(k, {4, 2});
       if (nr < lanes)
         continue; // too narrow to vectorize well; leave it scalar

@@ -130,6 +130,34 @@ ArrayRef<char> rawConstantBytes(Attribute value) {
   return {};
 }
 
+Value patchColumns(OpBuilder &b, Location loc, Value xpad, ArrayRef<int64_t> kernel,
+                   ArrayRef<int64_t> strides, ArrayRef<int64_t> dilations,
+                   ArrayRef<int64_t> windows) {
+  MLIRContext *ctx = b.getContext();
+  auto xt = cast<RankedTensorType>(xpad.getType());
+  int64_t s = kernel.size(), loops = 2 + 2 * s;
+  SmallVector<int64_t> shape{xt.getDimSize(1)};
+  shape.append(kernel.begin(), kernel.end());
+  shape.push_back(xt.getDimSize(0));
+  shape.append(windows.begin(), windows.end());
+  auto colType = RankedTensorType::get(shape, xt.getElementType());
+  // Loops: c, k..., n, o...
+  auto d = [&](int64_t i) { return getAffineDimExpr(i, ctx); };
+  SmallVector<AffineExpr> read{d(1 + s), d(0)};
+  for (int64_t i = 0; i < s; ++i)
+    read.push_back(d(2 + s + i) * strides[i] + d(1 + i) * dilations[i]);
+  return b
+      .create<linalg::GenericOp>(
+          loc, TypeRange{colType}, ValueRange{xpad}, ValueRange{emptyTensor(b, loc, colType)},
+          ArrayRef<AffineMap>{AffineMap::get(loops, 0, read, ctx),
+                              b.getMultiDimIdentityMap(loops)},
+          SmallVector<utils::IteratorType>(loops, utils::IteratorType::parallel),
+          [](OpBuilder &nb, Location nl, ValueRange args) {
+            nb.create<linalg::YieldOp>(nl, args[0]);
+          })
+      .getResult(0);
+}
+
 Value reshapeTo(OpBuilder &b, Location loc, Value x, RankedTensorType to) {
   auto from = cast<RankedTensorType>(x.getType());
   if (from == to)

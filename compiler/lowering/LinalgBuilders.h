@@ -59,6 +59,15 @@ mlir::Value reduceAxes(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
 /// re-lay out weights at compile time.
 llvm::ArrayRef<char> rawConstantBytes(mlir::Attribute value);
 
+/// Patch columns of a convolution input `xpad` ([N, C, spatial...], padding
+/// already applied): cols[c, k..., n, o...] = xpad[n, c, o*stride + k*dilation]
+/// for `windows` output positions per spatial dimension. One linalg.generic;
+/// the forward convolution and nn.im2col build it identically, so CSE
+/// keeps one copy when both need the same patches.
+mlir::Value patchColumns(mlir::OpBuilder &b, mlir::Location loc, mlir::Value xpad,
+                         llvm::ArrayRef<int64_t> kernel, llvm::ArrayRef<int64_t> strides,
+                         llvm::ArrayRef<int64_t> dilations,
+                         llvm::ArrayRef<int64_t> windows);
 /// Static reshape to `type` (same element count) via collapse/expand_shape.
 mlir::Value reshapeTo(mlir::OpBuilder &b, mlir::Location loc, mlir::Value x,
                       mlir::RankedTensorType type);

@@ -41,30 +41,15 @@ Value extract2D(OpBuilder &b, Location loc, Value x, int64_t rows, int64_t cols)
       ArrayRef<OpFoldResult>{index(1), index(1)});
 }
 
-/// col[c, i, j, n, oh, ow] = xpad[n, c, oh*s0 + i*d0, ow*s1 + j*d1], viewed
-/// as (C*KH*KW) x (N*OH*OW).
+/// The patch matrix of a 2-D convolution, (C*KH*KW) x (N*OH*OW).
 Value patchMatrix(OpBuilder &b, Location loc, Value xpad, nn::ConvOp op,
                   int64_t kh, int64_t kw) {
-  MLIRContext *ctx = b.getContext();
   auto xt = cast<RankedTensorType>(xpad.getType());
   auto yt = op.getType();
   int64_t n = yt.getDimSize(0), c = xt.getDimSize(1);
   int64_t oh = yt.getDimSize(2), ow = yt.getDimSize(3);
-  ArrayRef<int64_t> s = op.getStrides(), d = op.getDilations();
-  auto colType = RankedTensorType::get({c, kh, kw, n, oh, ow}, xt.getElementType());
-  auto e = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
-  // Loops: c, i, j, n, oh, ow.
-  AffineMap read = AffineMap::get(
-      6, 0, {e(3), e(0), e(4) * s[0] + e(1) * d[0], e(5) * s[1] + e(2) * d[1]}, ctx);
-  Value col = b.create<linalg::GenericOp>(
-                   loc, TypeRange{colType}, ValueRange{xpad},
-                   ValueRange{emptyTensor(b, loc, colType)},
-                   ArrayRef<AffineMap>{read, b.getMultiDimIdentityMap(6)},
-                   SmallVector<Iter>(6, Iter::parallel),
-                   [](OpBuilder &nb, Location nl, ValueRange args) {
-                     nb.create<linalg::YieldOp>(nl, args[0]);
-                   })
-                  .getResult(0);
+  Value col = patchColumns(b, loc, xpad, {kh, kw}, op.getStrides(), op.getDilations(),
+                           {oh, ow});
   return reshapeTo(b, loc, col,
                    RankedTensorType::get({c * kh * kw, n * oh * ow}, xt.getElementType()));
 }

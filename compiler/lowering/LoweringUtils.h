@@ -28,7 +28,7 @@ void populateElementwiseLowering(mlir::RewritePatternSet &patterns);
 void populateTensorLowering(mlir::RewritePatternSet &patterns);
 void populateNeuralLowering(mlir::RewritePatternSet &patterns);
 void populateConvAsMatmulLowering(mlir::RewritePatternSet &patterns);
-void populateCol2ImLowering(mlir::RewritePatternSet &patterns);
+void populatePatchColumnsLowering(mlir::RewritePatternSet &patterns);
 
 } // namespace strata::lowering
 

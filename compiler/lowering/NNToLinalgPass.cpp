@@ -22,7 +22,7 @@ struct LowerNNToLinalgPass
     strata::lowering::populateTensorLowering(patterns);
     strata::lowering::populateNeuralLowering(patterns);
     strata::lowering::populateConvAsMatmulLowering(patterns);
-    strata::lowering::populateCol2ImLowering(patterns);
+    strata::lowering::populatePatchColumnsLowering(patterns);
     GreedyRewriteConfig config;
     config.maxIterations = GreedyRewriteConfig::kNoLimit;
     (void)applyPatternsAndFoldGreedily(getOperation(), std::move(patterns),

@@ -144,6 +144,31 @@ LogicalResult PoolOp::verify() {
                          getCeilMode()));
 }
 
+LogicalResult Im2ColOp::verify() {
+  shape::Shape in = shapeOf(getInput()), cols = shapeOf(getColumns());
+  int64_t s = (int64_t)in.size() - 2;
+  if (s < 1 || (int64_t)cols.size() != 2 + 2 * s)
+    return emitOpError() << "columns must be [C, k..., N, o...] for a rank-" << in.size()
+                         << " input";
+  if ((int64_t)getKernelShape().size() != s || (int64_t)getStrides().size() != s ||
+      (int64_t)getDilations().size() != s || (int64_t)getPads().size() != 2 * s)
+    return emitOpError()
+           << "needs one kernel size, stride and dilation, two pads per spatial dimension";
+  shape::Shape expected{in[1]};
+  for (int64_t i = 0; i < s; ++i)
+    expected.push_back(getKernelShape()[i]);
+  expected.push_back(in[0]);
+  for (int64_t i = 0; i < s; ++i)
+    expected.push_back(shape::windowOutputDim(in[2 + i], getKernelShape()[i],
+                                              getStrides()[i], getPads()[i], getPads()[s + i],
+                                              getDilations()[i], false));
+  if (cols != expected)
+    return emitOpError() << "columns " << shape::toString(cols) << " should be "
+                         << shape::toString(expected) << " for input "
+                         << shape::toString(in);
+  return checkSameElementType(*this, {getInput(), getColumns()});
+}
+
 LogicalResult Col2ImOp::verify() {
   shape::Shape cols = shapeOf(getColumns()), out = shapeOf(getOutput());
   int64_t s = (int64_t)out.size() - 2;

@@ -331,6 +331,31 @@ def NN_ConvOp : NN_Op<"conv", [Differentiable]> {
   let hasVerifier = 1;
 }
 
+def NN_Im2ColOp : NN_Op<"im2col"> {
+  let summary = "Patch columns of a convolution's input (what each window reads)";
+  let description = [{
+    Built by nn.conv's gradient rule: for every input channel c, kernel
+    offset k and output position (n, o), the value the convolution reads,
+    input[n, c, o * stride + k * dilation - pad] (zero in the padding).
+    The result is `[C, k..., N, o...]`; viewed as a (C*k) x (N*o) matrix it
+    is the patch matrix the forward convolution multiplies its weights
+    with, so the lowering builds it the same way and the forward pass and
+    the weight gradient share one copy.
+
+    ```mlir
+    %cols = nn.im2col %x {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 5, 5>,
+                          pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>}
+        : (tensor<64x1x28x28xf32>) -> tensor<1x5x5x64x24x24xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, DenseI64ArrayAttr:$kernel_shape,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$dilations);
+  let results = (outs NN_FloatTensor:$columns);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def NN_Col2ImOp : NN_Op<"col2im"> {
   let summary = "Sum patch columns back into image positions (adjoint of im2col)";
   let description = [{

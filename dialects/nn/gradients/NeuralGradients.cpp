@@ -179,10 +179,36 @@ LogicalResult ConvOp::buildGradients(OpBuilder &builder, ValueRange dys,
     grads.push_back(b.conv(dyp, wt, ones, zeros, dl, g));
   }
 
-  // Weights: a convolution over the batch. The padded input, channels made
+  // Weights, ungrouped: dW^T = cols(x) dY, the patch columns of the input
+  // ([C*k, N*o], what the forward convolution multiplies its weights with,
+  // so both share one copy) times the output gradient with positions as
+  // rows ([N*o, O]). Written as a convolution over the batch instead, the
+  // "kernel" is the output gradient and the patch matrix has only k
+  // columns (LeNet-5: 36864 x 25), which is slow to build and multiply.
+  if (g == 1) {
+    SmallVector<int64_t> kernel(ws.begin() + 2, ws.end()), toRows{0};
+    int64_t kernelSize = 1, positions = n;
+    for (int64_t i = 0; i < s; ++i) {
+      kernelSize *= ws[2 + i];
+      positions *= ys[2 + i];
+      toRows.push_back(2 + i);
+    }
+    toRows.push_back(1);
+    SmallVector<int64_t> colShape{c};
+    colShape.append(kernel.begin(), kernel.end());
+    colShape.push_back(n);
+    colShape.append(ys.begin() + 2, ys.end());
+    auto colsType = RankedTensorType::get(colShape, NNBuilder::elementOf(x));
+    Value cols = builder.create<Im2ColOp>(getLoc(), colsType, x,
+                                          builder.getDenseI64ArrayAttr(kernel),
+                                          getStridesAttr(), getPadsAttr(), getDilationsAttr());
+    Value dyRows = b.reshape(b.transpose(dy, toRows), {positions, o});
+    Value dwT = b.matmul(b.reshape(cols, {c * kernelSize, positions}), dyRows);
+    grads.push_back(b.reshape(b.transposeLast2(dwT), ws));
+  } else {
+  // Grouped: a convolution over the batch. The padded input, channels made
   // the batch ([C/g, g*N, ...]), is convolved with the output gradient as
   // weights ([O, N, ...]), stride and dilation exchanging roles.
-  {
     SmallVector<int64_t> crop(2 * (s + 2), 0);
     for (int64_t i = 0; i < s; ++i) {
       int64_t used = (ys[2 + i] - 1) * st[i] + (ws[2 + i] - 1) * dl[i] + 1;
@@ -201,10 +227,8 @@ LogicalResult ConvOp::buildGradients(OpBuilder &builder, ValueRange dys,
       yPerm.push_back(3 + i);
       yWeights.push_back(ys[2 + i]);
     }
-    Value xin = g == 1 ? b.transpose(xp, swapChannels)
-                       : b.reshape(b.transpose(b.reshape(xp, xSplit), xPerm), xBatch);
-    Value yw = g == 1 ? b.transpose(dy, swapChannels)
-                      : b.reshape(b.transpose(b.reshape(dy, ySplit), yPerm), yWeights);
+    Value xin = b.reshape(b.transpose(b.reshape(xp, xSplit), xPerm), xBatch);
+    Value yw = b.reshape(b.transpose(b.reshape(dy, ySplit), yPerm), yWeights);
     Value dwT = b.conv(xin, yw, dl, zeros, st, g); // [C/g, O, k...]
     grads.push_back(b.transpose(dwT, swapChannels));
   }

@@ -35,12 +35,30 @@ func.func @padded_weights(%a: tensor<16x2xf32>, %c: tensor<16x256xf32>) -> tenso
 
 // -----
 
-// Too narrow for two vectors: left to the scalar path.
-// CHECK-LABEL: func @narrow
-func.func @narrow(%a: tensor<4x4xf32>, %b: tensor<4x3xf32>, %c: tensor<4x3xf32>) -> tensor<4x3xf32> {
+// Narrower than one vector, with too few rows to pay for a padded copy of B:
+// left to the scalar path.
+// CHECK-LABEL: func @narrow_few_rows
+func.func @narrow_few_rows(%a: tensor<2x4xf32>, %b: tensor<4x3xf32>, %c: tensor<2x3xf32>) -> tensor<2x3xf32> {
   // CHECK: linalg.matmul
-  %0 = linalg.matmul ins(%a, %b : tensor<4x4xf32>, tensor<4x3xf32>) outs(%c : tensor<4x3xf32>) -> tensor<4x3xf32>
-  return %0 : tensor<4x3xf32>
+  %0 = linalg.matmul ins(%a, %b : tensor<2x4xf32>, tensor<4x3xf32>) outs(%c : tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Narrower than one vector with many rows (a convolution's weight gradient,
+// dW^T = cols x dY): B and C are padded to one vector (8 floats), and 25 rows
+// take a 5-row register tile.
+// CHECK-LABEL: func @narrow_many_rows
+// CHECK: %[[B:.+]] = tensor.pad %arg1 low[0, 0] high[0, 2]
+// CHECK: tensor<64x6xf32> to tensor<64x8xf32>
+// CHECK: %[[C:.+]] = tensor.pad %arg2 low[0, 0] high[0, 2]
+// CHECK: scf.forall (%{{.+}}) = (0) to (25) step (5) shared_outs(%{{.+}} = %[[C]]) -> (tensor<25x8xf32>)
+// CHECK: vector.contract {{.*}} : vector<5x4xf32>, vector<4x8xf32> into vector<5x8xf32>
+// CHECK: tensor.extract_slice %{{.+}}[0, 0] [25, 6] [1, 1] : tensor<25x8xf32> to tensor<25x6xf32>
+func.func @narrow_many_rows(%a: tensor<25x64xf32>, %b: tensor<64x6xf32>, %c: tensor<25x6xf32>) -> tensor<25x6xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<25x64xf32>, tensor<64x6xf32>) outs(%c : tensor<25x6xf32>) -> tensor<25x6xf32>
+  return %0 : tensor<25x6xf32>
 }
 
 // -----

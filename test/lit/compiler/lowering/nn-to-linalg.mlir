@@ -150,6 +150,22 @@ func.func @pool_grad_tiling(%x: tensor<1x2x4x4xf32>, %dy: tensor<1x2x2x2xf32>) -
 
 // -----
 
+// im2col pads the input and reads every window with one generic over
+// (c, kh, kw, n, oh, ow); the forward convolution's lowering builds the same
+// ops, so CSE keeps one copy of the patches.
+// CHECK-DAG: #[[READ:.+]] = affine_map<(d0, d1, d2, d3, d4, d5) -> (d3, d0, d4 * 2 + d1, d5 * 2 + d2)>
+// CHECK-LABEL: func @im2col
+// CHECK: %[[PAD:.+]] = tensor.pad %arg0 low[0, 0, 1, 1] high[0, 0, 1, 1]
+// CHECK: %[[COLS:.+]] = linalg.generic {indexing_maps = [#[[READ]], #{{.+}}], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%[[PAD]] : tensor<2x3x7x7xf32>) outs(%{{.+}} : tensor<3x3x3x2x3x3xf32>)
+// CHECK: return %[[COLS]]
+func.func @im2col(%x: tensor<2x3x5x5xf32>) -> tensor<3x3x3x2x3x3xf32> {
+  %0 = nn.im2col %x {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
+      : (tensor<2x3x5x5xf32>) -> tensor<3x3x3x2x3x3xf32>
+  return %0 : tensor<3x3x3x2x3x3xf32>
+}
+
+// -----
+
 // col2im is a conflict-free scatter: a zeroed image gets, per kernel offset,
 // the columns of that offset (read transposed to N x C x o) added to the
 // strided window the offset read; elementwise loops that vectorize.

@@ -1,4 +1,9 @@
-//===- LowerCol2Im.cpp - col2im as one strided slice update per offset ----===//
+//===- LowerPatchColumns.cpp - nn.im2col and nn.col2im ---------------------===//
+//
+// The two ops convolution gradients are built from.
+//
+// nn.im2col is the forward convolution's patch generic (patchColumns), on
+// the input padded the same way, so CSE merges it with the forward pass's.
 //
 // nn.col2im sums columns [C, k..., N, o...] back into the convolution
 // input's positions: input position o * stride + k * dilation - pad gets
@@ -31,6 +36,20 @@ namespace strata::lowering {
 namespace {
 
 using Iter = utils::IteratorType;
+
+LogicalResult lowerIm2Col(nn::Im2ColOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  int64_t s = op.getKernelShape().size();
+  ArrayRef<int64_t> pads = op.getPads();
+  SmallVector<int64_t> low{0, 0}, high{0, 0};
+  low.append(pads.begin(), pads.begin() + s);
+  high.append(pads.begin() + s, pads.end());
+  Value xpad = padWith(rw, op.getLoc(), op.getInput(), low, high, 0.0);
+  ArrayRef<int64_t> windows = op.getType().getShape().take_back(s);
+  rw.replaceOp(op, patchColumns(rw, op.getLoc(), xpad, op.getKernelShape(), op.getStrides(),
+                                op.getDilations(), windows));
+  return success();
+}
 
 LogicalResult lowerCol2Im(nn::Col2ImOp op, PatternRewriter &rw) {
   REQUIRE_SUPPORTED(op);
@@ -135,7 +154,8 @@ LogicalResult lowerCol2Im(nn::Col2ImOp op, PatternRewriter &rw) {
 
 } // namespace
 
-void populateCol2ImLowering(RewritePatternSet &patterns) {
+void populatePatchColumnsLowering(RewritePatternSet &patterns) {
+  patterns.add(lowerIm2Col);
   patterns.add(lowerCol2Im);
 }
 

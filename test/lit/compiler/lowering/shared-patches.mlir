@@ -1,0 +1,21 @@
+// RUN: strata-opt %s --strata-nn-to-linalg-pipeline | FileCheck %s
+
+// A convolution and its weight gradient's nn.im2col read the same patches:
+// both lower to the same pad and patch generic, and CSE keeps one, which
+// feeds the forward matmul and the gradient's matmul alike.
+// CHECK-LABEL: func @forward_and_patches
+// CHECK: %[[PATCHES:.+]] = linalg.generic {{.*}} outs(%{{.+}} : tensor<3x3x3x2x5x5xf32>)
+// CHECK-NOT: outs(%{{.+}} : tensor<3x3x3x2x5x5xf32>)
+// CHECK: %[[MATRIX:.+]] = tensor.collapse_shape %[[PATCHES]]
+// CHECK-NOT: outs(%{{.+}} : tensor<3x3x3x2x5x5xf32>)
+// CHECK: linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<4x27xf32>, tensor<27x64xf32>)
+// CHECK-NOT: outs(%{{.+}} : tensor<3x3x3x2x5x5xf32>)
+// CHECK: return %{{.+}}, %[[PATCHES]]
+func.func @forward_and_patches(%x: tensor<2x3x5x5xf32>, %w: tensor<4x3x3x3xf32>)
+    -> (tensor<2x4x5x5xf32>, tensor<3x3x3x2x5x5xf32>) {
+  %y = nn.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}
+      : (tensor<2x3x5x5xf32>, tensor<4x3x3x3xf32>) -> tensor<2x4x5x5xf32>
+  %cols = nn.im2col %x {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}
+      : (tensor<2x3x5x5xf32>) -> tensor<3x3x3x2x5x5xf32>
+  return %y, %cols : tensor<2x4x5x5xf32>, tensor<3x3x3x2x5x5xf32>
+}
