@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <unistd.h>
 #include <mutex>
 #include <string>
@@ -13,13 +14,26 @@
 
 namespace {
 
-std::string tempPath(const char *name) {
-  static std::string dir = [] {
+/// One scratch folder for the test run, removed when the test binary exits
+/// (each run used to leave a /tmp/strata-runtime-* folder behind).
+struct ScratchDir {
+  std::string path;
+  ScratchDir() {
     char pattern[] = "/tmp/strata-runtime-XXXXXX";
-    REQUIRE(mkdtemp(pattern) != nullptr);
-    return std::string(pattern);
-  }();
-  return dir + "/" + name;
+    if (mkdtemp(pattern))
+      path = pattern;
+  }
+  ~ScratchDir() {
+    std::error_code ignored;
+    if (!path.empty())
+      std::filesystem::remove_all(path, ignored);
+  }
+};
+
+std::string tempPath(const char *name) {
+  static ScratchDir dir;
+  REQUIRE(!dir.path.empty());
+  return dir.path + "/" + name;
 }
 
 /// A stand-in for a compiled model: out[i] = a[i] + b[i] over 2x3 floats.
