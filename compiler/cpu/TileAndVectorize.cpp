@@ -25,6 +25,11 @@ using namespace mlir;
 
 namespace {
 
+/// Matmuls of at least this many multiply-adds are split into at least
+/// kMinBlocks cache blocks, the thread pool's work items.
+constexpr int64_t kMinParallelMacs = 1 << 18;
+constexpr int64_t kMinBlocks = 4;
+
 /// The largest candidate that divides `size` (1 always does).
 int64_t pick(int64_t size, std::initializer_list<int64_t> candidates) {
   for (int64_t c : candidates)
@@ -190,6 +195,18 @@ struct TileAndVectorizeMatmulPass
       int64_t mc = pick(m, {mr * 16, mr * 8, mr * 4, mr});
       int64_t nc = pick(n, {nr * 32, nr * 16, nr * 8, nr * 4, nr});
       int64_t kc = largestDivisor(k, 128, kr);
+      // Enough cache blocks to share out: a matmul worth threads (the
+      // fully connected layers of a training step, 64 x 120 x 256) would
+      // otherwise be one block, run by one thread however many there are.
+      if (m * n * k >= kMinParallelMacs)
+        while ((m / mc) * (n / nc) < kMinBlocks) {
+          if (nc > nr && nc % (2 * nr) == 0)
+            nc /= 2;
+          else if (mc > mr && mc % (2 * mr) == 0)
+            mc /= 2;
+          else
+            break;
+        }
       // Cache blocks of C are independent: an scf.forall, which becomes
       // the thread pool's work items (strata-outline-parallel-loops).
       FailureOr<Operation *> block = tile(rw, op, {mc, nc, 0}, {}, /*parallel=*/true);

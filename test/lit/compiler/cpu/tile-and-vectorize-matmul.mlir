@@ -75,3 +75,15 @@ func.func @blocks(%a: tensor<128x64xf32>, %b: tensor<64x1024xf32>, %c: tensor<12
   %0 = linalg.matmul ins(%a, %b : tensor<128x64xf32>, tensor<64x1024xf32>) outs(%c : tensor<128x1024xf32>) -> tensor<128x1024xf32>
   return %0 : tensor<128x1024xf32>
 }
+
+// -----
+
+// A fully connected layer of a training step (64 x 256 x 128, 2^21
+// multiply-adds) would be a single 64 x 128 cache block: it is split into at
+// least four (n first) so that every thread gets work.
+// CHECK-LABEL: func @enough_blocks
+// CHECK: scf.forall (%{{.+}}) = (0) to (128) step (32)
+func.func @enough_blocks(%a: tensor<64x256xf32>, %b: tensor<256x128xf32>, %c: tensor<64x128xf32>) -> tensor<64x128xf32> {
+  %0 = linalg.matmul ins(%a, %b : tensor<64x256xf32>, tensor<256x128xf32>) outs(%c : tensor<64x128xf32>) -> tensor<64x128xf32>
+  return %0 : tensor<64x128xf32>
+}
