@@ -4,12 +4,15 @@
 LeNet-300-100 (MLP) and LeNet-5 (CNN) from examples/, on Fashion-MNIST
 (Debian's dataset-fashion-mnist), batch 64, SGD lr 0.05 momentum 0.9, the
 same initial weights, N epochs, at each thread count. Time per epoch is the
-training loop only (evaluation excluded) for both; the table shows the last
-epoch's time, the test accuracy after the last epoch, and PyTorch's time
-divided by strata's. Prints a markdown table.
+training loop only (evaluation excluded) for both; the table shows the best
+and the median epoch time over all epochs (with --rounds R, over R runs of
+each, alternating strata and PyTorch: on a machine whose load swings, the
+best is the least disturbed measure), PyTorch's time divided by strata's,
+and the test accuracy after the last epoch.
+Prints a markdown table.
 
   python3 bench/train_bench.py --strata build/bin/strata --examples build/examples \\
-      [--epochs 3] [--threads 1,2] [--nets mlp,lenet]
+      [--epochs 3] [--threads 1,2] [--nets mlp,lenet] [--rounds R]
 """
 import argparse
 import json
@@ -45,6 +48,11 @@ def torch_run(args, net, threads):
     return [json.loads(l) for l in out.stdout.splitlines()], None
 
 
+def best_and_median(times):
+    times = sorted(times)
+    return times[0], times[len(times) // 2]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--strata", required=True)
@@ -52,25 +60,34 @@ def main():
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--threads", default="1,2")
     ap.add_argument("--nets", default="mlp,lenet")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="train R times with each, alternating strata and PyTorch; epoch times "
+                         "are the best and the median over all R x epochs (for noisy machines)")
     args = ap.parse_args()
     if not os.path.isdir(DATA):
         raise SystemExit(f"{DATA} is missing: apt install dataset-fashion-mnist")
     names = {"mlp": "LeNet-300-100 (MLP)", "lenet": "LeNet-5 (CNN)"}
-    print(f"| network | threads | strata s/epoch | PyTorch s/epoch | speed-up | "
-          f"strata test acc. | PyTorch test acc. |")
+    print(f"| network | threads | strata s/epoch, best (median) | PyTorch s/epoch, best (median) | "
+          f"speed-up, best (median) | strata test acc. | PyTorch test acc. |")
     print("|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for net in args.nets.split(","):
             for threads in [int(t) for t in args.threads.split(",")]:
-                s = strata_run(args, net, threads, tmp)
-                t, why = torch_run(args, net, threads)
-                se = s[-1]["epoch_s"]
-                if t is None:
-                    print(f"| {names[net]} | {threads} | {se:.2f} | n/a ({why}) | | "
+                s_times, t_times, why = [], [], None
+                for _ in range(args.rounds):
+                    s = strata_run(args, net, threads, tmp)
+                    s_times += [e["epoch_s"] for e in s]
+                    t, why = torch_run(args, net, threads)
+                    if t is not None:
+                        t_times += [e["epoch_s"] for e in t]
+                sb, sm = best_and_median(s_times)
+                if not t_times:
+                    print(f"| {names[net]} | {threads} | {sb:.2f} ({sm:.2f}) | n/a ({why}) | | "
                           f"{s[-1]['test_accuracy']:.4f} | |")
                     continue
-                te = t[-1]["epoch_s"]
-                print(f"| {names[net]} | {threads} | {se:.2f} | {te:.2f} | {te / se:.1f}x | "
+                tb, tm = best_and_median(t_times)
+                print(f"| {names[net]} | {threads} | {sb:.2f} ({sm:.2f}) | {tb:.2f} ({tm:.2f}) | "
+                      f"{tb / sb:.1f}x ({tm / sm:.1f}x) | "
                       f"{s[-1]['test_accuracy']:.4f} | {t[-1]['test_accuracy']:.4f} |", flush=True)
 
 
