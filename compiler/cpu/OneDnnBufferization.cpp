@@ -66,9 +66,7 @@ SmallVector<int64_t> convDescriptor(nn::OneDnnConvOp op) {
   SmallVector<int64_t> out = logicalDims(op.getOutput(), op.getDstLayout());
   auto w = cast<RankedTensorType>(op.getWeight().getType()).getShape();
   ArrayRef<int64_t> s = op.getStrides(), p = op.getPads(), d = op.getDilations();
-  // Output channels from the weights: a blocked result may hold padding
-  // channels past them.
-  SmallVector<int64_t> desc{kConv, in[0], in[1], in[2], in[3], w[0], out[2],
+  SmallVector<int64_t> desc{kConv, in[0], in[1], in[2], in[3], out[1], out[2],
                             out[3], w[2], w[3], s[0], s[1], p[0], p[1], p[2],
                             p[3], d[0], d[1], op.getGroup(),
                             op.getSrcLayout() == "nChw8c",

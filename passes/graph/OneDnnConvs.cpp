@@ -2,10 +2,9 @@
 //
 // The kernel and layout choice for convolutions on the CPU. A 2-D f32
 // convolution that oneDNN runs well (plain or depthwise, output channels a
-// multiple of 8, or plain with at most a quarter of the last block padding)
-// becomes nn.onednn_conv; its activations move to oneDNN's channel-blocked
-// layout nChw8c (N x C/8 x H x W x 8), where its AVX2/AVX-512 kernels are
-// fastest. A result with padding channels goes straight back to NCHW. The layout then spreads forward through what works on
+// multiple of 8) becomes nn.onednn_conv; its activations move to oneDNN's
+// channel-blocked layout nChw8c (N x C/8 x H x W x 8), where its AVX2/AVX-512
+// kernels are fastest. The layout then spreads forward through what works on
 // it unchanged: elementwise ops (same-shape operands) and 2-D max pooling
 // (nn.onednn_pool). Everything else reads NCHW, so the reorders
 // (a reshape and a transpose each, generated code) are inserted only at the
@@ -41,14 +40,10 @@ RankedTensorType tensorType(Value v) {
   return cast<RankedTensorType>(v.getType());
 }
 
-/// The channel count rounded up to whole blocks.
-int64_t paddedChannels(int64_t c) { return (c + kBlock - 1) / kBlock * kBlock; }
-
-/// The nChw8c type standing for an NCHW type (C rounded up to whole blocks;
-/// oneDNN zero-fills the padding channels of an output).
+/// The nChw8c type standing for an NCHW type (C a multiple of 8).
 RankedTensorType blockedType(RankedTensorType nchw) {
   ArrayRef<int64_t> s = nchw.getShape();
-  return RankedTensorType::get({s[0], paddedChannels(s[1]) / kBlock, s[2], s[3], kBlock},
+  return RankedTensorType::get({s[0], s[1] / kBlock, s[2], s[3], kBlock},
                                nchw.getElementType());
 }
 
@@ -70,12 +65,7 @@ bool useOneDnn(nn::ConvOp conv) {
   if (conv.getBias() && !tensorType(conv.getBias()).getElementType().isF32())
     return false;
   int64_t c = in.getDimSize(1), m = out.getDimSize(1), g = conv.getGroup();
-  // Output channels that do not fill whole blocks are computed into padded
-  // blocks when the padding is at most a quarter of them: LeNet-5's first
-  // layer (6 channels, 5x5 on 28x28, batch 64) takes 0.39 ms in oneDNN's
-  // AVX2 kernel against 0.73 ms for its im2col + GEMM with an NCHW output
-  // (bench/RESULTS.md), and the generated path is slower still.
-  if (m % kBlock != 0 && (g != 1 || 4 * m < 3 * paddedChannels(m)))
+  if (m % kBlock != 0)
     return false;
   if (g == 1) {
     // A first layer reads NCHW (its channels do not fill a block); oneDNN's
@@ -221,35 +211,8 @@ private:
         b.getStringAttr(blockedSrc ? "nChw8c" : "nchw"),
         b.getStringAttr("nChw8c"), b.getStrArrayAttr({}), FloatAttr(),
         FloatAttr(), b.getBoolAttr(constantWeights));
-    if (blockable(nchw))
-      replaceWithBlocked(conv.getOutput(), y);
-    else
-      replaceWithPaddedBlocked(conv.getOutput(), y);
+    replaceWithBlocked(conv.getOutput(), y);
     conv.erase();
-  }
-
-  /// Like replaceWithBlocked for a result with padding channels: readers get
-  /// NCHW without them, and the padded value is nobody's twin (a following
-  /// convolution or pooling would take the padding for channels).
-  void replaceWithPaddedBlocked(Value old, Value value) {
-    auto type = tensorType(old);
-    ArrayRef<int64_t> s = type.getShape();
-    int64_t padded = paddedChannels(s[1]);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointAfter(value.getDefiningOp());
-    Location loc = value.getLoc();
-    auto split = RankedTensorType::get({s[0], padded / kBlock, kBlock, s[2], s[3]},
-                                       type.getElementType());
-    auto t = b.create<nn::TransposeOp>(loc, split, value,
-                                       b.getDenseI64ArrayAttr({0, 1, 4, 2, 3}));
-    auto r = b.create<nn::ReshapeOp>(
-        loc, RankedTensorType::get({s[0], padded, s[2], s[3]}, type.getElementType()),
-        t.getResult());
-    auto crop = b.create<nn::SliceOp>(loc, type, r.getResult(),
-                                      b.getDenseI64ArrayAttr({0, 0, 0, 0}),
-                                      b.getDenseI64ArrayAttr(s),
-                                      b.getDenseI64ArrayAttr({1, 1, 1, 1}));
-    old.replaceAllUsesWith(crop.getResult());
   }
 
   void rewriteGemm(nn::GemmOp gemm) {

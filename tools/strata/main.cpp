@@ -36,9 +36,7 @@ llvm::cl::ValuesClass convKernelValues() {
   return llvm::cl::values(
       clEnumValN(ConvKernels::Auto, "auto",
                  "oneDNN for 2-D f32 convolutions it runs well (plain or "
-                 "depthwise, output channels a multiple of 8 or, for plain "
-                 "ones, padded to one with at most a quarter padding), in its "
-                 "blocked "
+                 "depthwise, output channels a multiple of 8), in its blocked "
                  "nChw8c layout with relu/clip/residual-add fused; strata's "
                  "generated code for the rest (default)"),
       clEnumValN(ConvKernels::Generated, "generated",

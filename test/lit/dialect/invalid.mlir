@@ -144,16 +144,6 @@ func.func @onednn_layout(%x: tensor<1x16x4x4xf32>, %w: tensor<16x16x1x1xf32>) ->
 
 // -----
 
-// Six output channels fill one padded block, not two.
-func.func @onednn_padded_blocks(%x: tensor<1x1x8x8xf32>, %w: tensor<6x1x5x5xf32>) -> tensor<1x2x4x4x8xf32> {
-  // expected-error @+1 {{result stands for [1, 16, 4, 4] but the window rule gives [1, 8, 4, 4]}}
-  %0 = nn.onednn_conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nchw", dst_layout = "nChw8c", post_ops = [], weights_constant = true}
-      : (tensor<1x1x8x8xf32>, tensor<6x1x5x5xf32>) -> tensor<1x2x4x4x8xf32>
-  return %0 : tensor<1x2x4x4x8xf32>
-}
-
-// -----
-
 func.func @onednn_sum_without_post_op(%x: tensor<1x2x4x4x8xf32>, %w: tensor<16x16x1x1xf32>) -> tensor<1x2x4x4x8xf32> {
   // expected-error @+1 {{a sum operand goes with a "sum" post-op}}
   %0 = nn.onednn_conv %x, %w sum %x {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["relu"], weights_constant = true}

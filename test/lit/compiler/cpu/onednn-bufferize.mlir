@@ -35,17 +35,3 @@ func.func @sum_of_live_value(%x: tensor<1x2x4x4x8xf32>, %w: tensor<16x16x1x1xf32
       : (tensor<1x2x4x4x8xf32>, tensor<16x16x1x1xf32>, tensor<1x2x4x4x8xf32>) -> tensor<1x2x4x4x8xf32>
   return %y, %x : tensor<1x2x4x4x8xf32>, tensor<1x2x4x4x8xf32>
 }
-
-// -----
-
-// A result with padding channels (6 channels in one block of 8): the
-// descriptor gives oneDNN the weights' 6 output channels, and the buffer
-// has room for the whole block, which oneDNN zero-fills past channel 6.
-// CHECK-LABEL: func.func private @__strata_onednn_conv_0
-// CHECK-SAME: (memref<2x1x8x8xf32>, memref<6x1x5x5xf32>, memref<2x1x4x4x8xf32>)
-// CHECK-SAME: strata.onednn_desc = array<i64: 1, 2, 1, 8, 8, 6, 4, 4, 5, 5, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0>
-func.func @padded_channels(%x: tensor<2x1x8x8xf32>, %w: tensor<6x1x5x5xf32>) -> tensor<2x1x4x4x8xf32> {
-  %y = nn.onednn_conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nchw", dst_layout = "nChw8c", post_ops = [], weights_constant = false}
-      : (tensor<2x1x8x8xf32>, tensor<6x1x5x5xf32>) -> tensor<2x1x4x4x8xf32>
-  return %y : tensor<2x1x4x4x8xf32>
-}

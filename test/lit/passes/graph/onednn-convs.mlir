@@ -54,10 +54,9 @@ func.func @depthwise_relu6(%x: tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xf32> {
 
 // -----
 
-// Left to the generated path: output channels that would be more than a
-// quarter padding (5 of 8), an NCHW first layer with an 11x11 stride-4 kernel
-// (oneDNN has only reference code for it), 1-D convolutions and average
-// pooling.
+// Left to the generated path: output channels that do not fill a block, an
+// NCHW first layer with an 11x11 stride-4 kernel (oneDNN has only reference
+// code for it), 1-D convolutions and average pooling.
 // CHECK-LABEL: func @stays_generated
 // CHECK-NOT: onednn
 // CHECK: nn.conv
@@ -65,37 +64,15 @@ func.func @depthwise_relu6(%x: tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xf32> {
 // CHECK: nn.conv
 // CHECK: nn.pool average
 // CHECK-NOT: onednn
-func.func @stays_generated(%x: tensor<1x3x64x64xf32>, %s: tensor<1x8x32xf32>) -> (tensor<1x5x64x64xf32>, tensor<1x16x14x14xf32>, tensor<1x8x30xf32>, tensor<1x5x32x32xf32>) {
-  %w5 = nn.constant dense<0.1> : tensor<5x3x3x3xf32>
+func.func @stays_generated(%x: tensor<1x3x64x64xf32>, %s: tensor<1x8x32xf32>) -> (tensor<1x6x64x64xf32>, tensor<1x16x14x14xf32>, tensor<1x8x30xf32>, tensor<1x6x32x32xf32>) {
+  %w6 = nn.constant dense<0.1> : tensor<6x3x3x3xf32>
   %w11 = nn.constant dense<0.1> : tensor<16x3x11x11xf32>
   %w1d = nn.constant dense<0.1> : tensor<8x8x3xf32>
-  %a = nn.conv %x, %w5 {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x3x64x64xf32>, tensor<5x3x3x3xf32>) -> tensor<1x5x64x64xf32>
+  %a = nn.conv %x, %w6 {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x3x64x64xf32>, tensor<6x3x3x3xf32>) -> tensor<1x6x64x64xf32>
   %b = nn.conv %x, %w11 {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 4, 4>} : (tensor<1x3x64x64xf32>, tensor<16x3x11x11xf32>) -> tensor<1x16x14x14xf32>
   %c = nn.conv %s, %w1d {dilations = array<i64: 1>, group = 1 : i64, pads = array<i64: 0, 0>, strides = array<i64: 1>} : (tensor<1x8x32xf32>, tensor<8x8x3xf32>) -> tensor<1x8x30xf32>
-  %p = nn.pool average %a {ceil_mode = false, count_include_pad = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x5x64x64xf32>) -> tensor<1x5x32x32xf32>
-  return %a, %b, %c, %p : tensor<1x5x64x64xf32>, tensor<1x16x14x14xf32>, tensor<1x8x30xf32>, tensor<1x5x32x32xf32>
-}
-
-// -----
-
-// LeNet-5's first layer: 6 output channels are computed into one padded
-// block (oneDNN zero-fills channels 6 and 7); NCHW readers get the block
-// reordered and cropped to 6 channels. The padded value is nobody's twin:
-// the relu and the pooling after it stay NCHW (a blocked pooling would take
-// the padding for channels), so the relu is not a post-op either.
-// CHECK-LABEL: func @padded_channels
-// CHECK-SAME: (%[[X:.+]]: tensor<64x1x28x28xf32>, %[[W:.+]]: tensor<6x1x5x5xf32>, %[[B:.+]]: tensor<6xf32>)
-// CHECK: %[[C:.+]] = nn.onednn_conv %[[X]], %[[W]], %[[B]] {{{.*}}dst_layout = "nChw8c"{{.*}}post_ops = [], src_layout = "nchw"{{.*}}weights_constant = false} : {{.*}} -> tensor<64x1x24x24x8xf32>
-// CHECK: %[[T:.+]] = nn.transpose %[[C]] {perm = array<i64: 0, 1, 4, 2, 3>} : (tensor<64x1x24x24x8xf32>) -> tensor<64x1x8x24x24xf32>
-// CHECK: %[[R:.+]] = nn.reshape %[[T]] : (tensor<64x1x8x24x24xf32>) -> tensor<64x8x24x24xf32>
-// CHECK: %[[S:.+]] = nn.slice %[[R]] {ends = array<i64: 64, 6, 24, 24>, starts = array<i64: 0, 0, 0, 0>, steps = array<i64: 1, 1, 1, 1>} : (tensor<64x8x24x24xf32>) -> tensor<64x6x24x24xf32>
-// CHECK: %[[Y:.+]] = nn.relu %[[S]] : tensor<64x6x24x24xf32>
-// CHECK: nn.pool max %[[Y]]
-func.func @padded_channels(%x: tensor<64x1x28x28xf32>, %w: tensor<6x1x5x5xf32>, %b: tensor<6xf32>) -> tensor<64x6x12x12xf32> {
-  %c = nn.conv %x, %w, %b {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<64x1x28x28xf32>, tensor<6x1x5x5xf32>, tensor<6xf32>) -> tensor<64x6x24x24xf32>
-  %r = nn.relu %c : tensor<64x6x24x24xf32>
-  %p = nn.pool max %r {ceil_mode = false, count_include_pad = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<64x6x24x24xf32>) -> tensor<64x6x12x12xf32>
-  return %p : tensor<64x6x12x12xf32>
+  %p = nn.pool average %a {ceil_mode = false, count_include_pad = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x6x64x64xf32>) -> tensor<1x6x32x32xf32>
+  return %a, %b, %c, %p : tensor<1x6x64x64xf32>, tensor<1x16x14x14xf32>, tensor<1x8x30xf32>, tensor<1x6x32x32xf32>
 }
 
 // -----
