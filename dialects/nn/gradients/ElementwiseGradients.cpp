@@ -168,8 +168,11 @@ UNARY_RULE(ExpOp, { return b.mul(dy, y); })
 UNARY_RULE(LogOp, { return b.div(dy, x); })
 UNARY_RULE(NegOp, { return b.neg(dy); })
 UNARY_RULE(AbsOp, { return b.mul(dy, b.unary<SignOp>(x)); })
+// The mask reads the output (y > 0 exactly where x > 0, NaN in neither), so
+// the input need not live until the backward pass and a convolution or
+// matmul before the relu can apply it as a post-op.
 UNARY_RULE(ReluOp, {
-  return b.select(b.compare(ComparePredicate::gt, x, b.scalar(et, 0.0)), dy);
+  return b.select(b.compare(ComparePredicate::gt, y, b.scalar(et, 0.0)), dy);
 })
 UNARY_RULE(SigmoidOp, {
   return b.mul(dy, b.mul(y, b.sub(b.scalar(et, 1.0), y)));

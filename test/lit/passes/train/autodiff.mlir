@@ -1,13 +1,14 @@
 // RUN: strata-opt %s --split-input-file --strata-autodiff | FileCheck %s
 
 // A Linear layer, ReLU and a sum: the seed is ones broadcast to the sum's
-// input, ReLU masks it, and Gemm's rules are Gemms (dA = dY B, dB = dY^T A)
-// plus a sum over the batch for the bias.
+// input, ReLU masks it where its output is positive, and Gemm's rules are
+// Gemms (dA = dY B, dB = dY^T A) plus a sum over the batch for the bias.
 // CHECK-LABEL: func @linear_relu_sum
 // CHECK-SAME: -> (tensor<f32>, tensor<4x3xf32>, tensor<2x3xf32>, tensor<2xf32>)
 // CHECK: %[[Y:.+]] = nn.gemm %arg0, %arg1, %arg2
+// CHECK: %[[R:.+]] = nn.relu %[[Y]]
 // CHECK: %[[SEED:.+]] = nn.broadcast_to {{.*}} -> tensor<4x2xf32>
-// CHECK: %[[POS:.+]] = nn.compare  gt %[[Y]]
+// CHECK: %[[POS:.+]] = nn.compare  gt %[[R]]
 // CHECK: %[[DY:.+]] = nn.where %[[POS]], %[[SEED]]
 // CHECK: %[[DX:.+]] = nn.gemm %[[DY]], %arg1 {{.*}}trans_a = false, trans_b = false
 // CHECK: %[[DW:.+]] = nn.gemm %[[DY]], %arg0 {{.*}}trans_a = true, trans_b = false
