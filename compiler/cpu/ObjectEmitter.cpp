@@ -287,7 +287,12 @@ void optimize(llvm::Module &m, llvm::TargetMachine *tm) {
   pb.registerFunctionAnalyses(fam);
   pb.registerLoopAnalyses(lam);
   pb.crossRegisterProxies(lam, fam, cgam, mam);
-  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
+  // O2, not O3: the loops arrive tiled and vectorized, and what O3 adds
+  // (non-trivial loop unswitching, more inlining) only made code to
+  // schedule. LeNet-5's training step compiled in 3.5-5.4 s instead of
+  // 8.5-9.2 s, ResNet-18's generated code in 4.7-5.2 s instead of 6.6 s,
+  // with the same epoch and inference times (alternating runs).
+  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O2).run(m, mam);
 }
 
 } // namespace
