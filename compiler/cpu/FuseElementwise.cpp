@@ -18,6 +18,16 @@ struct FuseElementwisePass
     : strata::impl::FuseElementwiseBase<FuseElementwisePass> {
   void runOnOperation() override {
     MLIRContext *ctx = &getContext();
+    // Transposes as generics, so that an elementwise op reading one (a relu
+    // after a convolution's [M, N*OH*OW] -> NCHW transpose) fuses into it
+    // instead of making its own pass over the result.
+    SmallVector<linalg::TransposeOp> transposes;
+    getOperation()->walk([&](linalg::TransposeOp op) { transposes.push_back(op); });
+    IRRewriter rewriter(ctx);
+    for (linalg::TransposeOp op : transposes) {
+      rewriter.setInsertionPoint(op);
+      (void)linalg::generalizeNamedOp(rewriter, op);
+    }
     // As upstream (fuse a producer only into its single user), except that
     // a linalg.matmul on either side is left alone.
     linalg::ControlFusionFn control = [](OpOperand *operand) {
