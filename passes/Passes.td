@@ -208,7 +208,10 @@ def OutlineParallelLoops : Pass<"strata-outline-parallel-loops", "mlir::ModuleOp
     into a private function `@__strata_par_N(%lo, %hi, captures...)` that
     runs iterations [lo, hi) of the loop's leading dimensions (linearized;
     the inner dimensions stay a loop inside each iteration, so the
-    innermost loop is still contiguous for the vectorizer). The loop is
+    innermost loop is still contiguous for the vectorizer; when the leading
+    dimensions are too few to share out, the innermost one is cut into
+    contiguous chunks of at least 16 iterations rather than split into
+    single elements). The loop is
     replaced by a call to `@__strata_par_N_launch(%count, captures...)`,
     which `strata-materialize-parallel-launches` defines after conversion to
     the LLVM dialect. Constants and globals are cloned into the body rather

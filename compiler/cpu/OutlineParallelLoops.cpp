@@ -34,6 +34,10 @@ std::optional<int64_t> tripCount(Value lb, Value ub, Value step) {
   return std::max<int64_t>(0, (*u - *l + *s - 1) / *s);
 }
 
+/// The fewest iterations of a chunk of the innermost dimension (two 8-float
+/// vectors).
+constexpr int64_t kMinChunk = 16;
+
 int64_t saturatingMul(int64_t a, int64_t b) {
   constexpr int64_t cap = int64_t(1) << 50;
   return (a > 0 && b > cap / a) ? cap : a * b;
@@ -128,6 +132,21 @@ struct OutlineParallelLoopsPass
     int64_t items = 1;
     while (split < rank && items < 64)
       items *= counts[split++];
+    // Splitting every dimension of a nest with a short prefix (6 x 36864: a
+    // bias broadcast over a convolution's columns) would leave each item one
+    // element, found by a division per element, and nothing to vectorize.
+    // The innermost dimension is then cut into chunks instead, each item a
+    // contiguous inner loop.
+    int64_t chunk = 0;
+    if (split == rank && rank >= 2 && counts[rank - 1] >= 2 * kMinChunk) {
+      int64_t n = counts[rank - 1], prefix = items / n;
+      int64_t chunks = (64 + prefix - 1) / prefix;
+      for (int64_t c = n / chunks; c >= kMinChunk && !chunk; --c)
+        if (n % c == 0)
+          chunk = c;
+      if (chunk)
+        items = prefix * (n / chunk);
+    }
 
     SetVector<Value> used;
     getUsedValuesDefinedAbove(loop.getRegion(), used);
@@ -177,21 +196,38 @@ struct OutlineParallelLoopsPass
                                        cst(1));
     b.create<func::ReturnOp>(loc);
     b.setInsertionPointToStart(itemLoop.getBody());
-    // Delinearize the item index into the split dimensions' induction values.
+    // Delinearize the item index into the split dimensions' induction values
+    // (for a chunked innermost dimension, the chunk's first iteration).
     Value rest = itemLoop.getInductionVar();
+    Value chunkStart;
     for (int d = split - 1; d >= 0; --d) {
-      Value index = d == 0 ? rest : b.create<arith::RemUIOp>(loc, rest, cst(counts[d]));
+      bool chunked = chunk && d == int(rank) - 1;
+      int64_t count = chunked ? counts[d] / chunk : counts[d];
+      int64_t step = chunked ? steps[d] * chunk : steps[d];
+      Value index = d == 0 ? rest : b.create<arith::RemUIOp>(loc, rest, cst(count));
       if (d > 0)
-        rest = b.create<arith::DivUIOp>(loc, rest, cst(counts[d]));
+        rest = b.create<arith::DivUIOp>(loc, rest, cst(count));
       Value iv = b.create<arith::AddIOp>(
-          loc, cst(lbs[d]), b.create<arith::MulIOp>(loc, index, cst(steps[d])));
-      map.map(loop.getInductionVars()[d], iv);
+          loc, cst(lbs[d]), b.create<arith::MulIOp>(loc, index, cst(step)));
+      if (chunked)
+        chunkStart = iv;
+      else
+        map.map(loop.getInductionVars()[d], iv);
     }
     auto cloneBody = [&](OpBuilder &builder) {
       for (Operation &op : loop.getBody()->without_terminator())
         builder.clone(op, map);
     };
-    if (split == rank) {
+    if (chunk) {
+      int64_t last = rank - 1;
+      Value end = b.create<arith::AddIOp>(loc, chunkStart, cst(chunk * steps[last]));
+      b.create<scf::ForOp>(loc, chunkStart, end, cst(steps[last]), ValueRange{},
+                           [&](OpBuilder &nested, Location, Value iv, ValueRange) {
+                             map.map(loop.getInductionVars()[last], iv);
+                             cloneBody(nested);
+                             nested.create<scf::YieldOp>(loc);
+                           });
+    } else if (split == rank) {
       cloneBody(b);
     } else {
       SmallVector<Value> innerLbs, innerUbs, innerSteps;

@@ -98,3 +98,32 @@ func.func @dynamic_view(%x: memref<65536xf32>, %o: index) {
   }
   return
 }
+
+// -----
+
+// Six rows are too few to share out, and splitting the 36864 columns too
+// would make each work item one element (a division per element, nothing
+// to vectorize): the columns are cut into 12 contiguous chunks of 3072
+// instead, 72 items in all, each an inner loop over its chunk.
+// CHECK-LABEL: func @short_rows
+// CHECK: %[[N:.+]] = arith.constant 72 : index
+// CHECK: call @__strata_par_0_launch(%[[N]]
+// CHECK: func.func private @__strata_par_0
+// CHECK: scf.for %[[I:.+]] = %{{.+}} to %{{.+}} step
+// CHECK: arith.remui %[[I]]
+// CHECK: arith.divui %[[I]]
+// CHECK: %[[END:.+]] = arith.addi %[[START:.+]], %c3072
+// CHECK: scf.for %[[J:.+]] = %[[START]] to %[[END]] step
+// CHECK: memref.store %{{.+}}, %{{.+}}[%{{.+}}, %[[J]]]
+func.func @short_rows(%b: memref<6xf32>, %y: memref<6x36864xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c6 = arith.constant 6 : index
+  %cn = arith.constant 36864 : index
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c6, %cn) step (%c1, %c1) {
+    %v = memref.load %b[%i] : memref<6xf32>
+    memref.store %v, %y[%i, %j] : memref<6x36864xf32>
+    scf.reduce
+  }
+  return
+}
