@@ -111,6 +111,24 @@ def LowerNNToLinalg : Pass<"strata-lower-nn-to-linalg", "mlir::ModuleOp"> {
   ];
 }
 
+def VectorizePooling : Pass<"strata-vectorize-pooling"> {
+  let summary = "Max pooling whose windows tile the input, and its gradient, as row vector code (CPU)";
+  let description = [{
+    Rewrites `nn.pool max` and `nn.pool_grad max` with 2-D windows that tile
+    the input (kernel == stride, no padding or dilation, the input exactly
+    OH*KH x OW*KW, rows of at most 256 floats; the gradient for KW <= 2)
+    into an `scf.forall` over (N, C, OH) output rows: the KH input rows are
+    read as vectors and combined, and `vector.shuffle` splits them into
+    their KW interleaved lanes. The gradient recomputes each window's first
+    maximum (ordered `>`, as the generic argmax) in registers and writes the
+    routed rows back interleaved, instead of materializing an i64 argmax
+    and routing each input position with a division. Runs before
+    `strata-lower-nn-to-linalg` in the CPU pipeline only.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+                           "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
+}
+
 def FuseElementwise : Pass<"strata-fuse-elementwise"> {
   let summary = "Fuse elementwise linalg ops and reshapes, keeping matmuls named";
   let description = [{

@@ -64,12 +64,14 @@ void registerCpuDialects(DialectRegistry &registry) {
   registerLLVMDialectTranslation(registry);
 }
 
-void buildNNToLinalgPipeline(OpPassManager &pm, bool oneDnnConvs) {
+void buildNNToLinalgPipeline(OpPassManager &pm, bool oneDnnConvs, bool cpu) {
   // Graph level first: constants and identities, batch norms into convs.
   pm.addPass(createGraphFold());
   pm.addPass(createFoldBatchNorm());
   if (oneDnnConvs)
     pm.addPass(createOneDnnConvs());
+  if (cpu)
+    pm.addPass(createVectorizePooling());
   pm.addPass(createLowerNNToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseElementwise());

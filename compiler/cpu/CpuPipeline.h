@@ -13,8 +13,11 @@ void registerCpuDialects(mlir::DialectRegistry &registry);
 
 /// nn -> linalg on tensors, with elementwise fusion (the --emit=linalg stage).
 /// With `oneDnnConvs`, 2-D convolutions oneDNN runs well go to it in the
-/// nChw8c layout (strata-onednn-convs) instead of the generated path.
-void buildNNToLinalgPipeline(mlir::OpPassManager &pm, bool oneDnnConvs = false);
+/// nChw8c layout (strata-onednn-convs) instead of the generated path. With
+/// `cpu` (not for CUDA), max pooling that tiles its input becomes row vector
+/// code (strata-vectorize-pooling).
+void buildNNToLinalgPipeline(mlir::OpPassManager &pm, bool oneDnnConvs = false,
+                             bool cpu = true);
 
 /// Cache and register tiling plus vectorization for a target whose vector
 /// registers are `vectorBits` wide.

@@ -245,7 +245,7 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
   cpu::ModelSignature signature = cpu::signatureOf(module);
   bool oneDnn = !cuda && opt.convKernels == ConvKernels::Auto;
   if (!runPipeline(ctx, module,
-                   [&](OpPassManager &pm) { cpu::buildNNToLinalgPipeline(pm, oneDnn); },
+                   [&](OpPassManager &pm) { cpu::buildNNToLinalgPipeline(pm, oneDnn, !cuda); },
                    error, opt.timePasses))
     return false;
   if (opt.emit == Stage::Linalg)
