@@ -1,6 +1,6 @@
 //===- LowerPatchColumns.cpp - nn.im2col and nn.col2im ---------------------===//
 //
-// The two ops convolution gradients are built from.
+// The ops convolution gradients are built from.
 //
 // nn.im2col is the forward convolution's patch generic (patchColumns), on
 // the input padded the same way, so CSE merges it with the forward pass's.
@@ -21,10 +21,19 @@
 // batch; the padding is cropped at the end. KH*KW small loops replace one
 // loop with KH*KW taps per element.
 //
+// nn.conv_filter_grad becomes nn ops again: dW^T = cols(x) dY, the patch
+// columns of the input ([C*k, N*o], what the forward convolution
+// multiplies its weights with, so both share one copy) times the output
+// gradient with positions as rows ([N*o, O]). Written as a convolution
+// over the batch instead, the "kernel" would be the output gradient and
+// the patch matrix would have only k columns (LeNet-5: 36864 x 25), which
+// is slow to build and multiply.
+//
 //===----------------------------------------------------------------------===//
 
 #include "compiler/lowering/LinalgBuilders.h"
 #include "compiler/lowering/LoweringUtils.h"
+#include "dialects/nn/NNBuilder.h"
 #include "dialects/nn/NNOps.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -48,6 +57,34 @@ LogicalResult lowerIm2Col(nn::Im2ColOp op, PatternRewriter &rw) {
   ArrayRef<int64_t> windows = op.getType().getShape().take_back(s);
   rw.replaceOp(op, patchColumns(rw, op.getLoc(), xpad, op.getKernelShape(), op.getStrides(),
                                 op.getDilations(), windows));
+  return success();
+}
+
+LogicalResult decomposeConvFilterGrad(nn::ConvFilterGradOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  nn::NNBuilder b(rw, op.getLoc());
+  Value x = op.getInput(), dy = op.getOutputGrad();
+  ArrayRef<int64_t> ws = op.getType().getShape(),
+                    ys = cast<RankedTensorType>(dy.getType()).getShape();
+  int64_t s = ws.size() - 2, n = ys[0], c = ws[1], o = ws[0];
+  SmallVector<int64_t> kernel(ws.begin() + 2, ws.end()), toRows{0}, colShape{c};
+  int64_t kernelSize = 1, positions = n;
+  for (int64_t i = 0; i < s; ++i) {
+    kernelSize *= ws[2 + i];
+    positions *= ys[2 + i];
+    toRows.push_back(2 + i);
+  }
+  toRows.push_back(1);
+  colShape.append(kernel.begin(), kernel.end());
+  colShape.push_back(n);
+  colShape.append(ys.begin() + 2, ys.end());
+  auto colsType = RankedTensorType::get(colShape, op.getType().getElementType());
+  Value cols = rw.create<nn::Im2ColOp>(op.getLoc(), colsType, x,
+                                       rw.getDenseI64ArrayAttr(kernel), op.getStridesAttr(),
+                                       op.getPadsAttr(), op.getDilationsAttr());
+  Value dyRows = b.reshape(b.transpose(dy, toRows), {positions, o});
+  Value dwT = b.matmul(b.reshape(cols, {c * kernelSize, positions}), dyRows);
+  rw.replaceOp(op, b.reshape(b.transposeLast2(dwT), ws));
   return success();
 }
 
@@ -157,6 +194,7 @@ LogicalResult lowerCol2Im(nn::Col2ImOp op, PatternRewriter &rw) {
 void populatePatchColumnsLowering(RewritePatternSet &patterns) {
   patterns.add(lowerIm2Col);
   patterns.add(lowerCol2Im);
+  patterns.add(decomposeConvFilterGrad);
 }
 
 } // namespace strata::lowering

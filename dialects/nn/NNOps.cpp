@@ -190,6 +190,35 @@ LogicalResult Col2ImOp::verify() {
   return checkSameElementType(*this, {getColumns(), getOutput()});
 }
 
+LogicalResult ConvFilterGradOp::verify() {
+  shape::Shape in = shapeOf(getInput()), dy = shapeOf(getOutputGrad()),
+               dw = shapeOf(getWeightGrad());
+  int64_t s = (int64_t)in.size() - 2;
+  if (s < 1 || dy.size() != in.size() || dw.size() != in.size())
+    return emitOpError() << "input, output gradient and weight gradient must have the same "
+                            "rank (at least 3)";
+  if ((int64_t)getStrides().size() != s || (int64_t)getDilations().size() != s ||
+      (int64_t)getPads().size() != 2 * s)
+    return emitOpError() << "needs one stride and dilation, two pads per spatial dimension";
+  auto differ = [](int64_t a, int64_t b) {
+    return a != b && a != shape::kDynamic && b != shape::kDynamic;
+  };
+  if (differ(dy[0], in[0]) || differ(dw[0], dy[1]) || differ(dw[1], in[1]))
+    return emitOpError() << "weight gradient " << shape::toString(dw)
+                         << " does not match input " << shape::toString(in)
+                         << " and output gradient " << shape::toString(dy)
+                         << " of an ungrouped convolution";
+  for (int64_t i = 0; i < s; ++i)
+    if (dw[2 + i] != shape::kDynamic &&
+        differ(shape::windowOutputDim(in[2 + i], dw[2 + i], getStrides()[i], getPads()[i],
+                                      getPads()[s + i], getDilations()[i], false),
+               dy[2 + i]))
+      return emitOpError() << "output gradient size " << dy[2 + i] << " of dimension " << i
+                           << " does not match a convolution of size " << in[2 + i]
+                           << " with kernel " << dw[2 + i];
+  return checkSameElementType(*this, {getInput(), getOutputGrad(), getWeightGrad()});
+}
+
 LogicalResult PoolGradOp::verify() {
   if (failed(checkSameElementType(*this, {getInput(), getOutputGrad(), getInputGrad()})))
     return failure();

@@ -378,6 +378,32 @@ def NN_Col2ImOp : NN_Op<"col2im"> {
   let hasVerifier = 1;
 }
 
+def NN_ConvFilterGradOp : NN_Op<"conv_filter_grad"> {
+  let summary = "Gradient of an ungrouped nn.conv with respect to its weights";
+  let description = [{
+    Built by nn.conv's gradient rule: for the convolution's `input` and the
+    gradient of its output, dW[o, c, k...] = sum over (n, positions p) of
+    output_grad[n, o, p] * input[n, c, p * stride + k * dilation - pad]
+    (zero in the padding). The result has the weight's shape, which gives
+    the kernel size. The generic lowering is the input's patch columns
+    (nn.im2col, shared with the forward convolution's) times the output
+    gradient with positions as rows; the CPU pipeline computes small ones
+    directly from the input rows instead (strata-direct-conv).
+
+    ```mlir
+    %dw = nn.conv_filter_grad %x, %dy {dilations = array<i64: 1, 1>,
+                                       pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>}
+        : (tensor<64x1x28x28xf32>, tensor<64x6x24x24xf32>) -> tensor<6x1x5x5xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$output_grad,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$dilations);
+  let results = (outs NN_FloatTensor:$weight_grad);
+  let assemblyFormat = "$input `,` $output_grad attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def NN_PoolOp : NN_Op<"pool", [Differentiable]> {
   let summary = "Max or average pooling over spatial windows";
   let description = [{

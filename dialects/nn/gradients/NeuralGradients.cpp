@@ -179,32 +179,12 @@ LogicalResult ConvOp::buildGradients(OpBuilder &builder, ValueRange dys,
     grads.push_back(b.conv(dyp, wt, ones, zeros, dl, g));
   }
 
-  // Weights, ungrouped: dW^T = cols(x) dY, the patch columns of the input
-  // ([C*k, N*o], what the forward convolution multiplies its weights with,
-  // so both share one copy) times the output gradient with positions as
-  // rows ([N*o, O]). Written as a convolution over the batch instead, the
-  // "kernel" is the output gradient and the patch matrix has only k
-  // columns (LeNet-5: 36864 x 25), which is slow to build and multiply.
+  // Weights, ungrouped: one op, so that a backend can compute small ones
+  // directly; the generic lowering is the patch columns times dY.
   if (g == 1) {
-    SmallVector<int64_t> kernel(ws.begin() + 2, ws.end()), toRows{0};
-    int64_t kernelSize = 1, positions = n;
-    for (int64_t i = 0; i < s; ++i) {
-      kernelSize *= ws[2 + i];
-      positions *= ys[2 + i];
-      toRows.push_back(2 + i);
-    }
-    toRows.push_back(1);
-    SmallVector<int64_t> colShape{c};
-    colShape.append(kernel.begin(), kernel.end());
-    colShape.push_back(n);
-    colShape.append(ys.begin() + 2, ys.end());
-    auto colsType = RankedTensorType::get(colShape, NNBuilder::elementOf(x));
-    Value cols = builder.create<Im2ColOp>(getLoc(), colsType, x,
-                                          builder.getDenseI64ArrayAttr(kernel),
-                                          getStridesAttr(), getPadsAttr(), getDilationsAttr());
-    Value dyRows = b.reshape(b.transpose(dy, toRows), {positions, o});
-    Value dwT = b.matmul(b.reshape(cols, {c * kernelSize, positions}), dyRows);
-    grads.push_back(b.reshape(b.transposeLast2(dwT), ws));
+    grads.push_back(builder.create<ConvFilterGradOp>(getLoc(), w.getType(), x, dy,
+                                                     getStridesAttr(), getPadsAttr(),
+                                                     getDilationsAttr()));
   } else {
   // Grouped: a convolution over the batch. The padded input, channels made
   // the batch ([C/g, g*N, ...]), is convolved with the output gradient as

@@ -186,3 +186,21 @@ func.func @im2col_attributes(%x: tensor<2x3x8x8xf32>) -> tensor<3x3x3x2x6x6xf32>
       : (tensor<2x3x8x8xf32>) -> tensor<3x3x3x2x6x6xf32>
   return %0 : tensor<3x3x3x2x6x6xf32>
 }
+
+// -----
+
+func.func @conv_filter_grad_channels(%x: tensor<2x3x8x8xf32>, %dy: tensor<2x4x6x6xf32>) -> tensor<4x2x3x3xf32> {
+  // expected-error @+1 {{weight gradient [4, 2, 3, 3] does not match input [2, 3, 8, 8] and output gradient [2, 4, 6, 6] of an ungrouped convolution}}
+  %0 = nn.conv_filter_grad %x, %dy {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>}
+      : (tensor<2x3x8x8xf32>, tensor<2x4x6x6xf32>) -> tensor<4x2x3x3xf32>
+  return %0 : tensor<4x2x3x3xf32>
+}
+
+// -----
+
+func.func @conv_filter_grad_windows(%x: tensor<2x3x8x8xf32>, %dy: tensor<2x4x7x7xf32>) -> tensor<4x3x3x3xf32> {
+  // expected-error @+1 {{output gradient size 7 of dimension 0 does not match a convolution of size 8 with kernel 3}}
+  %0 = nn.conv_filter_grad %x, %dy {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>}
+      : (tensor<2x3x8x8xf32>, tensor<2x4x7x7xf32>) -> tensor<4x3x3x3xf32>
+  return %0 : tensor<4x3x3x3xf32>
+}
