@@ -107,6 +107,27 @@ conv("conv-depthwise-stride2", (1, 3, 6, 6), (3, 1, 3, 3), (1, 3, 3, 3), [2, 2],
 conv("conv-1d-nobias", (2, 2, 9), (3, 2, 4), (2, 3, 4), [2], [1, 0], [1], 1, bias=False)
 
 
+def conv_f32(name, x, w, y, pads):
+    """A stride-1 f32 convolution: on the CPU, strata-direct-conv computes
+    it and its weight gradient from the input rows. The loss is bilinear in
+    x and w, so central differences are exact up to f32 rounding even with
+    a large step."""
+    arr = lambda v: "array<i64: " + ", ".join(map(str, v)) + ">"
+    b = (w[0],)
+    casts = "\n  ".join(f"%c{i} = nn.cast %a{i} : ({t(s)}) -> {t(s, 'f32')}"
+                        for i, s in enumerate([x, w, b]))
+    body = (f"{casts}\n  %v = nn.conv %c0, %c1, %c2 {{dilations = {arr([1, 1])}, "
+            f"group = 1 : i64, pads = {arr(pads)}, strides = {arr([1, 1])}}} : "
+            f"({t(x, 'f32')}, {t(w, 'f32')}, {t(b, 'f32')}) -> {t(y, 'f32')}\n  ")
+    body += f"%y = nn.cast %v : ({t(y, 'f32')}) -> {t(y)}"
+    case(name, [(x, -1, 1), (w, -1, 1), (b, -1, 1)], body, y, step=1e-2, tolerance=1e-3)
+
+
+# Rows of 11 (a vector tail), asymmetric padding, two batch parts.
+conv_f32("conv-f32-direct-pad-tail", (2, 2, 7, 10), (3, 2, 3, 3), (2, 3, 6, 11), [1, 2, 0, 1])
+conv_f32("conv-f32-direct-full-rows", (4, 1, 12, 12), (6, 1, 5, 5), (4, 6, 8, 8), [0, 0, 0, 0])
+
+
 def pool(name, kind, x, y, kernel, strides, pads, ceil=False, include=False, dil=None):
     arr = lambda v: "array<i64: " + ", ".join(map(str, v)) + ">"
     dil = dil or [1] * len(kernel)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Single-Conv models and a float64 NumPy reference for them.
 
-Usage: conv_reference.py make OUT.onnx X.npy N C H W M KH KW STRIDE PAD DILATION GROUP BIAS
+Usage: conv_reference.py make OUT.onnx X.npy N C H W M KH KW STRIDE PAD DILATION GROUP BIAS [RELU]
        conv_reference.py check MODEL.onnx X.npy Y.npy
 `make` writes the model (random weights, seed 0) and an input; `check`
 recomputes the convolution from the model's initializers by direct
@@ -16,7 +16,7 @@ from onnx import helper as h
 from onnx import numpy_helper
 
 
-def make(out, xpath, n, c, hh, ww, m, kh, kw, stride, pad, dil, group, bias):
+def make(out, xpath, n, c, hh, ww, m, kh, kw, stride, pad, dil, group, bias, relu=0):
     rng = np.random.default_rng(0)
     w = rng.standard_normal((m, c // group, kh, kw)).astype(np.float32)
     inits = [numpy_helper.from_array(w, "w")]
@@ -24,11 +24,13 @@ def make(out, xpath, n, c, hh, ww, m, kh, kw, stride, pad, dil, group, bias):
     if bias:
         inits.append(numpy_helper.from_array(rng.standard_normal(m).astype(np.float32), "b"))
         inputs.append("b")
-    node = h.make_node("Conv", inputs, ["y"], strides=[stride] * 2, pads=[pad] * 4,
-                       dilations=[dil] * 2, group=group)
+    nodes = [h.make_node("Conv", inputs, ["z" if relu else "y"], strides=[stride] * 2,
+                         pads=[pad] * 4, dilations=[dil] * 2, group=group)]
+    if relu:
+        nodes.append(h.make_node("Relu", ["z"], ["y"]))
     oh = (hh + 2 * pad - dil * (kh - 1) - 1) // stride + 1
     ow = (ww + 2 * pad - dil * (kw - 1) - 1) // stride + 1
-    g = h.make_graph([node], "conv", [h.make_tensor_value_info("x", T.FLOAT, [n, c, hh, ww])],
+    g = h.make_graph(nodes, "conv", [h.make_tensor_value_info("x", T.FLOAT, [n, c, hh, ww])],
                      [h.make_tensor_value_info("y", T.FLOAT, [n, m, oh, ow])], inits)
     model = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
     model.ir_version = 8
@@ -59,12 +61,14 @@ def reference(model_path, x):
                 y[:, o] += np.einsum("nchw,c->nhw", patch, w[o, :, i, j])
     if "b" in init:
         y += init["b"][None, :, None, None]
+    if any(nd.op_type == "Relu" for nd in model.graph.node):
+        y = np.maximum(y, 0)
     return y
 
 
 def main():
     if sys.argv[1] == "make":
-        make(sys.argv[2], sys.argv[3], *map(int, sys.argv[4:17]))
+        make(sys.argv[2], sys.argv[3], *map(int, sys.argv[4:18]))
         return
     ref = reference(sys.argv[2], np.load(sys.argv[3]))
     got = np.load(sys.argv[4])

@@ -1,4 +1,4 @@
-// RUN: strata-opt %s --strata-nn-to-linalg-pipeline | FileCheck %s
+// RUN: strata-opt %s --strata-graph-fold --strata-lower-nn-to-linalg --canonicalize --strata-fuse-elementwise --cse | FileCheck %s
 
 // A batched convolution's matmul writes [M, N*OH*OW]; the transpose to NCHW
 // becomes a generic, so the relu after it fuses into it: one pass over the

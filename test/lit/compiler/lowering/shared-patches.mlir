@@ -1,6 +1,8 @@
-// RUN: strata-opt %s --split-input-file --strata-nn-to-linalg-pipeline | FileCheck %s
+// RUN: strata-opt %s --split-input-file --strata-graph-fold --strata-lower-nn-to-linalg --canonicalize --strata-fuse-elementwise --cse | FileCheck %s
 
-// A convolution and its weight gradient's nn.im2col read the same patches:
+// The generic lowering (the CPU pipeline's strata-direct-conv would take
+// these small convolutions first). A convolution and its weight
+// gradient's nn.im2col read the same patches:
 // both lower to the same pad and patch generic, and CSE keeps one, which
 // feeds the forward matmul and the gradient's matmul alike.
 // CHECK-LABEL: func @forward_and_patches

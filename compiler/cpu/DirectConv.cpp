@@ -1,0 +1,379 @@
+//===- DirectConv.cpp - small convolutions straight from the input rows ---===//
+//
+// Convolutions with few output channels (LeNet-5's first layer: 1 -> 6
+// channels, 5x5) and small weight gradients, for the CPU. Through a patch
+// matrix, every input value is copied KH*KW times into a [C*k, N*o] matrix
+// (LeNet-5: 25 x 36864 floats, 3.7 MB per step) that the matmul then reads
+// back to use each value only O times; building and reading it took a
+// quarter of LeNet-5's training step. Here the kernels read the input rows
+// themselves:
+//
+// - nn.conv (optionally followed by its only user, nn.relu): one work item
+//   per output row (n, oh). Output channels are taken in register tiles;
+//   for each tap (c, ky, kx) the input row shifted by kx is loaded once as a
+//   vector and multiplied into every channel of the tile with the tap's
+//   weight broadcast (vector.fma). Bias and relu are applied in registers.
+//
+// - nn.conv_filter_grad: dW[o, c, ky, kx] is the dot product of output
+//   gradient rows with input rows shifted by (ky, kx). One work item per
+//   (batch part, channel pair, c, ky) keeps 2 x KW vector accumulators in
+//   registers over all rows of its part, loading each output-gradient vector
+//   once and each shifted input vector once per pair; the partial sums of
+//   the batch parts are added at the end.
+//
+// Both need stride 1 and dilation 1 (padding is a padded copy of the input,
+// which CSE shares between the two) and are left to the generic lowering
+// otherwise.
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/lowering/LoweringUtils.h"
+#include "dialects/nn/NNOps.h"
+#include "passes/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace strata {
+#define GEN_PASS_DEF_DIRECTCONV
+#include "passes/Passes.h.inc"
+} // namespace strata
+
+using namespace mlir;
+namespace nn = strata::nn;
+
+namespace {
+
+/// Floats per vector register (AVX2).
+constexpr int64_t kLanes = 8;
+/// Accumulator registers a tile may use (of 16, leaving room for loads).
+constexpr int64_t kAccumulators = 12;
+/// Output rows longer than this stay on the generic lowering (the forward
+/// kernel keeps whole rows in registers).
+constexpr int64_t kMaxRow = 32;
+/// Direct convolutions up to this many output channels; beyond, each patch
+/// value is reused often enough for the patch matrix to pay off.
+constexpr int64_t kMaxForwardChannels = 8;
+/// Direct weight gradients up to this many output channels (the generic
+/// one is a matmul only this wide, bound by reading its patch matrix).
+constexpr int64_t kMaxFilterGradChannels = 16;
+/// Work items the weight gradient aims for, by splitting the batch.
+constexpr int64_t kMinFilterGradItems = 32;
+
+/// A stride-1, dilation-1 2-D convolution on a padded input.
+struct Geometry {
+  int64_t n, c, h, w; // padded input
+  int64_t o, kh, kw;  // weights
+  int64_t oh, ow;     // output
+};
+
+std::optional<Geometry> geometryOf(Value input, ArrayRef<int64_t> weightShape,
+                                   ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                                   ArrayRef<int64_t> dilations) {
+  auto in = cast<RankedTensorType>(input.getType());
+  if (in.getRank() != 4 || !in.hasStaticShape() || !in.getElementType().isF32() ||
+      weightShape.size() != 4 || ShapedType::isDynamicShape(weightShape) ||
+      llvm::any_of(strides, [](int64_t s) { return s != 1; }) ||
+      llvm::any_of(dilations, [](int64_t d) { return d != 1; }) ||
+      llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+    return std::nullopt;
+  Geometry g{in.getDimSize(0), in.getDimSize(1),
+             in.getDimSize(2) + pads[0] + pads[2], in.getDimSize(3) + pads[1] + pads[3],
+             weightShape[0], weightShape[2], weightShape[3], 0, 0};
+  if (weightShape[1] != g.c)
+    return std::nullopt;
+  g.oh = g.h - g.kh + 1;
+  g.ow = g.w - g.kw + 1;
+  if (g.oh < 1 || g.ow < 1)
+    return std::nullopt;
+  return g;
+}
+
+Value index(OpBuilder &b, Location loc, int64_t v) {
+  return b.create<arith::ConstantIndexOp>(loc, v);
+}
+
+Value addIndex(OpBuilder &b, Location loc, Value v, int64_t c) {
+  return c == 0 ? v : b.create<arith::AddIOp>(loc, v, index(b, loc, c)).getResult();
+}
+
+Value zeros(OpBuilder &b, Location loc, VectorType type) {
+  return b.create<arith::ConstantOp>(
+      loc, DenseElementsAttr::get(type, b.getF32FloatAttr(0.0f).getValue()));
+}
+
+/// The input with the convolution's zero padding.
+Value padded(PatternRewriter &rw, Location loc, Value x, ArrayRef<int64_t> pads) {
+  return strata::lowering::padWith(rw, loc, x, {0, 0, pads[0], pads[1]},
+                                   {0, 0, pads[2], pads[3]}, 0.0);
+}
+
+/// An scf.forall over `bounds` computing into a fresh tensor of `type`.
+/// `body` builds one item's ops, writing into a slice of the result that it
+/// extracts at `offsets` with `sizes` (unit dimensions dropped) and returns.
+using ItemBody = function_ref<Value(OpBuilder &, Location, ValueRange ivs, Value out,
+                                    SmallVectorImpl<OpFoldResult> &offsets,
+                                    SmallVectorImpl<OpFoldResult> &sizes)>;
+
+Value forEachItem(PatternRewriter &rw, Location loc, ArrayRef<int64_t> bounds,
+                  RankedTensorType type, ItemBody body) {
+  Value init = rw.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
+  SmallVector<OpFoldResult> ubs;
+  for (int64_t bound : bounds)
+    ubs.push_back(rw.getIndexAttr(bound));
+  auto forall = rw.create<scf::ForallOp>(loc, ubs, ValueRange{init}, std::nullopt);
+  OpBuilder::InsertionGuard guard(rw);
+  rw.setInsertionPoint(forall.getTerminator());
+  Value out = forall.getRegionIterArgs()[0];
+  SmallVector<OpFoldResult> offsets, sizes;
+  Value slice = body(rw, loc, forall.getInductionVars(), out, offsets, sizes);
+  rw.setInsertionPointToStart(forall.getTerminator().getBody());
+  SmallVector<OpFoldResult> ones(type.getRank(), rw.getIndexAttr(1));
+  rw.create<tensor::ParallelInsertSliceOp>(loc, slice, out, offsets, sizes, ones);
+  return forall.getResult(0);
+}
+
+/// A rank-reduced slice of `out` (the dimensions of size 1 dropped).
+Value sliceOf(OpBuilder &b, Location loc, Value out, ArrayRef<OpFoldResult> offsets,
+              ArrayRef<OpFoldResult> sizes, ArrayRef<int64_t> kept) {
+  SmallVector<OpFoldResult> ones(offsets.size(), b.getIndexAttr(1));
+  auto type = RankedTensorType::get(kept, b.getF32Type());
+  return b.create<tensor::ExtractSliceOp>(loc, type, out, offsets, sizes, ones);
+}
+
+bool directForward(nn::ConvOp conv) {
+  std::optional<Geometry> g =
+      geometryOf(conv.getInput(), cast<RankedTensorType>(conv.getWeight().getType()).getShape(),
+                 conv.getStrides(), conv.getPads(), conv.getDilations());
+  return conv.getGroup() == 1 && g && g->o <= kMaxForwardChannels && g->ow <= kMaxRow;
+}
+
+/// y = conv(x, w) + b, then max(y, 0) if `relu`, one output row per item.
+Value buildForward(PatternRewriter &rw, nn::ConvOp conv, bool relu,
+                   RankedTensorType resultType) {
+  Location loc = conv.getLoc();
+  Value w = conv.getWeight(), bias = conv.getBias();
+  Geometry g = *geometryOf(conv.getInput(), cast<RankedTensorType>(w.getType()).getShape(),
+                           conv.getStrides(), conv.getPads(), conv.getDilations());
+  Value x = padded(rw, loc, conv.getInput(), conv.getPads());
+  // Channel tiles of equal size whose accumulators (rows of `registers`
+  // vectors each) fit in kAccumulators registers.
+  int64_t registers = (g.ow + kLanes - 1) / kLanes;
+  int64_t maxTile = std::max<int64_t>(1, kAccumulators / registers);
+  int64_t tiles = (g.o + maxTile - 1) / maxTile;
+  int64_t tile = (g.o + tiles - 1) / tiles;
+  auto rowType = VectorType::get({g.ow}, rw.getF32Type());
+
+  return forEachItem(
+      rw, loc, {g.n, g.oh}, resultType,
+      [&](OpBuilder &b, Location loc, ValueRange ivs, Value out,
+          SmallVectorImpl<OpFoldResult> &offsets, SmallVectorImpl<OpFoldResult> &sizes) {
+        Value n = ivs[0], oh = ivs[1], zero = zeros(b, loc, rowType);
+        offsets.assign({n, b.getIndexAttr(0), oh, b.getIndexAttr(0)});
+        sizes.assign({b.getIndexAttr(1), b.getIndexAttr(g.o), b.getIndexAttr(1),
+                      b.getIndexAttr(g.ow)});
+        Value rows = sliceOf(b, loc, out, offsets, sizes, {g.o, g.ow});
+        for (int64_t first = 0; first < g.o; first += tile) {
+          int64_t count = std::min(tile, g.o - first);
+          SmallVector<Value> inits;
+          for (int64_t j = 0; j < count; ++j)
+            inits.push_back(bias ? b.create<vector::BroadcastOp>(
+                                        loc, rowType,
+                                        b.create<tensor::ExtractOp>(
+                                            loc, bias, ValueRange{index(b, loc, first + j)}))
+                                       .getResult()
+                                 : zero);
+          auto channels = b.create<scf::ForOp>(
+              loc, index(b, loc, 0), index(b, loc, g.c), index(b, loc, 1), inits,
+              [&](OpBuilder &b, Location loc, Value c, ValueRange accs) {
+                SmallVector<Value> next(accs);
+                for (int64_t ky = 0; ky < g.kh; ++ky)
+                  for (int64_t kx = 0; kx < g.kw; ++kx) {
+                    Value row = b.create<vector::TransferReadOp>(
+                        loc, rowType, x,
+                        ValueRange{n, c, addIndex(b, loc, oh, ky), index(b, loc, kx)},
+                        ArrayRef<bool>{true});
+                    for (int64_t j = 0; j < count; ++j) {
+                      Value weight = b.create<tensor::ExtractOp>(
+                          loc, w,
+                          ValueRange{index(b, loc, first + j), c, index(b, loc, ky),
+                                     index(b, loc, kx)});
+                      Value splat = b.create<vector::BroadcastOp>(loc, rowType, weight);
+                      next[j] = b.create<vector::FMAOp>(loc, row, splat, next[j]);
+                    }
+                  }
+                b.create<scf::YieldOp>(loc, next);
+              });
+          for (int64_t j = 0; j < count; ++j) {
+            Value acc = channels.getResult(j);
+            if (relu)
+              acc = b.create<arith::MaximumFOp>(loc, acc, zero);
+            rows = b.create<vector::TransferWriteOp>(
+                        loc, acc, rows, ValueRange{index(b, loc, first + j), index(b, loc, 0)},
+                        ArrayRef<bool>{true})
+                       .getResult();
+          }
+        }
+        return rows;
+      });
+}
+
+/// A convolution with few output channels, not followed by a relu (the
+/// relu pattern takes those, to apply it in registers).
+struct DirectConvForward : OpRewritePattern<nn::ConvOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(nn::ConvOp op, PatternRewriter &rw) const override {
+    if (!directForward(op))
+      return rw.notifyMatchFailure(op, "not a small stride-1 convolution");
+    if (op->hasOneUse() && isa<nn::ReluOp>(*op->user_begin()))
+      return rw.notifyMatchFailure(op, "left for the relu pattern");
+    rw.replaceOp(op, buildForward(rw, op, /*relu=*/false, op.getType()));
+    return success();
+  }
+};
+
+struct DirectConvRelu : OpRewritePattern<nn::ReluOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(nn::ReluOp op, PatternRewriter &rw) const override {
+    auto conv = op.getOperand().getDefiningOp<nn::ConvOp>();
+    if (!conv || !conv->hasOneUse() || !directForward(conv))
+      return rw.notifyMatchFailure(op, "not the relu of a small stride-1 convolution");
+    rw.setInsertionPoint(conv);
+    Value y = buildForward(rw, conv, /*relu=*/true, cast<RankedTensorType>(op.getType()));
+    rw.replaceOp(op, y);
+    rw.eraseOp(conv);
+    return success();
+  }
+};
+
+/// dW = sum over batch and positions of dY rows times shifted input rows.
+struct DirectFilterGrad : OpRewritePattern<nn::ConvFilterGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(nn::ConvFilterGradOp op, PatternRewriter &rw) const override {
+    RankedTensorType dwType = op.getType();
+    std::optional<Geometry> found = geometryOf(op.getInput(), dwType.getShape(),
+                                               op.getStrides(), op.getPads(), op.getDilations());
+    if (!found || found->o > kMaxFilterGradChannels || found->kw + 1 > 15)
+      return rw.notifyMatchFailure(op, "not a small stride-1 weight gradient");
+    Geometry g = *found;
+    Location loc = op.getLoc();
+    Value x = padded(rw, loc, op.getInput(), op.getPads()), dy = op.getOutputGrad();
+    // Channels per item: the largest divisor of O whose tile x KW
+    // accumulators, its dY vectors and one input vector fit in 16 registers.
+    int64_t tile = 1;
+    for (int64_t t = 2; t <= g.o; ++t)
+      if (g.o % t == 0 && t * (g.kw + 1) + 1 <= 16)
+        tile = t;
+    int64_t perBatch = (g.o / tile) * g.c * g.kh;
+    int64_t parts = 1;
+    while (perBatch * parts < kMinFilterGradItems && g.n % (parts * 2) == 0)
+      parts *= 2;
+    int64_t imagesPerPart = g.n / parts;
+    auto laneType = VectorType::get({kLanes}, rw.getF32Type());
+    auto tapsType = VectorType::get({g.kw}, rw.getF32Type());
+    auto partialType =
+        RankedTensorType::get({parts, g.o, g.c, g.kh, g.kw}, rw.getF32Type());
+
+    Value partial = forEachItem(
+        rw, loc, {parts, g.o / tile, g.c, g.kh}, partialType,
+        [&](OpBuilder &b, Location loc, ValueRange ivs, Value out,
+            SmallVectorImpl<OpFoldResult> &offsets, SmallVectorImpl<OpFoldResult> &sizes) {
+          Value part = ivs[0], c = ivs[2], ky = ivs[3];
+          Value first = b.create<arith::MulIOp>(loc, ivs[1], index(b, loc, tile));
+          Value zero = zeros(b, loc, laneType);
+          // One step: kLanes output positions from `ow` of row (n, oh).
+          auto step = [&](OpBuilder &b, Location loc, Value n, Value oh, Value ow,
+                          bool inBounds, ValueRange accs) {
+            SmallVector<Value> next(accs), grads;
+            for (int64_t j = 0; j < tile; ++j)
+              grads.push_back(b.create<vector::TransferReadOp>(
+                  loc, laneType, dy, ValueRange{n, addIndex(b, loc, first, j), oh, ow},
+                  ArrayRef<bool>{inBounds}));
+            Value h = b.create<arith::AddIOp>(loc, oh, ky);
+            for (int64_t kx = 0; kx < g.kw; ++kx) {
+              Value in = b.create<vector::TransferReadOp>(
+                  loc, laneType, x, ValueRange{n, c, h, addIndex(b, loc, ow, kx)},
+                  ArrayRef<bool>{inBounds});
+              for (int64_t j = 0; j < tile; ++j)
+                next[j * g.kw + kx] =
+                    b.create<vector::FMAOp>(loc, grads[j], in, next[j * g.kw + kx]);
+            }
+            return next;
+          };
+          Value firstImage = b.create<arith::MulIOp>(loc, part, index(b, loc, imagesPerPart));
+          Value lastImage = addIndex(b, loc, firstImage, imagesPerPart);
+          SmallVector<Value> inits(tile * g.kw, zero);
+          int64_t full = g.ow / kLanes * kLanes;
+          auto images = b.create<scf::ForOp>(
+              loc, firstImage, lastImage, index(b, loc, 1), inits,
+              [&](OpBuilder &b, Location loc, Value n, ValueRange accs) {
+                auto rows = b.create<scf::ForOp>(
+                    loc, index(b, loc, 0), index(b, loc, g.oh), index(b, loc, 1), accs,
+                    [&](OpBuilder &b, Location loc, Value oh, ValueRange accs) {
+                      SmallVector<Value> sums(accs);
+                      if (full > 0) {
+                        auto chunks = b.create<scf::ForOp>(
+                            loc, index(b, loc, 0), index(b, loc, full), index(b, loc, kLanes),
+                            sums, [&](OpBuilder &b, Location loc, Value ow, ValueRange accs) {
+                              b.create<scf::YieldOp>(loc, step(b, loc, n, oh, ow, true, accs));
+                            });
+                        sums.assign(chunks.getResults().begin(), chunks.getResults().end());
+                      }
+                      // The row's tail reads masked (zero) lanes past its end.
+                      if (full < g.ow)
+                        sums = step(b, loc, n, oh, index(b, loc, full), false, sums);
+                      b.create<scf::YieldOp>(loc, sums);
+                    });
+                b.create<scf::YieldOp>(loc, rows.getResults());
+              });
+          offsets.assign({part, first, c, ky, b.getIndexAttr(0)});
+          sizes.assign({b.getIndexAttr(1), b.getIndexAttr(tile), b.getIndexAttr(1),
+                        b.getIndexAttr(1), b.getIndexAttr(g.kw)});
+          Value taps = sliceOf(b, loc, out, offsets, sizes, {tile, g.kw});
+          for (int64_t j = 0; j < tile; ++j) {
+            Value row = zeros(b, loc, tapsType);
+            for (int64_t kx = 0; kx < g.kw; ++kx) {
+              Value sum = b.create<vector::ReductionOp>(loc, vector::CombiningKind::ADD,
+                                                        images.getResult(j * g.kw + kx));
+              row = b.create<vector::InsertOp>(loc, sum, row, kx);
+            }
+            taps = b.create<vector::TransferWriteOp>(
+                       loc, row, taps, ValueRange{index(b, loc, j), index(b, loc, 0)},
+                       ArrayRef<bool>{true})
+                       .getResult();
+          }
+          return taps;
+        });
+
+    // Sum the batch parts.
+    Value zero = rw.create<arith::ConstantOp>(loc, rw.getF32FloatAttr(0.0f));
+    Value init = rw.create<tensor::EmptyOp>(loc, dwType.getShape(), dwType.getElementType());
+    Value filled = rw.create<linalg::FillOp>(loc, ValueRange{zero}, ValueRange{init}).getResult(0);
+    auto sum = rw.create<linalg::ReduceOp>(
+        loc, ValueRange{partial}, ValueRange{filled}, ArrayRef<int64_t>{0},
+        [](OpBuilder &b, Location loc, ValueRange args) {
+          b.create<linalg::YieldOp>(loc, b.create<arith::AddFOp>(loc, args[0], args[1]).getResult());
+        });
+    rw.replaceOp(op, sum.getResult(0));
+    return success();
+  }
+};
+
+struct DirectConvPass : strata::impl::DirectConvBase<DirectConvPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<DirectConvForward, DirectConvRelu, DirectFilterGrad>(&getContext());
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
