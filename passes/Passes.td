@@ -111,6 +111,43 @@ def LowerNNToLinalg : Pass<"strata-lower-nn-to-linalg", "mlir::ModuleOp"> {
   ];
 }
 
+def DirectConv : Pass<"strata-direct-conv"> {
+  let summary = "Small convolutions and weight gradients straight from the input rows (CPU)";
+  let description = [{
+    Stride-1, dilation-1 2-D convolutions without a patch matrix:
+    `nn.conv` with at most 8 output channels and output rows of at most 32
+    (with its only user `nn.relu` folded in) becomes an `scf.forall` over
+    output rows (n, oh) in which each shifted input row is read once as a
+    vector and multiplied into a register tile of output channels with
+    broadcast weights (`vector.fma`). `nn.conv_filter_grad` with at most 16
+    output channels becomes an `scf.forall` over (batch part, channel
+    pair, input channel, ky) whose items accumulate 2 x KW vectors of
+    output-gradient rows times shifted input rows in registers, reduce
+    them, and are summed over the batch parts (`linalg.reduce`). Padding
+    is a zero-padded copy of the input. Runs before
+    `strata-lower-nn-to-linalg` in the CPU pipeline only.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+                           "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect"];
+}
+
+def VectorizeReductions : Pass<"strata-vectorize-reductions"> {
+  let summary = "Sums over contiguous rows accumulated in vector registers (CPU)";
+  let description = [{
+    Rewrites `nn.reduce sum` (f32, static) whose axes include the innermost
+    one and that sums at least 64 elements per result (a convolution's
+    bias gradient) into an `scf.forall` over the kept indices: each item
+    adds its rows into a vector accumulator (full vectors, then a masked
+    tail) and reduces it once. The generic lowering adds one element at a
+    time into the result in memory, a load-add-store chain LLVM cannot
+    keep in a register. Runs before `strata-lower-nn-to-linalg` in the CPU
+    pipeline only.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+                           "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
+}
+
 def VectorizePooling : Pass<"strata-vectorize-pooling"> {
   let summary = "Max pooling whose windows tile the input, and its gradient, as row vector code (CPU)";
   let description = [{

@@ -70,8 +70,11 @@ void buildNNToLinalgPipeline(OpPassManager &pm, bool oneDnnConvs, bool cpu) {
   pm.addPass(createFoldBatchNorm());
   if (oneDnnConvs)
     pm.addPass(createOneDnnConvs());
-  if (cpu)
+  if (cpu) {
+    pm.addPass(createDirectConv());
     pm.addPass(createVectorizePooling());
+    pm.addPass(createVectorizeReductions());
+  }
   pm.addPass(createLowerNNToLinalg());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseElementwise());

@@ -14,8 +14,10 @@ void registerCpuDialects(mlir::DialectRegistry &registry);
 /// nn -> linalg on tensors, with elementwise fusion (the --emit=linalg stage).
 /// With `oneDnnConvs`, 2-D convolutions oneDNN runs well go to it in the
 /// nChw8c layout (strata-onednn-convs) instead of the generated path. With
-/// `cpu` (not for CUDA), max pooling that tiles its input becomes row vector
-/// code (strata-vectorize-pooling).
+/// `cpu` (not for CUDA), small convolutions and weight gradients read the
+/// input rows directly (strata-direct-conv), max pooling that tiles its
+/// input becomes row vector code (strata-vectorize-pooling) and sums over
+/// long rows accumulate in registers (strata-vectorize-reductions).
 void buildNNToLinalgPipeline(mlir::OpPassManager &pm, bool oneDnnConvs = false,
                              bool cpu = true);
 
