@@ -112,7 +112,7 @@ def LowerNNToLinalg : Pass<"strata-lower-nn-to-linalg", "mlir::ModuleOp"> {
 }
 
 def DirectConv : Pass<"strata-direct-conv"> {
-  let summary = "Small convolutions and weight gradients straight from the input rows (CPU)";
+  let summary = "Small convolutions and their gradients straight from the input rows (CPU)";
   let description = [{
     Stride-1, dilation-1 2-D convolutions without a patch matrix:
     `nn.conv` with at most 8 output channels and output rows of at most 32
@@ -123,8 +123,14 @@ def DirectConv : Pass<"strata-direct-conv"> {
     output channels becomes an `scf.forall` over (batch part, channel
     pair, input channel, ky) whose items accumulate 2 x KW vectors of
     output-gradient rows times shifted input rows in registers, reduce
-    them, and are summed over the batch parts (`linalg.reduce`). Padding
-    is a zero-padded copy of the input. Runs before
+    them, and are summed over the batch parts (`linalg.reduce`).
+    `nn.conv_input_grad` with at most 16 input channels and input rows of at
+    most 32 becomes an `scf.forall` over input rows (n, h): per channel
+    tile, KW accumulators per channel sum the output-gradient rows h - ky
+    that exist times broadcast weights over (o, ky), and the input row is
+    their sum shifted by kx (`vector.insert_strided_slice`); no column
+    matrix, no col2im. Padding is a zero-padded copy of the input (its
+    gradient is cropped). Runs before
     `strata-lower-nn-to-linalg` in the CPU pipeline only.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",

@@ -72,10 +72,9 @@ struct Geometry {
   int64_t oh, ow;     // output
 };
 
-std::optional<Geometry> geometryOf(Value input, ArrayRef<int64_t> weightShape,
+std::optional<Geometry> geometryOf(RankedTensorType in, ArrayRef<int64_t> weightShape,
                                    ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
                                    ArrayRef<int64_t> dilations) {
-  auto in = cast<RankedTensorType>(input.getType());
   if (in.getRank() != 4 || !in.hasStaticShape() || !in.getElementType().isF32() ||
       weightShape.size() != 4 || ShapedType::isDynamicShape(weightShape) ||
       llvm::any_of(strides, [](int64_t s) { return s != 1; }) ||
@@ -92,6 +91,13 @@ std::optional<Geometry> geometryOf(Value input, ArrayRef<int64_t> weightShape,
   if (g.oh < 1 || g.ow < 1)
     return std::nullopt;
   return g;
+}
+
+std::optional<Geometry> geometryOf(Value input, ArrayRef<int64_t> weightShape,
+                                   ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                                   ArrayRef<int64_t> dilations) {
+  auto in = cast<RankedTensorType>(input.getType());
+  return geometryOf(in, weightShape, strides, pads, dilations);
 }
 
 Value index(OpBuilder &b, Location loc, int64_t v) {
@@ -367,10 +373,112 @@ struct DirectFilterGrad : OpRewritePattern<nn::ConvFilterGradOp> {
   }
 };
 
+/// dX from dY rows: per input row (n, h) and channel tile, KW accumulators
+/// per channel sum dY row h - ky times the broadcast weight W[o, c, ky, kx]
+/// over (o, ky); the dX row is the sum of accumulator kx shifted by kx.
+struct DirectInputGrad : OpRewritePattern<nn::ConvInputGradOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(nn::ConvInputGradOp op, PatternRewriter &rw) const override {
+    RankedTensorType dxType = op.getType();
+    Value dy = op.getOutputGrad(), w = op.getWeight();
+    std::optional<Geometry> found =
+        geometryOf(dxType, cast<RankedTensorType>(w.getType()).getShape(), op.getStrides(),
+                   op.getPads(), op.getDilations());
+    if (!found)
+      return rw.notifyMatchFailure(op, "not a stride-1 convolution's input gradient");
+    Geometry g = *found;
+    int64_t registers = (g.ow + kLanes - 1) / kLanes;
+    // Channels per tile: the largest divisor of C whose KW accumulators
+    // each fit in kAccumulators registers.
+    int64_t tile = 0;
+    for (int64_t t = 1; t <= g.c; ++t)
+      if (g.c % t == 0 && t * g.kw * registers <= kAccumulators)
+        tile = t;
+    if (tile == 0 || g.w > kMaxRow || g.c > kMaxFilterGradChannels)
+      return rw.notifyMatchFailure(op, "rows or kernel too wide for register accumulators");
+    Location loc = op.getLoc();
+    auto rowType = VectorType::get({g.ow}, rw.getF32Type());
+    auto wideType = VectorType::get({g.w}, rw.getF32Type());
+    auto paddedType = RankedTensorType::get({g.n, g.c, g.h, g.w}, rw.getF32Type());
+
+    Value dxp = forEachItem(
+        rw, loc, {g.n, g.h}, paddedType,
+        [&](OpBuilder &b, Location loc, ValueRange ivs, Value out,
+            SmallVectorImpl<OpFoldResult> &offsets, SmallVectorImpl<OpFoldResult> &sizes) {
+          Value n = ivs[0], h = ivs[1], zero = zeros(b, loc, rowType);
+          offsets.assign({n, b.getIndexAttr(0), h, b.getIndexAttr(0)});
+          sizes.assign({b.getIndexAttr(1), b.getIndexAttr(g.c), b.getIndexAttr(1),
+                        b.getIndexAttr(g.w)});
+          Value rows = sliceOf(b, loc, out, offsets, sizes, {g.c, g.w});
+          // The kernel rows whose output row h - ky exists.
+          Value firstKy = b.create<arith::MaxSIOp>(
+              loc, index(b, loc, 0), b.create<arith::SubIOp>(loc, h, index(b, loc, g.oh - 1)));
+          Value endKy = b.create<arith::MinSIOp>(loc, index(b, loc, g.kh), addIndex(b, loc, h, 1));
+          for (int64_t first = 0; first < g.c; first += tile) {
+            SmallVector<Value> inits(tile * g.kw, zero);
+            auto channels = b.create<scf::ForOp>(
+                loc, index(b, loc, 0), index(b, loc, g.o), index(b, loc, 1), inits,
+                [&](OpBuilder &b, Location loc, Value o, ValueRange accs) {
+                  auto taps = b.create<scf::ForOp>(
+                      loc, firstKy, endKy, index(b, loc, 1), accs,
+                      [&](OpBuilder &b, Location loc, Value ky, ValueRange accs) {
+                        SmallVector<Value> next(accs);
+                        Value row = b.create<vector::TransferReadOp>(
+                            loc, rowType, dy,
+                            ValueRange{n, o, b.create<arith::SubIOp>(loc, h, ky),
+                                       index(b, loc, 0)},
+                            ArrayRef<bool>{true});
+                        for (int64_t j = 0; j < tile; ++j)
+                          for (int64_t kx = 0; kx < g.kw; ++kx) {
+                            Value weight = b.create<tensor::ExtractOp>(
+                                loc, w,
+                                ValueRange{o, index(b, loc, first + j), ky, index(b, loc, kx)});
+                            Value splat = b.create<vector::BroadcastOp>(loc, rowType, weight);
+                            next[j * g.kw + kx] =
+                                b.create<vector::FMAOp>(loc, row, splat, next[j * g.kw + kx]);
+                          }
+                        b.create<scf::YieldOp>(loc, next);
+                      });
+                  b.create<scf::YieldOp>(loc, taps.getResults());
+                });
+            Value wideZero = zeros(b, loc, wideType);
+            for (int64_t j = 0; j < tile; ++j) {
+              Value sum = wideZero;
+              for (int64_t kx = 0; kx < g.kw; ++kx) {
+                Value shifted = b.create<vector::InsertStridedSliceOp>(
+                    loc, channels.getResult(j * g.kw + kx), wideZero, ArrayRef<int64_t>{kx},
+                    ArrayRef<int64_t>{1});
+                sum = b.create<arith::AddFOp>(loc, sum, shifted);
+              }
+              rows = b.create<vector::TransferWriteOp>(
+                         loc, sum, rows, ValueRange{index(b, loc, first + j), index(b, loc, 0)},
+                         ArrayRef<bool>{true})
+                         .getResult();
+            }
+          }
+          return rows;
+        });
+    // The padding's gradient is dropped.
+    ArrayRef<int64_t> pads = op.getPads();
+    if (llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
+      SmallVector<OpFoldResult> at{rw.getIndexAttr(0), rw.getIndexAttr(0),
+                                   rw.getIndexAttr(pads[0]), rw.getIndexAttr(pads[1])};
+      SmallVector<OpFoldResult> sizes, ones(4, rw.getIndexAttr(1));
+      for (int64_t d : dxType.getShape())
+        sizes.push_back(rw.getIndexAttr(d));
+      dxp = rw.create<tensor::ExtractSliceOp>(loc, dxType, dxp, at, sizes, ones);
+    }
+    rw.replaceOp(op, dxp);
+    return success();
+  }
+};
+
 struct DirectConvPass : strata::impl::DirectConvBase<DirectConvPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<DirectConvForward, DirectConvRelu, DirectFilterGrad>(&getContext());
+    patterns.add<DirectConvForward, DirectConvRelu, DirectFilterGrad, DirectInputGrad>(
+        &getContext());
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -21,6 +21,9 @@
 // batch; the padding is cropped at the end. KH*KW small loops replace one
 // loop with KH*KW taps per element.
 //
+// nn.conv_input_grad becomes nn ops again: the columns W^T dY ([C*k, N*o],
+// a matmul) summed back into input positions by nn.col2im.
+//
 // nn.conv_filter_grad becomes nn ops again: dW^T = cols(x) dY, the patch
 // columns of the input ([C*k, N*o], what the forward convolution
 // multiplies its weights with, so both share one copy) times the output
@@ -85,6 +88,31 @@ LogicalResult decomposeConvFilterGrad(nn::ConvFilterGradOp op, PatternRewriter &
   Value dyRows = b.reshape(b.transpose(dy, toRows), {positions, o});
   Value dwT = b.matmul(b.reshape(cols, {c * kernelSize, positions}), dyRows);
   rw.replaceOp(op, b.reshape(b.transposeLast2(dwT), ws));
+  return success();
+}
+
+LogicalResult decomposeConvInputGrad(nn::ConvInputGradOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  nn::NNBuilder b(rw, op.getLoc());
+  Value dy = op.getOutputGrad(), w = op.getWeight();
+  ArrayRef<int64_t> ws = cast<RankedTensorType>(w.getType()).getShape(),
+                    ys = cast<RankedTensorType>(dy.getType()).getShape();
+  int64_t s = ws.size() - 2, n = ys[0], c = ws[1], o = ws[0];
+  SmallVector<int64_t> colShape{c}, swapChannels{1, 0};
+  int64_t kernelSize = 1, positions = n;
+  for (int64_t i = 0; i < s; ++i) {
+    kernelSize *= ws[2 + i];
+    positions *= ys[2 + i];
+    colShape.push_back(ws[2 + i]);
+    swapChannels.push_back(2 + i);
+  }
+  colShape.push_back(n);
+  colShape.append(ys.begin() + 2, ys.end());
+  Value wT = b.transposeLast2(b.reshape(w, {o, c * kernelSize}));
+  Value dyT = b.reshape(b.transpose(dy, swapChannels), {o, positions});
+  Value cols = b.reshape(b.matmul(wT, dyT), colShape);
+  rw.replaceOpWithNewOp<nn::Col2ImOp>(op, op.getType(), cols, op.getStridesAttr(),
+                                      op.getPadsAttr(), op.getDilationsAttr());
   return success();
 }
 
@@ -195,6 +223,7 @@ void populatePatchColumnsLowering(RewritePatternSet &patterns) {
   patterns.add(lowerIm2Col);
   patterns.add(lowerCol2Im);
   patterns.add(decomposeConvFilterGrad);
+  patterns.add(decomposeConvInputGrad);
 }
 
 } // namespace strata::lowering

@@ -219,6 +219,34 @@ LogicalResult ConvFilterGradOp::verify() {
   return checkSameElementType(*this, {getInput(), getOutputGrad(), getWeightGrad()});
 }
 
+LogicalResult ConvInputGradOp::verify() {
+  shape::Shape dy = shapeOf(getOutputGrad()), w = shapeOf(getWeight()),
+               dx = shapeOf(getInputGrad());
+  int64_t s = (int64_t)dx.size() - 2;
+  if (s < 1 || dy.size() != dx.size() || w.size() != dx.size())
+    return emitOpError() << "output gradient, weight and input gradient must have the same "
+                            "rank (at least 3)";
+  if ((int64_t)getStrides().size() != s || (int64_t)getDilations().size() != s ||
+      (int64_t)getPads().size() != 2 * s)
+    return emitOpError() << "needs one stride and dilation, two pads per spatial dimension";
+  auto differ = [](int64_t a, int64_t b) {
+    return a != b && a != shape::kDynamic && b != shape::kDynamic;
+  };
+  if (differ(dy[0], dx[0]) || differ(w[0], dy[1]) || differ(w[1], dx[1]))
+    return emitOpError() << "weight " << shape::toString(w) << " does not match output gradient "
+                         << shape::toString(dy) << " and input gradient "
+                         << shape::toString(dx) << " of an ungrouped convolution";
+  for (int64_t i = 0; i < s; ++i)
+    if (w[2 + i] != shape::kDynamic &&
+        differ(shape::windowOutputDim(dx[2 + i], w[2 + i], getStrides()[i], getPads()[i],
+                                      getPads()[s + i], getDilations()[i], false),
+               dy[2 + i]))
+      return emitOpError() << "output gradient size " << dy[2 + i] << " of dimension " << i
+                           << " does not match a convolution of size " << dx[2 + i]
+                           << " with kernel " << w[2 + i];
+  return checkSameElementType(*this, {getOutputGrad(), getWeight(), getInputGrad()});
+}
+
 LogicalResult PoolGradOp::verify() {
   if (failed(checkSameElementType(*this, {getInput(), getOutputGrad(), getInputGrad()})))
     return failure();

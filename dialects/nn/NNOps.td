@@ -404,6 +404,32 @@ def NN_ConvFilterGradOp : NN_Op<"conv_filter_grad"> {
   let hasVerifier = 1;
 }
 
+def NN_ConvInputGradOp : NN_Op<"conv_input_grad"> {
+  let summary = "Gradient of an ungrouped nn.conv with respect to its input";
+  let description = [{
+    Built by nn.conv's gradient rule: from the gradient of the
+    convolution's output and its weights, dX[n, c, i] = sum over (o, k)
+    of output_grad[n, o, p] * weight[o, c, k] for every output position p
+    that read input position i = p * stride + k * dilation - pad. The
+    result has the convolution input's type. The generic lowering is the
+    columns W^T dY (a matmul) summed back into input positions by
+    nn.col2im; the CPU pipeline computes small ones directly
+    (strata-direct-conv).
+
+    ```mlir
+    %dx = nn.conv_input_grad %dy, %w {dilations = array<i64: 1, 1>,
+                                      pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>}
+        : (tensor<64x16x8x8xf32>, tensor<16x6x5x5xf32>) -> tensor<64x6x12x12xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$output_grad, NN_FloatTensor:$weight,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$dilations);
+  let results = (outs NN_FloatTensor:$input_grad);
+  let assemblyFormat = "$output_grad `,` $weight attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def NN_PoolOp : NN_Op<"pool", [Differentiable]> {
   let summary = "Max or average pooling over spatial windows";
   let description = [{

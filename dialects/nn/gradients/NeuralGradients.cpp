@@ -132,24 +132,12 @@ LogicalResult ConvOp::buildGradients(OpBuilder &builder, ValueRange dys,
   for (int64_t i = 0; i < s; ++i)
     swapChannels.push_back(2 + i);
 
-  // Input, ungrouped: the columns W^T dY ([C*k, N*o]) summed back into
-  // input positions by col2im (what im2col read, in reverse).
+  // Input, ungrouped: one op, so that a backend can compute small ones
+  // directly; the generic lowering is W^T dY summed back by col2im.
   if (g == 1) {
-    SmallVector<int64_t> colShape{c};
-    int64_t kernelSize = 1, positions = n;
-    for (int64_t i = 0; i < s; ++i) {
-      kernelSize *= ws[2 + i];
-      positions *= ys[2 + i];
-      colShape.push_back(ws[2 + i]);
-    }
-    colShape.push_back(n);
-    for (int64_t i = 0; i < s; ++i)
-      colShape.push_back(ys[2 + i]);
-    Value wT = b.transposeLast2(b.reshape(w, {o, c * kernelSize}));
-    Value dyT = b.reshape(b.transpose(dy, swapChannels), {o, positions});
-    Value cols = b.reshape(b.matmul(wT, dyT), colShape);
-    grads.push_back(builder.create<Col2ImOp>(getLoc(), x.getType(), cols, getStridesAttr(),
-                                             getPadsAttr(), getDilationsAttr()));
+    grads.push_back(builder.create<ConvInputGradOp>(getLoc(), x.getType(), dy, w,
+                                                    getStridesAttr(), getPadsAttr(),
+                                                    getDilationsAttr()));
   } else {
   // Grouped: a stride-1 convolution of the dilated, padded output gradient
   // with the spatially flipped weights whose in/out channels are swapped

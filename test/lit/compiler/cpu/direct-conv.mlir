@@ -73,18 +73,57 @@ func.func @filter_grad_tail(%x: tensor<2x2x8x13xf32>, %dy: tensor<2x3x6x11xf32>)
 
 // -----
 
+// The input gradient: one item per input row (n, h); per channel pair,
+// 2 x 5 accumulators sum dY rows h - ky (ky limited to the rows that
+// exist) times broadcast weights over (o, ky); the dX row of 12 is the sum
+// of accumulator kx shifted by kx.
+// CHECK-LABEL: func @input_grad
+// CHECK: scf.forall (%[[N:.+]], %[[H:.+]]) in (4, 12)
+// CHECK: %[[FIRST:.+]] = arith.maxsi
+// CHECK: %[[END:.+]] = arith.minsi
+// CHECK: scf.for %[[O:[a-z0-9]+]] = {{.+}} -> (vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>, vector<8xf32>)
+// CHECK: scf.for %[[KY:[a-z0-9]+]] = %[[FIRST]] to %[[END]]
+// CHECK: vector.transfer_read %arg0[%[[N]], %[[O]], %{{.+}}, %{{.+}}], %{{.+}} {in_bounds = [true]} : tensor<4x16x8x8xf32>, vector<8xf32>
+// CHECK: tensor.extract %arg1[%[[O]], %{{.+}}, %[[KY]], %{{.+}}]
+// CHECK: vector.fma
+// CHECK: vector.insert_strided_slice %{{.+}}, %{{.+}} {offsets = [4], strides = [1]} : vector<8xf32> into vector<12xf32>
+// CHECK: vector.transfer_write %{{.+}} {in_bounds = [true]} : vector<12xf32>, tensor<6x12xf32>
+func.func @input_grad(%dy: tensor<4x16x8x8xf32>, %w: tensor<16x6x5x5xf32>) -> tensor<4x6x12x12xf32> {
+  %0 = nn.conv_input_grad %dy, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>}
+      : (tensor<4x16x8x8xf32>, tensor<16x6x5x5xf32>) -> tensor<4x6x12x12xf32>
+  return %0 : tensor<4x6x12x12xf32>
+}
+
+// -----
+
+// With padding, the padded input's gradient is cropped.
+// CHECK-LABEL: func @input_grad_padded
+// CHECK: scf.forall (%{{.+}}, %{{.+}}) in (2, 9)
+// CHECK: tensor.extract_slice %{{.+}}[0, 0, 1, 1] [2, 3, 7, 9] [1, 1, 1, 1] : tensor<2x3x9x11xf32> to tensor<2x3x7x9xf32>
+func.func @input_grad_padded(%dy: tensor<2x4x7x9xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<2x3x7x9xf32> {
+  %0 = nn.conv_input_grad %dy, %w {dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}
+      : (tensor<2x4x7x9xf32>, tensor<4x3x3x3xf32>) -> tensor<2x3x7x9xf32>
+  return %0 : tensor<2x3x7x9xf32>
+}
+
+// -----
+
 // Left to the generic lowering: strides, many output channels.
 // CHECK-LABEL: func @left_alone
 // CHECK: nn.conv %arg0, %arg1 {{.+}}strides = array<i64: 2, 2>
 // CHECK: nn.conv %arg0, %arg2
 // CHECK: nn.conv_filter_grad %arg0, %arg3
+// CHECK: nn.conv_input_grad %arg4, %arg1 {{.+}}strides = array<i64: 2, 2>
 func.func @left_alone(%x: tensor<1x3x9x9xf32>, %w: tensor<4x3x3x3xf32>, %wide: tensor<32x3x3x3xf32>,
-                      %dy: tensor<1x32x7x7xf32>) -> (tensor<1x4x4x4xf32>, tensor<1x32x7x7xf32>, tensor<32x3x3x3xf32>) {
+                      %dy: tensor<1x32x7x7xf32>, %dys: tensor<1x4x4x4xf32>)
+    -> (tensor<1x4x4x4xf32>, tensor<1x32x7x7xf32>, tensor<32x3x3x3xf32>, tensor<1x3x9x9xf32>) {
   %0 = nn.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>}
       : (tensor<1x3x9x9xf32>, tensor<4x3x3x3xf32>) -> tensor<1x4x4x4xf32>
   %1 = nn.conv %x, %wide {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>}
       : (tensor<1x3x9x9xf32>, tensor<32x3x3x3xf32>) -> tensor<1x32x7x7xf32>
   %2 = nn.conv_filter_grad %x, %dy {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>}
       : (tensor<1x3x9x9xf32>, tensor<1x32x7x7xf32>) -> tensor<32x3x3x3xf32>
-  return %0, %1, %2 : tensor<1x4x4x4xf32>, tensor<1x32x7x7xf32>, tensor<32x3x3x3xf32>
+  %3 = nn.conv_input_grad %dys, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>}
+      : (tensor<1x4x4x4xf32>, tensor<4x3x3x3xf32>) -> tensor<1x3x9x9xf32>
+  return %0, %1, %2, %3 : tensor<1x4x4x4xf32>, tensor<1x32x7x7xf32>, tensor<32x3x3x3xf32>, tensor<1x3x9x9xf32>
 }

@@ -43,3 +43,17 @@ func.func @forward_and_filter_grad(%x: tensor<2x3x5x5xf32>, %w: tensor<4x3x3x3xf
       : (tensor<2x3x5x5xf32>, tensor<2x4x5x5xf32>) -> tensor<4x3x3x3xf32>
   return %y, %dw : tensor<2x4x5x5xf32>, tensor<4x3x3x3xf32>
 }
+
+// -----
+
+// An input gradient (nn.conv_input_grad) lowers to the columns W^T dY, a
+// matmul, summed back into input positions (nn.col2im's scatter).
+// CHECK-LABEL: func @input_grad
+// CHECK: linalg.matmul ins(%{{.+}}, %{{.+}} : tensor<27x4xf32>, tensor<4x50xf32>)
+// CHECK: tensor.extract_slice
+// CHECK: return
+func.func @input_grad(%dy: tensor<2x4x5x5xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<2x3x5x5xf32> {
+  %dx = nn.conv_input_grad %dy, %w {dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}
+      : (tensor<2x4x5x5xf32>, tensor<4x3x3x3xf32>) -> tensor<2x3x5x5xf32>
+  return %dx : tensor<2x3x5x5xf32>
+}

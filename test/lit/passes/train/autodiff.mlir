@@ -51,16 +51,12 @@ func.func @broadcast_add(%x: tensor<2x3xf32>, %b: tensor<3xf32>) -> tensor<2x3xf
 
 // -----
 
-// Convolution gradients: the input's is W^T dY (a matmul) summed back into
-// input positions by nn.col2im; the weights' is one nn.conv_filter_grad of
-// the input and the output gradient (lowered to the input's patch columns
-// times dY, or computed directly by the CPU backend when small).
+// Convolution gradients: one nn.conv_input_grad and one nn.conv_filter_grad
+// (lowered to W^T dY summed back by nn.col2im and to the input's patch
+// columns times dY, or computed directly by the CPU backend when small),
+// and the bias's sum of dY.
 // CHECK-LABEL: func @conv
-// CHECK: %[[W2:.+]] = nn.reshape %arg1 : (tensor<4x3x3x3xf32>) -> tensor<4x27xf32>
-// CHECK: %[[WT:.+]] = nn.transpose %[[W2]] {perm = array<i64: 1, 0>} : (tensor<4x27xf32>) -> tensor<27x4xf32>
-// CHECK: %[[COLS:.+]] = nn.matmul %[[WT]], %{{.+}} : (tensor<27x4xf32>, tensor<4x50xf32>) -> tensor<27x50xf32>
-// CHECK: %[[C6:.+]] = nn.reshape %[[COLS]] : (tensor<27x50xf32>) -> tensor<3x3x3x2x5x5xf32>
-// CHECK: %[[DX:.+]] = nn.col2im %[[C6]] {dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<3x3x3x2x5x5xf32>) -> tensor<2x3x5x5xf32>
+// CHECK: %[[DX:.+]] = nn.conv_input_grad %{{.+}}, %arg1 {dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<2x4x5x5xf32>, tensor<4x3x3x3xf32>) -> tensor<2x3x5x5xf32>
 // CHECK: %[[DW:.+]] = nn.conv_filter_grad %arg0, %{{.+}} {dilations = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<2x3x5x5xf32>, tensor<2x4x5x5xf32>) -> tensor<4x3x3x3xf32>
 // CHECK: nn.reduce  sum {{.*}} {axes = array<i64: 0, 2, 3>, keepdims = false} : (tensor<2x4x5x5xf32>) -> tensor<4xf32>
 func.func @conv(%x: tensor<2x3x5x5xf32>, %w: tensor<4x3x3x3xf32>, %b: tensor<4xf32>) -> tensor<2x4x5x5xf32> {
