@@ -152,6 +152,17 @@ Value sliceOf(OpBuilder &b, Location loc, Value out, ArrayRef<OpFoldResult> offs
   return b.create<tensor::ExtractSliceOp>(loc, type, out, offsets, sizes, ones);
 }
 
+/// The rows (n, :, h, :) of an NCHW result, as a [channels, width] slice;
+/// sets the item's `offsets` and `sizes` to write it back.
+Value channelRows(OpBuilder &b, Location loc, Value out, Value n, Value h, int64_t channels,
+                  int64_t width, SmallVectorImpl<OpFoldResult> &offsets,
+                  SmallVectorImpl<OpFoldResult> &sizes) {
+  offsets.assign({n, b.getIndexAttr(0), h, b.getIndexAttr(0)});
+  sizes.assign({b.getIndexAttr(1), b.getIndexAttr(channels), b.getIndexAttr(1),
+                b.getIndexAttr(width)});
+  return sliceOf(b, loc, out, offsets, sizes, {channels, width});
+}
+
 bool directForward(nn::ConvOp conv) {
   std::optional<Geometry> g =
       geometryOf(conv.getInput(), cast<RankedTensorType>(conv.getWeight().getType()).getShape(),
@@ -180,10 +191,7 @@ Value buildForward(PatternRewriter &rw, nn::ConvOp conv, bool relu,
       [&](OpBuilder &b, Location loc, ValueRange ivs, Value out,
           SmallVectorImpl<OpFoldResult> &offsets, SmallVectorImpl<OpFoldResult> &sizes) {
         Value n = ivs[0], oh = ivs[1], zero = zeros(b, loc, rowType);
-        offsets.assign({n, b.getIndexAttr(0), oh, b.getIndexAttr(0)});
-        sizes.assign({b.getIndexAttr(1), b.getIndexAttr(g.o), b.getIndexAttr(1),
-                      b.getIndexAttr(g.ow)});
-        Value rows = sliceOf(b, loc, out, offsets, sizes, {g.o, g.ow});
+        Value rows = channelRows(b, loc, out, n, oh, g.o, g.ow, offsets, sizes);
         for (int64_t first = 0; first < g.o; first += tile) {
           int64_t count = std::min(tile, g.o - first);
           SmallVector<Value> inits;
@@ -407,10 +415,7 @@ struct DirectInputGrad : OpRewritePattern<nn::ConvInputGradOp> {
         [&](OpBuilder &b, Location loc, ValueRange ivs, Value out,
             SmallVectorImpl<OpFoldResult> &offsets, SmallVectorImpl<OpFoldResult> &sizes) {
           Value n = ivs[0], h = ivs[1], zero = zeros(b, loc, rowType);
-          offsets.assign({n, b.getIndexAttr(0), h, b.getIndexAttr(0)});
-          sizes.assign({b.getIndexAttr(1), b.getIndexAttr(g.c), b.getIndexAttr(1),
-                        b.getIndexAttr(g.w)});
-          Value rows = sliceOf(b, loc, out, offsets, sizes, {g.c, g.w});
+          Value rows = channelRows(b, loc, out, n, h, g.c, g.w, offsets, sizes);
           // The kernel rows whose output row h - ky exists.
           Value firstKy = b.create<arith::MaxSIOp>(
               loc, index(b, loc, 0), b.create<arith::SubIOp>(loc, h, index(b, loc, g.oh - 1)));

@@ -190,60 +190,51 @@ LogicalResult Col2ImOp::verify() {
   return checkSameElementType(*this, {getColumns(), getOutput()});
 }
 
-LogicalResult ConvFilterGradOp::verify() {
-  shape::Shape in = shapeOf(getInput()), dy = shapeOf(getOutputGrad()),
-               dw = shapeOf(getWeightGrad());
-  int64_t s = (int64_t)in.size() - 2;
-  if (s < 1 || dy.size() != in.size() || dw.size() != in.size())
-    return emitOpError() << "input, output gradient and weight gradient must have the same "
-                            "rank (at least 3)";
-  if ((int64_t)getStrides().size() != s || (int64_t)getDilations().size() != s ||
-      (int64_t)getPads().size() != 2 * s)
-    return emitOpError() << "needs one stride and dilation, two pads per spatial dimension";
+/// Shapes of an ungrouped convolution's gradient op: `x` the convolution's
+/// input (or its gradient), `dy` its output gradient, `w` its weights (or
+/// their gradient).
+static LogicalResult verifyConvGradient(Operation *op, const shape::Shape &x,
+                                        const shape::Shape &dy, const shape::Shape &w,
+                                        ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                                        ArrayRef<int64_t> dilations) {
+  int64_t s = (int64_t)x.size() - 2;
+  if (s < 1 || dy.size() != x.size() || w.size() != x.size())
+    return op->emitOpError() << "input, output gradient and weight must have the same rank "
+                                "(at least 3)";
+  if ((int64_t)strides.size() != s || (int64_t)dilations.size() != s ||
+      (int64_t)pads.size() != 2 * s)
+    return op->emitOpError() << "needs one stride and dilation, two pads per spatial dimension";
   auto differ = [](int64_t a, int64_t b) {
     return a != b && a != shape::kDynamic && b != shape::kDynamic;
   };
-  if (differ(dy[0], in[0]) || differ(dw[0], dy[1]) || differ(dw[1], in[1]))
-    return emitOpError() << "weight gradient " << shape::toString(dw)
-                         << " does not match input " << shape::toString(in)
-                         << " and output gradient " << shape::toString(dy)
-                         << " of an ungrouped convolution";
+  if (differ(dy[0], x[0]) || differ(w[0], dy[1]) || differ(w[1], x[1]))
+    return op->emitOpError() << "input " << shape::toString(x) << ", output gradient "
+                             << shape::toString(dy) << " and weight " << shape::toString(w)
+                             << " do not match an ungrouped convolution";
   for (int64_t i = 0; i < s; ++i)
-    if (dw[2 + i] != shape::kDynamic &&
-        differ(shape::windowOutputDim(in[2 + i], dw[2 + i], getStrides()[i], getPads()[i],
-                                      getPads()[s + i], getDilations()[i], false),
+    if (w[2 + i] != shape::kDynamic &&
+        differ(shape::windowOutputDim(x[2 + i], w[2 + i], strides[i], pads[i], pads[s + i],
+                                      dilations[i], false),
                dy[2 + i]))
-      return emitOpError() << "output gradient size " << dy[2 + i] << " of dimension " << i
-                           << " does not match a convolution of size " << in[2 + i]
-                           << " with kernel " << dw[2 + i];
+      return op->emitOpError() << "output gradient size " << dy[2 + i] << " of dimension " << i
+                               << " does not match a convolution of size " << x[2 + i]
+                               << " with kernel " << w[2 + i];
+  return success();
+}
+
+LogicalResult ConvFilterGradOp::verify() {
+  if (failed(verifyConvGradient(*this, shapeOf(getInput()), shapeOf(getOutputGrad()),
+                                shapeOf(getWeightGrad()), getStrides(), getPads(),
+                                getDilations())))
+    return failure();
   return checkSameElementType(*this, {getInput(), getOutputGrad(), getWeightGrad()});
 }
 
 LogicalResult ConvInputGradOp::verify() {
-  shape::Shape dy = shapeOf(getOutputGrad()), w = shapeOf(getWeight()),
-               dx = shapeOf(getInputGrad());
-  int64_t s = (int64_t)dx.size() - 2;
-  if (s < 1 || dy.size() != dx.size() || w.size() != dx.size())
-    return emitOpError() << "output gradient, weight and input gradient must have the same "
-                            "rank (at least 3)";
-  if ((int64_t)getStrides().size() != s || (int64_t)getDilations().size() != s ||
-      (int64_t)getPads().size() != 2 * s)
-    return emitOpError() << "needs one stride and dilation, two pads per spatial dimension";
-  auto differ = [](int64_t a, int64_t b) {
-    return a != b && a != shape::kDynamic && b != shape::kDynamic;
-  };
-  if (differ(dy[0], dx[0]) || differ(w[0], dy[1]) || differ(w[1], dx[1]))
-    return emitOpError() << "weight " << shape::toString(w) << " does not match output gradient "
-                         << shape::toString(dy) << " and input gradient "
-                         << shape::toString(dx) << " of an ungrouped convolution";
-  for (int64_t i = 0; i < s; ++i)
-    if (w[2 + i] != shape::kDynamic &&
-        differ(shape::windowOutputDim(dx[2 + i], w[2 + i], getStrides()[i], getPads()[i],
-                                      getPads()[s + i], getDilations()[i], false),
-               dy[2 + i]))
-      return emitOpError() << "output gradient size " << dy[2 + i] << " of dimension " << i
-                           << " does not match a convolution of size " << dx[2 + i]
-                           << " with kernel " << w[2 + i];
+  if (failed(verifyConvGradient(*this, shapeOf(getInputGrad()), shapeOf(getOutputGrad()),
+                                shapeOf(getWeight()), getStrides(), getPads(),
+                                getDilations())))
+    return failure();
   return checkSameElementType(*this, {getOutputGrad(), getWeight(), getInputGrad()});
 }
 

@@ -190,7 +190,7 @@ func.func @im2col_attributes(%x: tensor<2x3x8x8xf32>) -> tensor<3x3x3x2x6x6xf32>
 // -----
 
 func.func @conv_filter_grad_channels(%x: tensor<2x3x8x8xf32>, %dy: tensor<2x4x6x6xf32>) -> tensor<4x2x3x3xf32> {
-  // expected-error @+1 {{weight gradient [4, 2, 3, 3] does not match input [2, 3, 8, 8] and output gradient [2, 4, 6, 6] of an ungrouped convolution}}
+  // expected-error @+1 {{input [2, 3, 8, 8], output gradient [2, 4, 6, 6] and weight [4, 2, 3, 3] do not match an ungrouped convolution}}
   %0 = nn.conv_filter_grad %x, %dy {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>}
       : (tensor<2x3x8x8xf32>, tensor<2x4x6x6xf32>) -> tensor<4x2x3x3xf32>
   return %0 : tensor<4x2x3x3xf32>
@@ -208,7 +208,7 @@ func.func @conv_filter_grad_windows(%x: tensor<2x3x8x8xf32>, %dy: tensor<2x4x7x7
 // -----
 
 func.func @conv_input_grad_channels(%dy: tensor<2x4x6x6xf32>, %w: tensor<4x3x3x3xf32>) -> tensor<2x2x8x8xf32> {
-  // expected-error @+1 {{weight [4, 3, 3, 3] does not match output gradient [2, 4, 6, 6] and input gradient [2, 2, 8, 8] of an ungrouped convolution}}
+  // expected-error @+1 {{input [2, 2, 8, 8], output gradient [2, 4, 6, 6] and weight [4, 3, 3, 3] do not match an ungrouped convolution}}
   %0 = nn.conv_input_grad %dy, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>}
       : (tensor<2x4x6x6xf32>, tensor<4x3x3x3xf32>) -> tensor<2x2x8x8xf32>
   return %0 : tensor<2x2x8x8xf32>
