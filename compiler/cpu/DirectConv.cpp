@@ -1,7 +1,7 @@
 //===- DirectConv.cpp - small convolutions straight from the input rows ---===//
 //
 // Convolutions with few output channels (LeNet-5's first layer: 1 -> 6
-// channels, 5x5) and small weight gradients, for the CPU. Through a patch
+// channels, 5x5) and small weight and input gradients, for the CPU. Through a patch
 // matrix, every input value is copied KH*KW times into a [C*k, N*o] matrix
 // (LeNet-5: 25 x 36864 floats, 3.7 MB per step) that the matmul then reads
 // back to use each value only O times; building and reading it took a
@@ -21,9 +21,15 @@
 //   once and each shifted input vector once per pair; the partial sums of
 //   the batch parts are added at the end.
 //
-// Both need stride 1 and dilation 1 (padding is a padded copy of the input,
-// which CSE shares between the two) and are left to the generic lowering
-// otherwise.
+// - nn.conv_input_grad: instead of W^T dY into a zeroed column matrix
+//   (LeNet-5: 150 x 4096 floats) and col2im, one work item per input row
+//   (n, h): per channel pair, KW vector accumulators sum the output-gradient
+//   rows h - ky that exist times broadcast weights over (o, ky), and the
+//   input row is their sum shifted by kx.
+//
+// All need stride 1 and dilation 1 (padding is a padded copy of the input,
+// which CSE shares between forward and weight gradient, or a crop of the
+// input gradient) and are left to the generic lowering otherwise.
 //
 //===----------------------------------------------------------------------===//
 
