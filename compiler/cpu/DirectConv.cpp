@@ -33,6 +33,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/cpu/VectorBuilders.h"
 #include "compiler/lowering/LoweringUtils.h"
 #include "dialects/nn/NNOps.h"
 #include "passes/Passes.h"
@@ -51,12 +52,11 @@ namespace strata {
 } // namespace strata
 
 using namespace mlir;
+using namespace strata::cpu;
 namespace nn = strata::nn;
 
 namespace {
 
-/// Floats per vector register (AVX2).
-constexpr int64_t kLanes = 8;
 /// Accumulator registers a tile may use (of 16, leaving room for loads).
 constexpr int64_t kAccumulators = 12;
 /// Output rows longer than this stay on the generic lowering (the forward
@@ -106,56 +106,10 @@ std::optional<Geometry> geometryOf(Value input, ArrayRef<int64_t> weightShape,
   return geometryOf(in, weightShape, strides, pads, dilations);
 }
 
-Value index(OpBuilder &b, Location loc, int64_t v) {
-  return b.create<arith::ConstantIndexOp>(loc, v);
-}
-
-Value addIndex(OpBuilder &b, Location loc, Value v, int64_t c) {
-  return c == 0 ? v : b.create<arith::AddIOp>(loc, v, index(b, loc, c)).getResult();
-}
-
-Value zeros(OpBuilder &b, Location loc, VectorType type) {
-  return b.create<arith::ConstantOp>(
-      loc, DenseElementsAttr::get(type, b.getF32FloatAttr(0.0f).getValue()));
-}
-
 /// The input with the convolution's zero padding.
 Value padded(PatternRewriter &rw, Location loc, Value x, ArrayRef<int64_t> pads) {
   return strata::lowering::padWith(rw, loc, x, {0, 0, pads[0], pads[1]},
                                    {0, 0, pads[2], pads[3]}, 0.0);
-}
-
-/// An scf.forall over `bounds` computing into a fresh tensor of `type`.
-/// `body` builds one item's ops, writing into a slice of the result that it
-/// extracts at `offsets` with `sizes` (unit dimensions dropped) and returns.
-using ItemBody = function_ref<Value(OpBuilder &, Location, ValueRange ivs, Value out,
-                                    SmallVectorImpl<OpFoldResult> &offsets,
-                                    SmallVectorImpl<OpFoldResult> &sizes)>;
-
-Value forEachItem(PatternRewriter &rw, Location loc, ArrayRef<int64_t> bounds,
-                  RankedTensorType type, ItemBody body) {
-  Value init = rw.create<tensor::EmptyOp>(loc, type.getShape(), type.getElementType());
-  SmallVector<OpFoldResult> ubs;
-  for (int64_t bound : bounds)
-    ubs.push_back(rw.getIndexAttr(bound));
-  auto forall = rw.create<scf::ForallOp>(loc, ubs, ValueRange{init}, std::nullopt);
-  OpBuilder::InsertionGuard guard(rw);
-  rw.setInsertionPoint(forall.getTerminator());
-  Value out = forall.getRegionIterArgs()[0];
-  SmallVector<OpFoldResult> offsets, sizes;
-  Value slice = body(rw, loc, forall.getInductionVars(), out, offsets, sizes);
-  rw.setInsertionPointToStart(forall.getTerminator().getBody());
-  SmallVector<OpFoldResult> ones(type.getRank(), rw.getIndexAttr(1));
-  rw.create<tensor::ParallelInsertSliceOp>(loc, slice, out, offsets, sizes, ones);
-  return forall.getResult(0);
-}
-
-/// A rank-reduced slice of `out` (the dimensions of size 1 dropped).
-Value sliceOf(OpBuilder &b, Location loc, Value out, ArrayRef<OpFoldResult> offsets,
-              ArrayRef<OpFoldResult> sizes, ArrayRef<int64_t> kept) {
-  SmallVector<OpFoldResult> ones(offsets.size(), b.getIndexAttr(1));
-  auto type = RankedTensorType::get(kept, b.getF32Type());
-  return b.create<tensor::ExtractSliceOp>(loc, type, out, offsets, sizes, ones);
 }
 
 /// The rows (n, :, h, :) of an NCHW result, as a [channels, width] slice;

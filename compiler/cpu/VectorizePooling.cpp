@@ -14,6 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/cpu/VectorBuilders.h"
 #include "dialects/nn/NNOps.h"
 #include "passes/Passes.h"
 
@@ -30,6 +31,7 @@ namespace strata {
 } // namespace strata
 
 using namespace mlir;
+using namespace strata::cpu;
 namespace nn = strata::nn;
 
 namespace {
@@ -96,10 +98,6 @@ Value forEachRow(PatternRewriter &rw, Location loc, const Tiling &t,
   SmallVector<OpFoldResult> ones(4, rw.getIndexAttr(1));
   rw.create<tensor::ParallelInsertSliceOp>(loc, row, out, offsets, sizes, ones);
   return forall.getResult(0);
-}
-
-Value index(OpBuilder &b, Location loc, int64_t v) {
-  return b.create<arith::ConstantIndexOp>(loc, v);
 }
 
 /// Input row `oh * kh + ky` of (n, c) as a vector of t.width() floats.

@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/cpu/VectorBuilders.h"
 #include "dialects/nn/NNOps.h"
 #include "passes/Passes.h"
 
@@ -29,18 +30,13 @@ namespace strata {
 } // namespace strata
 
 using namespace mlir;
+using namespace strata::cpu;
 namespace nn = strata::nn;
 
 namespace {
 
-/// Floats per vector register (AVX2).
-constexpr int64_t kLanes = 8;
 /// Sums of fewer elements per result stay on the generic lowering.
 constexpr int64_t kMinReduced = 64;
-
-Value index(OpBuilder &b, Location loc, int64_t v) {
-  return b.create<arith::ConstantIndexOp>(loc, v);
-}
 
 struct VectorizeRowSum : OpRewritePattern<nn::ReduceOp> {
   using OpRewritePattern::OpRewritePattern;

@@ -11,13 +11,12 @@
 
 #include "dialects/nn/NNOps.h"
 #include "passes/Passes.h"
+#include "passes/graph/ConstantValues.h"
 
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 #include <cmath>
-#include <cstring>
 
 namespace strata {
 #define GEN_PASS_DEF_FOLDBATCHNORM
@@ -25,44 +24,10 @@ namespace strata {
 } // namespace strata
 
 using namespace mlir;
+using strata::f32Constant;
+using strata::f32Values;
 
 namespace {
-
-/// The f32 values of an nn.constant (dense, splat or dense_resource).
-std::optional<std::vector<float>> f32Values(Value v) {
-  auto c = v.getDefiningOp<strata::nn::ConstantOp>();
-  if (!c)
-    return std::nullopt;
-  auto type = cast<RankedTensorType>(c.getType());
-  if (!type.getElementType().isF32() || !type.hasStaticShape())
-    return std::nullopt;
-  if (auto dense = dyn_cast<DenseFPElementsAttr>(c.getValue())) {
-    std::vector<float> out;
-    for (float f : dense.getValues<float>())
-      out.push_back(f);
-    return out;
-  }
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(c.getValue())) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob || blob->getData().size() != size_t(type.getNumElements()) * 4)
-      return std::nullopt;
-    std::vector<float> out(type.getNumElements());
-    std::memcpy(out.data(), blob->getData().data(), out.size() * 4);
-    return out;
-  }
-  return std::nullopt;
-}
-
-Value f32Constant(PatternRewriter &rw, Location loc, RankedTensorType type,
-                  const std::vector<float> &values, StringRef name) {
-  if (values.size() <= 16)
-    return rw.create<strata::nn::ConstantOp>(
-        loc, DenseElementsAttr::get(type, ArrayRef<float>(values)));
-  AsmResourceBlob blob = HeapAsmResourceBlob::allocate(values.size() * 4, 64);
-  std::memcpy(blob.getMutableData().data(), values.data(), values.size() * 4);
-  return rw.create<strata::nn::ConstantOp>(
-      loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
-}
 
 struct FoldIntoConv : OpRewritePattern<strata::nn::BatchNormOp> {
   using OpRewritePattern::OpRewritePattern;
