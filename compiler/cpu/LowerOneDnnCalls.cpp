@@ -9,6 +9,7 @@
 //                           const float *weight, const float *bias,
 //                           float *dst);
 //   void strata_onednn_inner_product(...same as conv...);
+//   void strata_onednn_batch_matmul(...same as conv, bias always null...);
 //   void strata_onednn_pool(int64_t *state, const int64_t *desc,
 //                           const char *node, const float *src, float *dst);
 //
@@ -109,8 +110,10 @@ struct LowerOneDnnCallsPass
       std::string entry = ("strata_onednn_" + kernel).str();
       // Where the descriptor says whether there is a bias (see
       // OneDnnBufferization.cpp); pooling has none.
-      bool withWeights = kernel == "conv" || kernel == "inner_product";
-      bool hasBias = withWeights && desc[kernel == "conv" ? 21 : 4] != 0;
+      bool withWeights = kernel == "conv" || kernel == "inner_product" ||
+                         kernel == "batch_matmul";
+      bool hasBias = (kernel == "conv" && desc[21] != 0) ||
+                     (kernel == "inner_product" && desc[4] != 0);
       unsigned arity = withWeights ? 7 : 5;
 
       OpBuilder b(call);

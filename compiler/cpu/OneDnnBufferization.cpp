@@ -1,6 +1,7 @@
 //===- OneDnnBufferization.cpp - oneDNN ops to per-site calls -------------===//
 //
-// nn.onednn_conv, nn.onednn_pool and nn.onednn_inner_product bufferize into `func.call`s of private
+// nn.onednn_conv, nn.onednn_pool, nn.onednn_inner_product and
+// nn.onednn_batch_matmul bufferize into `func.call`s of private
 // declarations, one per op, that carry what the runtime needs to build the
 // oneDNN primitive: a descriptor (shapes, strides, pads, layouts, post-ops,
 // as the i64 list runtime/src/onednn.c reads) and the ONNX node's name for
@@ -30,7 +31,7 @@ namespace nn = strata::nn;
 namespace {
 
 // Must match runtime/src/onednn.c.
-enum : int64_t { kConv = 1, kPool = 2, kInnerProduct = 3 };
+enum : int64_t { kConv = 1, kPool = 2, kInnerProduct = 3, kBatchMatmul = 4 };
 enum : int64_t { kPostSum = 1, kPostRelu = 2, kPostClip = 3 };
 
 int64_t floatBits(float f) {
@@ -98,6 +99,12 @@ SmallVector<int64_t> innerProductDescriptor(nn::OneDnnInnerProductOp op) {
                             int64_t(op.getPostOps().size())};
   appendPostOps(desc, op.getPostOps(), op.getClipMin(), op.getClipMax());
   return desc;
+}
+
+SmallVector<int64_t> batchMatmulDescriptor(nn::OneDnnBatchMatmulOp op) {
+  auto a = cast<RankedTensorType>(op.getLhs().getType()).getShape();
+  auto b = cast<RankedTensorType>(op.getRhs().getType()).getShape();
+  return {kBatchMatmul, a[0], a[1], a[2], b[2], op.getWeightsConstant()};
 }
 
 SmallVector<int64_t> poolDescriptor(nn::OneDnnPoolOp op) {
@@ -182,6 +189,8 @@ struct OneDnnOpModel
       return "conv";
     else if constexpr (std::is_same_v<OpTy, nn::OneDnnInnerProductOp>)
       return "inner_product";
+    else if constexpr (std::is_same_v<OpTy, nn::OneDnnBatchMatmulOp>)
+      return "batch_matmul";
     else
       return "pool";
   }
@@ -209,6 +218,8 @@ struct OneDnnOpModel
       desc = convDescriptor(typed);
     else if constexpr (std::is_same_v<OpTy, nn::OneDnnInnerProductOp>)
       desc = innerProductDescriptor(typed);
+    else if constexpr (std::is_same_v<OpTy, nn::OneDnnBatchMatmulOp>)
+      desc = batchMatmulDescriptor(typed);
     else
       desc = poolDescriptor(typed);
     Value dst;
@@ -241,5 +252,7 @@ void strata::cpu::registerOneDnnBufferization(DialectRegistry &registry) {
     nn::OneDnnPoolOp::attachInterface<OneDnnOpModel<nn::OneDnnPoolOp>>(*ctx);
     nn::OneDnnInnerProductOp::attachInterface<
         OneDnnOpModel<nn::OneDnnInnerProductOp>>(*ctx);
+    nn::OneDnnBatchMatmulOp::attachInterface<
+        OneDnnOpModel<nn::OneDnnBatchMatmulOp>>(*ctx);
   });
 }

@@ -32,7 +32,7 @@ struct LowerNNToLinalgPass
     getOperation().walk([&](Operation *op) {
       if (!isa<strata::nn::NNDialect>(op->getDialect()) ||
           isa<strata::nn::OneDnnConvOp, strata::nn::OneDnnPoolOp,
-              strata::nn::OneDnnInnerProductOp>(op))
+              strata::nn::OneDnnInnerProductOp, strata::nn::OneDnnBatchMatmulOp>(op))
         return; // oneDNN's ops bufferize into runtime calls
       std::string reason = strata::lowering::unsupportedReason(op);
       op->emitError() << "cannot lower '" << op->getName()

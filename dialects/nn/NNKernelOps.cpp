@@ -123,3 +123,14 @@ LogicalResult OneDnnInnerProductOp::verify() {
   }
   return success();
 }
+
+LogicalResult OneDnnBatchMatmulOp::verify() {
+  auto a = cast<RankedTensorType>(getLhs().getType()).getShape();
+  auto b = cast<RankedTensorType>(getRhs().getType()).getShape();
+  auto out = cast<RankedTensorType>(getOutput().getType()).getShape();
+  if (a.size() != 3 || b.size() != 3 || out.size() != 3)
+    return emitOpError() << "lhs, rhs and result must be 3-d";
+  if (a[0] != b[0] || a[2] != b[1] || out != ArrayRef<int64_t>{a[0], a[1], b[2]})
+    return emitOpError() << "expects G x M x K lhs, G x K x N rhs, G x M x N result";
+  return success();
+}

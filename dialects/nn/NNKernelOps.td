@@ -1,6 +1,7 @@
 //===- NNKernelOps.td - ops the compiler hands to oneDNN ------*- tablegen -*-===//
 //
-// Convolutions, max pooling and fully connected layers that the kernel choice (passes/graph/
+// Convolutions, max pooling, fully connected layers and batched matrix products
+// that the kernel choice (passes/graph/
 // OneDnnConvs.cpp) gives to oneDNN instead of generated code. They stay on
 // tensors like every nn op; bufferization turns each into a call of the
 // runtime's oneDNN glue (runtime/src/onednn.c), which creates the primitive
@@ -89,6 +90,26 @@ def NN_OneDnnInnerProductOp : NN_Op<"onednn_inner_product"> {
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
   }];
+  let hasVerifier = 1;
+}
+
+def NN_OneDnnBatchMatmulOp : NN_Op<"onednn_batch_matmul"> {
+  let summary = "f32 batched matrix product run by oneDNN";
+  let description = [{
+    `output[g, m, n] = sum_k lhs[g, m, k] * rhs[g, k, n]`, all row-major.
+    Winograd convolutions (compiler/cpu/WinogradConv.cpp) multiply their
+    transformed input tiles by the transformed weights this way, one matrix
+    per point of the transform. `weights_constant` lets the runtime reorder
+    `rhs` once into oneDNN's preferred layout.
+
+    ```mlir
+    %m = nn.onednn_batch_matmul %v, %u {weights_constant = true}
+        : (tensor<36x196x64xf32>, tensor<36x64x64xf32>) -> tensor<36x196x64xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor:$lhs, F32Tensor:$rhs, BoolAttr:$weights_constant);
+  let results = (outs F32Tensor:$output);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 

@@ -1,5 +1,5 @@
-/* The runtime side of convolutions, max pooling and fully connected layers
- * that the compiler gave to
+/* The runtime side of convolutions, max pooling, fully connected layers and
+ * batched matrix products (Winograd convolutions) that the compiler gave to
  * oneDNN (passes/graph/OneDnnConvs.cpp, compiler/cpu/LowerOneDnnCalls.cpp).
  *
  * Linked, with libdnnl, only into modules that call it. Each call site in
@@ -28,7 +28,7 @@
 /* From libstrata_parallel.a, linked into every module. */
 int strata_model_get_threads(void);
 
-enum { KIND_CONV = 1, KIND_POOL = 2, KIND_INNER_PRODUCT = 3 };
+enum { KIND_CONV = 1, KIND_POOL = 2, KIND_INNER_PRODUCT = 3, KIND_BATCH_MATMUL = 4 };
 enum { POST_SUM = 1, POST_RELU = 2, POST_CLIP = 3 };
 /* Conv descriptor. */
 enum {
@@ -38,6 +38,8 @@ enum {
 };
 /* Inner product descriptor. */
 enum { I_M = 1, I_K, I_N, I_HAS_BIAS, I_WEIGHTS_CONST, I_NUM_POST, I_POST };
+/* Batched matmul descriptor: [G, M, K] x [G, K, N]. */
+enum { B_G = 1, B_M, B_K, B_N, B_WEIGHTS_CONST };
 /* Pool descriptor. */
 enum {
   P_N = 1, P_C, P_IH, P_IW, P_OH, P_OW, P_KH, P_KW, P_SH, P_SW, P_PT, P_PL,
@@ -234,6 +236,27 @@ static int create_inner_product(site_state *s, const int64_t *d, const char *nod
                          node);
 }
 
+/* Creates the batched matrix product for descriptor `d` in `s`. */
+static int create_batch_matmul(site_state *s, const int64_t *d, const char *node) {
+  dnnl_dims_t src_dims = {d[B_G], d[B_M], d[B_K]}, w_dims = {d[B_G], d[B_K], d[B_N]};
+  dnnl_dims_t dst_dims = {d[B_G], d[B_M], d[B_N]};
+  dnnl_memory_desc_t src_md, dst_md, w_md, w_user_md;
+  CHECK(dnnl_memory_desc_init_by_tag(&src_md, 3, src_dims, dnnl_f32, dnnl_abc),
+        "describing the left operand");
+  CHECK(dnnl_memory_desc_init_by_tag(&dst_md, 3, dst_dims, dnnl_f32, dnnl_abc),
+        "describing the result");
+  CHECK(dnnl_memory_desc_init_by_tag(&w_md, 3, w_dims, dnnl_f32,
+                                     d[B_WEIGHTS_CONST] ? dnnl_format_tag_any : dnnl_abc),
+        "describing the right operand");
+  CHECK(dnnl_memory_desc_init_by_tag(&w_user_md, 3, w_dims, dnnl_f32, dnnl_abc),
+        "describing the right operand");
+  dnnl_matmul_desc_t desc;
+  CHECK(dnnl_matmul_desc_init(&desc, &src_md, &w_md, NULL, &dst_md),
+        "describing the matrix product");
+  return create_weighted(s, &desc, 0, NULL, &w_user_md, 0,
+                         "no matrix product implementation for this shape", node);
+}
+
 /* The primitive and memory objects of a convolution or inner product `pd`,
  * and the reorder of the weights from the user's layout `w_user_md` into
  * the one the primitive chose (unless they agree). */
@@ -326,7 +349,8 @@ static site_state *prepare(int64_t *state, const int64_t *d, const char *node) {
   int (*create)(site_state *, const int64_t *, const char *) =
       d[0] == KIND_CONV ? create_conv
       : d[0] == KIND_INNER_PRODUCT ? create_inner_product
-                                   : create_pool;
+      : d[0] == KIND_BATCH_MATMUL ? create_batch_matmul
+                                  : create_pool;
   if (create(s, d, node)) {
     release(s);
     return NULL;
@@ -394,6 +418,15 @@ HIDDEN void strata_onednn_inner_product(int64_t *state, const int64_t *d,
                                         float *dst) {
   run_weighted(state, d, node, src, weights, bias, dst, d[I_WEIGHTS_CONST],
                d[I_HAS_BIAS]);
+}
+
+/* Bias is always null (the compiler passes the conv/inner product ABI). */
+HIDDEN void strata_onednn_batch_matmul(int64_t *state, const int64_t *d,
+                                       const char *node, const float *lhs,
+                                       const float *rhs, const float *bias,
+                                       float *dst) {
+  (void)bias;
+  run_weighted(state, d, node, lhs, rhs, NULL, dst, d[B_WEIGHTS_CONST], 0);
 }
 
 HIDDEN void strata_onednn_pool(int64_t *state, const int64_t *d, const char *node,

@@ -171,6 +171,15 @@ func.func @onednn_inner_product(%x: tensor<1x8xf32>, %w: tensor<4x9xf32>) -> ten
 
 // -----
 
+func.func @onednn_batch_matmul(%a: tensor<16x49x8xf32>, %b: tensor<16x9x24xf32>) -> tensor<16x49x24xf32> {
+  // expected-error @+1 {{expects G x M x K lhs, G x K x N rhs, G x M x N result}}
+  %0 = nn.onednn_batch_matmul %a, %b {weights_constant = true}
+      : (tensor<16x49x8xf32>, tensor<16x9x24xf32>) -> tensor<16x49x24xf32>
+  return %0 : tensor<16x49x24xf32>
+}
+
+// -----
+
 func.func @im2col_windows(%x: tensor<2x3x8x8xf32>) -> tensor<3x3x3x2x7x7xf32> {
   // expected-error @+1 {{columns [3, 3, 3, 2, 7, 7] should be [3, 3, 3, 2, 6, 6] for input [2, 3, 8, 8]}}
   %0 = nn.im2col %x {dilations = array<i64: 1, 1>, kernel_shape = array<i64: 3, 3>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>}

@@ -35,3 +35,20 @@ func.func @sum_of_live_value(%x: tensor<1x2x4x4x8xf32>, %w: tensor<16x16x1x1xf32
       : (tensor<1x2x4x4x8xf32>, tensor<16x16x1x1xf32>, tensor<1x2x4x4x8xf32>) -> tensor<1x2x4x4x8xf32>
   return %y, %x : tensor<1x2x4x4x8xf32>, tensor<1x2x4x4x8xf32>
 }
+
+// -----
+
+// A batched matrix product (Winograd's) is a call site too: its descriptor
+// is (kind 4, G, M, K, N, constant right operand).
+// CHECK-LABEL: func.func private @__strata_onednn_batch_matmul_0
+// CHECK-SAME: (memref<36x32x8xf32>, memref<36x8x16xf32>, memref<36x32x16xf32>)
+// CHECK-SAME: strata.onednn_desc = array<i64: 4, 36, 32, 8, 16, 1>
+// CHECK-SAME: strata.onednn_kernel = "batch_matmul"
+// CHECK-LABEL: func @batch_matmul
+// CHECK: %[[DST:.+]] = memref.alloc() {{.*}}: memref<36x32x16xf32>
+// CHECK: call @__strata_onednn_batch_matmul_0(%{{.+}}, %{{.+}}, %[[DST]])
+// CHECK: return %[[DST]]
+func.func @batch_matmul(%v: tensor<36x32x8xf32>, %u: tensor<36x8x16xf32>) -> tensor<36x32x16xf32> {
+  %m = nn.onednn_batch_matmul %v, %u {weights_constant = true} : (tensor<36x32x8xf32>, tensor<36x8x16xf32>) -> tensor<36x32x16xf32>
+  return %m : tensor<36x32x16xf32>
+}
