@@ -64,13 +64,16 @@ void registerCpuDialects(DialectRegistry &registry) {
   registerLLVMDialectTranslation(registry);
 }
 
-void buildNNToLinalgPipeline(OpPassManager &pm, bool oneDnnConvs, bool cpu) {
+void buildNNToLinalgPipeline(OpPassManager &pm, bool oneDnnConvs, bool cpu,
+                             bool winograd) {
   // Graph level first: constants and identities, batch norms into convs.
   pm.addPass(createGraphFold());
   pm.addPass(createFoldBatchNorm());
   if (oneDnnConvs)
     pm.addPass(createOneDnnConvs());
   if (cpu) {
+    if (oneDnnConvs && winograd)
+      pm.addPass(createWinogradConvs());
     pm.addPass(createDirectConv());
     pm.addPass(createVectorizePooling());
     pm.addPass(createVectorizeReductions());

@@ -17,9 +17,11 @@ void registerCpuDialects(mlir::DialectRegistry &registry);
 /// `cpu` (not for CUDA), small convolutions and weight gradients read the
 /// input rows directly (strata-direct-conv), max pooling that tiles its
 /// input becomes row vector code (strata-vectorize-pooling) and sums over
-/// long rows accumulate in registers (strata-vectorize-reductions).
+/// long rows accumulate in registers (strata-vectorize-reductions). With
+/// `winograd` too, 3x3 convolutions that oneDNN got and that tile well
+/// become Winograd transforms around a batched matmul (strata-winograd-convs).
 void buildNNToLinalgPipeline(mlir::OpPassManager &pm, bool oneDnnConvs = false,
-                             bool cpu = true);
+                             bool cpu = true, bool winograd = false);
 
 /// Cache and register tiling plus vectorization for a target whose vector
 /// registers are `vectorBits` wide.

@@ -243,9 +243,12 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
   if (opt.emit == Stage::NN)
     return writeIR();
   cpu::ModelSignature signature = cpu::signatureOf(module);
-  bool oneDnn = !cuda && opt.convKernels == ConvKernels::Auto;
+  bool oneDnn = !cuda && opt.convKernels != ConvKernels::Generated;
+  bool winograd = opt.convKernels == ConvKernels::Auto;
   if (!runPipeline(ctx, module,
-                   [&](OpPassManager &pm) { cpu::buildNNToLinalgPipeline(pm, oneDnn, !cuda); },
+                   [&](OpPassManager &pm) {
+                     cpu::buildNNToLinalgPipeline(pm, oneDnn, !cuda, winograd);
+                   },
                    error, opt.timePasses))
     return false;
   if (opt.emit == Stage::Linalg)
@@ -383,9 +386,12 @@ bool planModelMemory(const std::string &modelPath, const CompileOptions &opt,
   if (!module)
     return false;
   int64_t vectorBits = cpu::targetVectorBits(cpu::TargetOptions{opt.cpu});
-  bool oneDnn = opt.convKernels == ConvKernels::Auto;
+  bool oneDnn = opt.convKernels != ConvKernels::Generated;
+  bool winograd = opt.convKernels == ConvKernels::Auto;
   if (!runPipeline(ctx, *module,
-                   [&](OpPassManager &pm) { cpu::buildNNToLinalgPipeline(pm, oneDnn); },
+                   [&](OpPassManager &pm) {
+                     cpu::buildNNToLinalgPipeline(pm, oneDnn, /*cpu=*/true, winograd);
+                   },
                    error) ||
       !runPipeline(ctx, *module,
                    [&](OpPassManager &pm) { cpu::buildTilingPipeline(pm, vectorBits); },

@@ -25,8 +25,10 @@ enum class Target { CPU, CUDA };
 
 /// Who computes 2-D convolutions on the CPU.
 enum class ConvKernels {
-  Auto,     ///< oneDNN where the cost rule picks it (strata-onednn-convs)
-  Generated ///< always strata's generated im2col + matmul code
+  Auto,      ///< oneDNN where the cost rule picks it (strata-onednn-convs),
+             ///< Winograd for 3x3 ones that tile well (strata-winograd-convs)
+  Direct,    ///< as Auto, without Winograd: oneDNN's direct convolutions
+  Generated  ///< always strata's generated im2col + matmul code
 };
 
 struct CompileOptions {

@@ -37,8 +37,12 @@ llvm::cl::ValuesClass convKernelValues() {
       clEnumValN(ConvKernels::Auto, "auto",
                  "oneDNN for 2-D f32 convolutions it runs well (plain or "
                  "depthwise, output channels a multiple of 8), in its blocked "
-                 "nChw8c layout with relu/clip/residual-add fused; strata's "
-                 "generated code for the rest (default)"),
+                 "nChw8c layout with relu/clip/residual-add fused, 3x3 "
+                 "stride-1 ones on large enough images as Winograd F(4x4,3x3) "
+                 "or F(2x2,3x3) transforms around oneDNN matrix products; "
+                 "strata's generated code for the rest (default)"),
+      clEnumValN(ConvKernels::Direct, "direct",
+                 "as auto, but no Winograd: oneDNN's direct convolutions"),
       clEnumValN(ConvKernels::Generated, "generated",
                  "strata's generated im2col + matmul code for every "
                  "convolution (the executable needs no libdnnl)"));

@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 """Single-Conv models and a float64 NumPy reference for them.
 
-Usage: conv_reference.py make OUT.onnx X.npy N C H W M KH KW STRIDE PAD DILATION GROUP BIAS [RELU]
+Usage: conv_reference.py make OUT.onnx X.npy N C H W M KH KW STRIDE PAD DILATION GROUP BIAS [RELU [RESIDUAL]]
        conv_reference.py check MODEL.onnx X.npy Y.npy
-`make` writes the model (random weights, seed 0) and an input; `check`
+`make` writes the model (random weights, seed 0) and an input, with
+RESIDUAL the convolution's input added to its output before the relu (as
+in a ResNet block; needs C = M and a same-size output); `check`
 recomputes the convolution from the model's initializers by direct
 summation and passes when max|diff| <= 1e-4 * max|ref|.
 """
@@ -16,7 +18,8 @@ from onnx import helper as h
 from onnx import numpy_helper
 
 
-def make(out, xpath, n, c, hh, ww, m, kh, kw, stride, pad, dil, group, bias, relu=0):
+def make(out, xpath, n, c, hh, ww, m, kh, kw, stride, pad, dil, group, bias, relu=0,
+         residual=0):
     rng = np.random.default_rng(0)
     w = rng.standard_normal((m, c // group, kh, kw)).astype(np.float32)
     inits = [numpy_helper.from_array(w, "w")]
@@ -24,8 +27,11 @@ def make(out, xpath, n, c, hh, ww, m, kh, kw, stride, pad, dil, group, bias, rel
     if bias:
         inits.append(numpy_helper.from_array(rng.standard_normal(m).astype(np.float32), "b"))
         inputs.append("b")
-    nodes = [h.make_node("Conv", inputs, ["z" if relu else "y"], strides=[stride] * 2,
+    conv_out = "c" if residual else "z" if relu else "y"
+    nodes = [h.make_node("Conv", inputs, [conv_out], strides=[stride] * 2,
                          pads=[pad] * 4, dilations=[dil] * 2, group=group)]
+    if residual:
+        nodes.append(h.make_node("Add", ["c", "x"], ["z" if relu else "y"]))
     if relu:
         nodes.append(h.make_node("Relu", ["z"], ["y"]))
     oh = (hh + 2 * pad - dil * (kh - 1) - 1) // stride + 1
@@ -61,6 +67,8 @@ def reference(model_path, x):
                 y[:, o] += np.einsum("nchw,c->nhw", patch, w[o, :, i, j])
     if "b" in init:
         y += init["b"][None, :, None, None]
+    if any(nd.op_type == "Add" for nd in model.graph.node):
+        y += x
     if any(nd.op_type == "Relu" for nd in model.graph.node):
         y = np.maximum(y, 0)
     return y
@@ -68,7 +76,7 @@ def reference(model_path, x):
 
 def main():
     if sys.argv[1] == "make":
-        make(sys.argv[2], sys.argv[3], *map(int, sys.argv[4:18]))
+        make(sys.argv[2], sys.argv[3], *map(int, sys.argv[4:19]))
         return
     ref = reference(sys.argv[2], np.load(sys.argv[3]))
     got = np.load(sys.argv[4])
