@@ -116,8 +116,9 @@ def WinogradConvs : Pass<"strata-winograd-convs"> {
   let description = [{
     An `nn.onednn_conv` with a 3x3 kernel, stride 1, dilation 1, padding 1,
     one group, constant weights and blocked (nChw8c) input and output whose
-    output splits into at least 32 tiles of 4x4 (or, when 4 does not divide
-    it, 2x2) becomes Winograd's minimal filtering F(4x4, 3x3) (F(2x2, 3x3)):
+    output splits into at least 32 tiles of 4x4 (or else of 2x2; a partial
+    last tile is computed from zeros and cropped) becomes Winograd's minimal
+    filtering F(4x4, 3x3) (F(2x2, 3x3)):
     the weights are transformed at compile time into U = G g G^T (36 or 16
     matrices C x K); an `scf.forall` over (n, input channel block, tile row)
     transforms 6x6 (4x4) input tiles, 8 channels per vector, into

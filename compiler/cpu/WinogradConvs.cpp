@@ -24,9 +24,12 @@
 //   tile, A^T M A, then the bias and the convolution's post-ops (residual
 //   sum, relu, clip) in registers, written as nChw8c.
 //
-// The choice: only where the tiles make the matrix products worthwhile
-// (at least kMinTiles rows; layer4 of ResNet-18, 7x7, stays direct: its
-// products would stream 16 MB of transformed weights for 16 rows).
+// The tile: F(4x4, 3x3) where the output has at least kMinTiles tiles of
+// 4x4, else F(2x2, 3x3) where it has that many of 2x2; a partial last tile
+// row or column is computed whole from zero padding and cropped (AlexNet's
+// 13x13 layers: 7x7 tiles of 2x2). Fewer tiles make the matrix products
+// not worthwhile: layer4 of ResNet-18 (7x7, 16 tiles of 2x2) stays direct,
+// its products would stream 16 MB of transformed weights for 16 rows.
 //
 //===----------------------------------------------------------------------===//
 
@@ -99,9 +102,12 @@ struct Geometry {
   int64_t n, cBlocks, h, w; // input (= output) in nChw8c
   int64_t k;                // output channels
   int64_t m;                // output tile size (4 or 2)
-  int64_t tileRows() const { return h / m; }
-  int64_t tileCols() const { return w / m; }
+  int64_t tileRows() const { return (h + m - 1) / m; }
+  int64_t tileCols() const { return (w + m - 1) / m; }
   int64_t tiles() const { return n * tileRows() * tileCols(); }
+  /// The output covered by whole tiles (cropped to h x w at the end).
+  int64_t tiledH() const { return tileRows() * m; }
+  int64_t tiledW() const { return tileCols() * m; }
 };
 
 /// The geometry if `conv` is a 3x3 / stride 1 / pad 1 blocked convolution
@@ -122,15 +128,17 @@ std::optional<Geometry> winogradGeometry(nn::OneDnnConvOp conv) {
     return std::nullopt;
   Geometry g{in.getDimSize(0), in.getDimSize(1), in.getDimSize(2), in.getDimSize(3),
              w.getDimSize(0), 0};
-  if (g.h % 4 == 0 && g.w % 4 == 0)
-    g.m = 4;
-  else if (g.h % 2 == 0 && g.w % 2 == 0)
-    g.m = 2;
-  else
+  if (w.getDimSize(1) != g.cBlocks * kLanes)
     return std::nullopt;
-  if (g.tiles() < kMinTiles || w.getDimSize(1) != g.cBlocks * kLanes)
-    return std::nullopt;
-  return g;
+  // F(4x4, 3x3) needs the fewest multiplications per output, even with a
+  // partial last tile (13x13: 16x16 computed); F(2x2, 3x3) keeps enough
+  // tiles on smaller images.
+  for (int64_t m : {4, 2}) {
+    g.m = m;
+    if (g.tiles() >= kMinTiles)
+      return g;
+  }
+  return std::nullopt;
 }
 
 /// U[p][c][k] = (G w[k][c] G^T)[p], p = i * alpha + j.
@@ -222,7 +230,10 @@ Value firstTile(OpBuilder &b, Location loc, const Geometry &g, Value n, Value th
 /// V: alpha^2 matrices of tiles x input channels.
 Value transformInput(PatternRewriter &rw, Location loc, Value input, const Geometry &g,
                      const WinogradTransform &t) {
-  Value x = strata::lowering::padWith(rw, loc, input, {0, 0, 1, 1, 0}, {0, 0, 1, 1, 0}, 0.0);
+  // The convolution's padding of 1, and zeros under partial last tiles.
+  Value x = strata::lowering::padWith(rw, loc, input, {0, 0, 1, 1, 0},
+                                      {0, 0, 1 + g.tiledH() - g.h, 1 + g.tiledW() - g.w, 0},
+                                      0.0);
   int64_t a = t.alpha, tc = g.tileCols();
   auto type = RankedTensorType::get({a * a, g.tiles(), g.cBlocks * kLanes}, rw.getF32Type());
   return forEachItem(
@@ -261,9 +272,17 @@ Value transformOutput(PatternRewriter &rw, nn::OneDnnConvOp conv, Value m,
   int64_t a = t.alpha, tc = g.tileCols();
   Value bias = conv.getBias(), sum = conv.getSum();
   SmallVector<StringRef> posts(conv.getPostOps().getAsValueRange<StringAttr>());
-  auto type = cast<RankedTensorType>(conv.getType());
+  // Partial last tiles are computed whole into a larger result, cropped
+  // at the end (the residual is padded to match).
+  int64_t extraH = g.tiledH() - g.h, extraW = g.tiledW() - g.w;
+  auto cropped = cast<RankedTensorType>(conv.getType());
+  auto type = RankedTensorType::get({g.n, g.k / kLanes, g.tiledH(), g.tiledW(), kLanes},
+                                    rw.getF32Type());
+  if (sum)
+    sum = strata::lowering::padWith(rw, loc, sum, {0, 0, 0, 0, 0},
+                                    {0, 0, extraH, extraW, 0}, 0.0);
   auto vecType = VectorType::get({kLanes}, rw.getF32Type());
-  return forEachItem(
+  Value y = forEachItem(
       rw, loc, {g.n, g.k / kLanes, g.tileRows()}, type,
       [&](OpBuilder &b, Location loc, ValueRange ivs, Value out,
           SmallVectorImpl<OpFoldResult> &offsets, SmallVectorImpl<OpFoldResult> &sizes) {
@@ -272,8 +291,8 @@ Value transformOutput(PatternRewriter &rw, nn::OneDnnConvOp conv, Value m,
         Value k0 = mul(b, loc, kb, kLanes), zero = index(b, loc, 0);
         offsets.assign({n, kb, row0, b.getIndexAttr(0), b.getIndexAttr(0)});
         sizes.assign({b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(g.m),
-                      b.getIndexAttr(g.w), b.getIndexAttr(kLanes)});
-        Value slice = sliceOf(b, loc, out, offsets, sizes, {g.m, g.w, kLanes});
+                      b.getIndexAttr(g.tiledW()), b.getIndexAttr(kLanes)});
+        Value slice = sliceOf(b, loc, out, offsets, sizes, {g.m, g.tiledW(), kLanes});
         Value biasVec = bias ? read8(b, loc, bias, {k0}) : Value();
         Value zeroVec = zeros(b, loc, vecType);
         auto tiles = b.create<scf::ForOp>(
@@ -317,6 +336,12 @@ Value transformOutput(PatternRewriter &rw, nn::OneDnnConvOp conv, Value m,
             });
         return tiles.getResult(0);
       });
+  if (!extraH && !extraW)
+    return y;
+  SmallVector<OpFoldResult> zeros(5, rw.getIndexAttr(0)), ones(5, rw.getIndexAttr(1)), sizes;
+  for (int64_t d : cropped.getShape())
+    sizes.push_back(rw.getIndexAttr(d));
+  return rw.create<tensor::ExtractSliceOp>(loc, cropped, y, zeros, sizes, ones);
 }
 
 struct WinogradConv : OpRewritePattern<nn::OneDnnConvOp> {

@@ -31,8 +31,8 @@ func.func @f4_bias_relu(%x: tensor<1x1x16x32x8xf32>) -> tensor<1x2x16x32x8xf32> 
 
 // -----
 
-// F(2x2, 3x3) where 4 does not divide the image (2 x 18x6 = 54 tiles of
-// 2x2), with a residual sum read from the blocked operand in the output
+// F(2x2, 3x3) where tiles of 4x4 would be too few (20; 2 x 18x6 images
+// make 54 tiles of 2x2), with a residual sum read from the blocked operand in the output
 // transform.
 // CHECK-LABEL: func @f2_sum
 // CHECK: nn.onednn_batch_matmul {{.+}} : (tensor<16x54x8xf32>, tensor<16x8x8xf32>) -> tensor<16x54x8xf32>
@@ -50,7 +50,7 @@ func.func @f2_sum(%x: tensor<2x1x18x6x8xf32>, %s: tensor<2x1x18x6x8xf32>) -> ten
 // -----
 
 // Left to oneDNN's direct convolution: weights that are not constants
-// (training), too few tiles (8x8: 4 tiles of 4x4), an odd size (7x7),
+// (training), too few tiles (8x8: 16 tiles of 2x2; 7x7: 16 of 2x2),
 // stride 2, and the NCHW first layer.
 // CHECK-LABEL: func @left_alone
 // CHECK-NOT: onednn_batch_matmul
