@@ -178,7 +178,7 @@ def VectorizeReductions : Pass<"strata-vectorize-reductions"> {
 }
 
 def VectorizePooling : Pass<"strata-vectorize-pooling"> {
-  let summary = "Max pooling whose windows tile the input, and its gradient, as row vector code (CPU)";
+  let summary = "Max pooling whose windows tile the input, its gradient, and blocked max pooling as vector code (CPU)";
   let description = [{
     Rewrites `nn.pool max` and `nn.pool_grad max` with 2-D windows that tile
     the input (kernel == stride, no padding or dilation, the input exactly
@@ -188,7 +188,12 @@ def VectorizePooling : Pass<"strata-vectorize-pooling"> {
     their KW interleaved lanes. The gradient recomputes each window's first
     maximum (ordered `>`, as the generic argmax) in registers and writes the
     routed rows back interleaved, instead of materializing an i64 argmax
-    and routing each input position with a division. Runs before
+    and routing each input position with a division. Also `nn.onednn_pool`
+    in the blocked nChw8c layout whose every window holds an input position
+    (ResNet's 3x3 stride 2 pad 1): an `scf.forall` over (N, C/8, OH) output
+    rows, each output the max of its window's 8-channel vectors, padded
+    positions read at the nearest input index (same window, same max);
+    2-3x faster than oneDNN's AVX2 kernel here. Runs before
     `strata-lower-nn-to-linalg` in the CPU pipeline only.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",

@@ -12,6 +12,14 @@
 // recomputes each window's first maximum (the same ordered `>` chain as
 // the generic argmax) in registers and interleaves the routed rows back.
 //
+// Also max pooling in oneDNN's blocked layout (nn.onednn_pool on nChw8c,
+// ResNet's 3x3 stride 2 pad 1): one work item per output row (n, channel
+// block, oh), each output the max of its window's 8-channel vectors. A
+// padded position is read at the nearest index inside the input instead,
+// which is in the same window and so cannot change its max. oneDNN's AVX2
+// kernel took 0.9-1.3 ms on ResNet-18's 64 x 112x112 input at one thread
+// (ONNX Runtime's 0.34 ms).
+//
 //===----------------------------------------------------------------------===//
 
 #include "compiler/cpu/VectorBuilders.h"
@@ -223,11 +231,90 @@ struct VectorizeMaxPoolGrad : OpRewritePattern<nn::PoolGradOp> {
   }
 };
 
+/// The blocked max pooling's shape, if every window holds at least one
+/// input position (then clamping padded positions is exact).
+struct BlockedPool {
+  int64_t n, cBlocks, h, w, oh, ow, kh, kw, sh, sw, pt, pl;
+};
+
+std::optional<BlockedPool> blockedPoolOf(nn::OneDnnPoolOp op) {
+  auto in = cast<RankedTensorType>(op.getInput().getType());
+  auto out = cast<RankedTensorType>(op.getOutput().getType());
+  ArrayRef<int64_t> k = op.getKernelShape(), s = op.getStrides(), p = op.getPads();
+  if (op.getLayout() != "nChw8c" || !in.hasStaticShape() || !out.hasStaticShape() ||
+      in.getDimSize(4) != kLanes)
+    return std::nullopt;
+  BlockedPool b{in.getDimSize(0), in.getDimSize(1), in.getDimSize(2), in.getDimSize(3),
+                out.getDimSize(2), out.getDimSize(3), k[0], k[1], s[0], s[1], p[0], p[1]};
+  if (b.pt >= b.kh || b.pl >= b.kw || (b.oh - 1) * b.sh - b.pt > b.h - 1 ||
+      (b.ow - 1) * b.sw - b.pl > b.w - 1 || b.kh * b.kw > 25)
+    return std::nullopt;
+  return b;
+}
+
+/// min(max(v, 0), limit - 1).
+Value clampIndex(OpBuilder &b, Location loc, Value v, int64_t limit) {
+  return b.create<arith::MinSIOp>(loc, b.create<arith::MaxSIOp>(loc, v, index(b, loc, 0)),
+                                  index(b, loc, limit - 1));
+}
+
+/// v * scale + offset for an index v.
+Value affineIndex(OpBuilder &b, Location loc, Value v, int64_t scale, int64_t offset) {
+  Value scaled = b.create<arith::MulIOp>(loc, v, index(b, loc, scale));
+  return b.create<arith::AddIOp>(loc, scaled, index(b, loc, offset));
+}
+
+struct VectorizeBlockedMaxPool : OpRewritePattern<nn::OneDnnPoolOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(nn::OneDnnPoolOp op, PatternRewriter &rw) const override {
+    std::optional<BlockedPool> p = blockedPoolOf(op);
+    if (!p)
+      return rw.notifyMatchFailure(op, "not a blocked pooling whose windows all hold input");
+    Value x = op.getInput();
+    auto vecType = VectorType::get({kLanes}, rw.getF32Type());
+    Value y = forEachItem(
+        rw, op.getLoc(), {p->n, p->cBlocks, p->oh}, cast<RankedTensorType>(op.getType()),
+        [&](OpBuilder &b, Location loc, ValueRange ivs, Value out,
+            SmallVectorImpl<OpFoldResult> &offsets, SmallVectorImpl<OpFoldResult> &sizes) {
+          Value n = ivs[0], cb = ivs[1], oh = ivs[2], zero = index(b, loc, 0);
+          offsets.assign({n, cb, oh, b.getIndexAttr(0), b.getIndexAttr(0)});
+          sizes.assign({b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(1),
+                        b.getIndexAttr(p->ow), b.getIndexAttr(kLanes)});
+          Value row = sliceOf(b, loc, out, offsets, sizes, {p->ow, kLanes});
+          SmallVector<Value> rows;
+          for (int64_t ky = 0; ky < p->kh; ++ky)
+            rows.push_back(clampIndex(b, loc, affineIndex(b, loc, oh, p->sh, ky - p->pt), p->h));
+          auto columns = b.create<scf::ForOp>(
+              loc, zero, index(b, loc, p->ow), index(b, loc, 1), ValueRange{row},
+              [&](OpBuilder &b, Location loc, Value ow, ValueRange acc) {
+                Value m;
+                for (int64_t kx = 0; kx < p->kw; ++kx) {
+                  Value col = clampIndex(b, loc, affineIndex(b, loc, ow, p->sw, kx - p->pl), p->w);
+                  for (Value r : rows) {
+                    Value v = b.create<vector::TransferReadOp>(
+                        loc, vecType, x, ValueRange{n, cb, r, col, zero}, ArrayRef<bool>{true});
+                    m = m ? b.create<arith::MaximumFOp>(loc, m, v).getResult() : v;
+                  }
+                }
+                Value next = b.create<vector::TransferWriteOp>(
+                                  loc, m, acc[0], ValueRange{ow, zero}, ArrayRef<bool>{true})
+                                 .getResult();
+                b.create<scf::YieldOp>(loc, next);
+              });
+          return columns.getResult(0);
+        });
+    rw.replaceOp(op, y);
+    return success();
+  }
+};
+
 struct VectorizePoolingPass
     : strata::impl::VectorizePoolingBase<VectorizePoolingPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<VectorizeMaxPool, VectorizeMaxPoolGrad>(&getContext());
+    patterns.add<VectorizeMaxPool, VectorizeMaxPoolGrad, VectorizeBlockedMaxPool>(
+        &getContext());
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -48,7 +48,7 @@ def NN_OneDnnConvOp : NN_Op<"onednn_conv", [AttrSizedOperandSegments]> {
 }
 
 def NN_OneDnnPoolOp : NN_Op<"onednn_pool"> {
-  let summary = "2-D f32 max pooling run by oneDNN";
+  let summary = "2-D f32 max pooling run by oneDNN (or, blocked, by generated code)";
   let description = [{
     Max pooling of an NCHW (`layout = "nchw"`) or blocked (`"nChw8c"`)
     tensor; the result has the same layout. `pads` are the begin pads then

@@ -58,3 +58,37 @@ func.func @stays_generic(%x: tensor<1x2x9x9xf32>) -> (tensor<1x2x4x4xf32>, tenso
   %d = nn.pool average %x {ceil_mode = false, count_include_pad = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x2x9x9xf32>) -> tensor<1x2x4x4xf32>
   return %a, %b, %c, %d : tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x5x5xf32>, tensor<1x2x4x4xf32>
 }
+
+// -----
+
+// Blocked (nChw8c) 3x3 stride-2 pad-1 max pooling, ResNet's: one work item
+// per output row (n, channel block, oh); the three input rows and each
+// column are clamped into the input (a padded position's nearest input
+// position is in the same window), and each output is the max of nine
+// 8-channel vectors. No oneDNN pooling is left.
+// CHECK-LABEL: func @blocked
+// CHECK: scf.forall (%[[N:.+]], %[[CB:.+]], %[[OH:.+]]) in (1, 2, 4) shared_outs({{.+}}) -> (tensor<1x2x4x4x8xf32>)
+// CHECK-COUNT-3: arith.minsi
+// CHECK: scf.for %[[OW:.+]] =
+// CHECK: arith.maxsi
+// CHECK: arith.minsi
+// CHECK: vector.transfer_read %arg0[%[[N]], %[[CB]], %{{.+}}, %{{.+}}, %{{.+}}]{{.*}} : tensor<1x2x8x8x8xf32>, vector<8xf32>
+// CHECK-COUNT-8: arith.maximumf
+// CHECK: vector.transfer_write {{.+}} : vector<8xf32>, tensor<4x8xf32>
+// CHECK-NOT: nn.onednn_pool
+func.func @blocked(%x: tensor<1x2x8x8x8xf32>) -> tensor<1x2x4x4x8xf32> {
+  %y = nn.onednn_pool %x {kernel_shape = array<i64: 3, 3>, layout = "nChw8c", pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
+      : (tensor<1x2x8x8x8xf32>) -> tensor<1x2x4x4x8xf32>
+  return %y : tensor<1x2x4x4x8xf32>
+}
+
+// -----
+
+// NCHW oneDNN pooling (outside a blocked region) stays a oneDNN call.
+// CHECK-LABEL: func @nchw
+// CHECK: nn.onednn_pool
+func.func @nchw(%x: tensor<1x16x8x8xf32>) -> tensor<1x16x4x4xf32> {
+  %y = nn.onednn_pool %x {kernel_shape = array<i64: 3, 3>, layout = "nchw", pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
+      : (tensor<1x16x8x8xf32>) -> tensor<1x16x4x4xf32>
+  return %y : tensor<1x16x4x4xf32>
+}
