@@ -11,8 +11,10 @@
 // product per tile point: M[p] = V[p] U[p], with V[p] (tiles x C) the
 // transformed input and U[p] (C x K) the transformed weights. F(4x4, 3x3)
 // needs 36 products where the direct convolution needs 144 (4x fewer),
-// F(2x2, 3x3) 16 for 36 (2.25x). ResNet-18's 3x3 convolutions at 56x56 and
-// 28x28 ran 3x faster this way than oneDNN's AVX2 direct kernels (bench/).
+// F(2x2, 3x3) 16 for 36 (2.25x). For ResNet-18's 56x56 and 28x28 layers the
+// products take ~1 ms where oneDNN's AVX2 direct kernels took 3.1-4.4 ms, and
+// the transforms and padded copies add roughly half as much again (perf:
+// 11% of ResNet-18's run for its ten Winograd layers; bench/RESULTS.md).
 //
 // The transforms work on nChw8c activations, 8 channels per vector:
 // - U is computed here, at compile time, from the constant weights.
