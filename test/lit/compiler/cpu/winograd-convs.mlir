@@ -72,3 +72,22 @@ func.func @left_alone(%x: tensor<1x1x16x16x8xf32>, %wv: tensor<8x8x3x3xf32>, %sm
       : (tensor<1x8x16x16xf32>, tensor<8x8x3x3xf32>) -> tensor<1x1x16x16x8xf32>
   return %a, %b, %c, %d, %e : tensor<1x1x16x16x8xf32>, tensor<1x1x8x8x8xf32>, tensor<1x1x7x7x8xf32>, tensor<1x1x8x8x8xf32>, tensor<1x1x16x16x8xf32>
 }
+
+// -----
+
+// A clip post-op (ReLU6) is applied in registers as max then min with the
+// bounds, after the bias.
+// CHECK-LABEL: func @clip
+// CHECK-DAG: %[[HI:.+]] = arith.constant dense<6.000000e+00> : vector<8xf32>
+// CHECK-DAG: %[[LO:.+]] = arith.constant dense<0.000000e+00> : vector<8xf32>
+// CHECK: nn.onednn_batch_matmul
+// CHECK: scf.forall
+// CHECK: %[[MAX:.+]] = arith.maximumf %{{.+}}, %[[LO]] : vector<8xf32>
+// CHECK-NEXT: arith.minimumf %[[MAX]], %[[HI]] : vector<8xf32>
+func.func @clip(%x: tensor<1x1x16x32x8xf32>) -> tensor<1x1x16x32x8xf32> {
+  %w = nn.constant dense<0.5> : tensor<8x8x3x3xf32>
+  %b = nn.constant dense<0.25> : tensor<8xf32>
+  %y = nn.onednn_conv %x, %w, %b {clip_max = 6.0 : f32, clip_min = 0.0 : f32, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["clip"], weights_constant = true}
+      : (tensor<1x1x16x32x8xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<1x1x16x32x8xf32>
+  return %y : tensor<1x1x16x32x8xf32>
+}
