@@ -87,10 +87,14 @@ LogicalResult lowerMatMul(nn::MatMulOp op, PatternRewriter &rw) {
   bx.push_back(dim(ctx, k));
   if (!bVec)
     bx.push_back(dim(ctx, r - 1));
+  // The result reads the first r loops (none for vector . vector, whose
+  // result is a scalar: getMajorSubMap(0) would be a null map).
+  SmallVector<AffineExpr> out;
+  for (int64_t i = 0; i < r; ++i)
+    out.push_back(dim(ctx, i));
   SmallVector<AffineMap> maps{AffineMap::get(r + 1, 0, a, ctx),
                               AffineMap::get(r + 1, 0, bx, ctx),
-                              AffineMap::getMultiDimIdentityMap(r + 1, ctx)
-                                  .getMajorSubMap(r)};
+                              AffineMap::get(r + 1, 0, out, ctx)};
   SmallVector<Iter> iters(r, Iter::parallel);
   iters.push_back(Iter::reduction);
   rw.replaceOp(op, contraction(rw, loc, resultType, op.getLhs(), op.getRhs(),

@@ -336,6 +336,13 @@ def inconsistent_shapes(_):
                 [vi("x", [2, 3]), vi("y", [4])], [vi("z", [2, 3])], check=False)
 
 
+@model
+def matmul_1d_1d(_):
+    # ONNX's test_matmul_1d_1d: a dot product with a scalar result.
+    return make([h.make_node("MatMul", ["a", "b"], ["y"], name="dot")],
+                [vi("a", [3]), vi("b", [3])], [vi("y", None)])
+
+
 def main():
     if sys.argv[1:] == ["--list"]:
         print("\n".join(sorted(MODELS)))
