@@ -21,6 +21,19 @@ def GraphFold : Pass<"strata-graph-fold"> {
   let dependentDialects = ["::strata::nn::NNDialect"];
 }
 
+def CheckConstantIndices : Pass<"strata-check-constant-indices"> {
+  let summary = "Refuse constant gather indices outside their axis";
+  let description = [{
+    `nn.gather` and `nn.gather_elements` whose indices are constants (in the
+    model, or after `strata-graph-fold`) must stay within [-n, n) of the
+    data's axis, as ONNX defines them; otherwise the pass fails with an error
+    at the op naming the index and the range. Indices computed at run time
+    are checked by the generated code instead (strata-lower-nn-to-linalg).
+    Lit test: test/lit/passes/graph/check-constant-indices.mlir.
+  }];
+  let dependentDialects = ["::strata::nn::NNDialect"];
+}
+
 def FoldBatchNorm : Pass<"strata-fold-batch-norm"> {
   let summary = "Fold inference batch normalization into the preceding convolution";
   let description = [{

@@ -68,6 +68,7 @@ void buildNNToLinalgPipeline(OpPassManager &pm, bool oneDnnConvs, bool cpu,
                              bool winograd) {
   // Graph level first: constants and identities, batch norms into convs.
   pm.addPass(createGraphFold());
+  pm.addPass(createCheckConstantIndices());
   pm.addPass(createFoldBatchNorm());
   if (oneDnnConvs)
     pm.addPass(createOneDnnConvs());

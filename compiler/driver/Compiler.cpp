@@ -52,11 +52,18 @@ bool sameFile(const std::string &a, const std::string &b) {
   return b != "-" && !llvm::sys::fs::equivalent(a, b, equivalent) && equivalent;
 }
 
-/// Runs a pass pipeline, turning MLIR diagnostics into `error`.
+/// The model file a module was imported from (strata.source), or "".
+std::string sourceOf(ModuleOp module) {
+  auto source = module->getAttrOfType<StringAttr>("strata.source");
+  return source ? source.str() : "";
+}
+
+/// Runs a pass pipeline, turning MLIR diagnostics into `error` (naming the
+/// model file and the node where the module has them).
 bool runPipeline(MLIRContext &ctx, ModuleOp module,
                  llvm::function_ref<void(OpPassManager &)> build,
                  std::string &error, bool timePasses = false) {
-  DiagnosticCollector diagnostics(ctx);
+  DiagnosticCollector diagnostics(ctx, sourceOf(module));
   PassManager pm(&ctx);
   if (timePasses)
     pm.enableTiming(); // reported on stderr when pm goes out of scope
@@ -138,7 +145,7 @@ OwningOpRef<ModuleOp> loadModel(MLIRContext &ctx, const std::string &modelPath,
                                 std::string &error) {
   if (!endsWith(modelPath, ".mlir"))
     return importOnnxModel(ctx, modelPath, batch, notes, error);
-  DiagnosticCollector diagnostics(ctx);
+  DiagnosticCollector diagnostics(ctx, modelPath);
   ParserConfig config(&ctx);
   OwningOpRef<ModuleOp> module = parseSourceFile<ModuleOp>(modelPath, config);
   if (!module) {
@@ -191,6 +198,9 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
     for (const auto &n : notes)
       opt.note("fixed symbolic dimension: " + n +
                (opt.batch == 0 ? " (default; set with --batch=N)" : ""));
+  // Diagnostics of later stages name the model file.
+  if (!(*module)->hasAttr("strata.source"))
+    (*module)->setAttr("strata.source", StringAttr::get(&ctx, modelPath));
   return compileNNModule(*module, outputPath, opt, error);
 }
 

@@ -11,14 +11,25 @@
 
 namespace strata {
 
-/// While alive, collects the context's diagnostics as "location: message"
-/// lines instead of printing them, so a failure becomes one error string.
+/// While alive, collects the context's diagnostics as lines instead of
+/// printing them, so a failure becomes one error string. With a `source`
+/// (the model file), each line names it and the ONNX node the op came from
+/// ("model.onnx: node 'conv1': 'nn.conv' op ..."), as import errors do.
 class DiagnosticCollector {
 public:
-  explicit DiagnosticCollector(mlir::MLIRContext &ctx)
-      : handler(&ctx, [this](mlir::Diagnostic &d) {
+  explicit DiagnosticCollector(mlir::MLIRContext &ctx, std::string source = "")
+      : source(std::move(source)),
+        handler(&ctx, [this](mlir::Diagnostic &d) {
           llvm::raw_string_ostream os(lines);
-          os << d.getLocation() << ": " << d.str() << "\n";
+          std::string node = nodeName(d.getLocation());
+          if (!this->source.empty()) {
+            os << this->source << ": ";
+            if (!node.empty())
+              os << "node '" << node << "'" << opTypeOf(d.getLocation()) << ": ";
+          } else {
+            os << d.getLocation() << ": ";
+          }
+          os << d.str() << "\n";
           return mlir::success();
         }) {}
 
@@ -30,7 +41,39 @@ public:
     return m;
   }
 
+  /// The innermost NameLoc's name in `loc` (the importer names each op's
+  /// location after its ONNX node), or "".
+  static std::string nodeName(mlir::Location loc) {
+    if (auto name = mlir::dyn_cast<mlir::NameLoc>(loc))
+      return name.getName().str();
+    if (auto fused = mlir::dyn_cast<mlir::FusedLoc>(loc))
+      for (mlir::Location l : fused.getLocations())
+        if (std::string n = nodeName(l); !n.empty())
+          return n;
+    if (auto call = mlir::dyn_cast<mlir::CallSiteLoc>(loc))
+      return nodeName(call.getCallee());
+    return "";
+  }
+
+  /// " (op Conv)" when the node's location carries its ONNX op type as the
+  /// child of its NameLoc (see the importer's NodeContext), else "".
+  static std::string opTypeOf(mlir::Location loc) {
+    if (auto name = mlir::dyn_cast<mlir::NameLoc>(loc)) {
+      if (auto op = mlir::dyn_cast<mlir::NameLoc>(name.getChildLoc()))
+        return " (op " + op.getName().str() + ")";
+      return "";
+    }
+    if (auto fused = mlir::dyn_cast<mlir::FusedLoc>(loc))
+      for (mlir::Location l : fused.getLocations())
+        if (std::string t = opTypeOf(l); !t.empty())
+          return t;
+    if (auto call = mlir::dyn_cast<mlir::CallSiteLoc>(loc))
+      return opTypeOf(call.getCallee());
+    return "";
+  }
+
 private:
+  std::string source;
   std::string lines;
   mlir::ScopedDiagnosticHandler handler;
 };

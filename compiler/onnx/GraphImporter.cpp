@@ -5,6 +5,7 @@
 #include "compiler/onnx/NodeContext.h"
 #include "compiler/onnx/OpTable.h"
 #include "compiler/onnx/TensorConversion.h"
+#include "compiler/onnx/TensorLimits.h"
 #include "dialects/nn/NNOps.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -82,6 +83,8 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
                                    ? ""
                                    : " " + loaded.model.producer_version())));
 
+  checkInferredTypes();
+
   // Inputs: graph inputs that are not initializers (those are constants).
   SmallVector<Type> argTypes;
   SmallVector<std::string> argNames;
@@ -145,6 +148,34 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
                         diagnostics);
   }
   return module;
+}
+
+void GraphImporter::checkInferredTypes() {
+  // Shape inference computes sizes from attributes and constants without
+  // judging them: a Tile by -1 or a kernel larger than its input comes out
+  // as a negative size. Refuse it here, naming the node that made it,
+  // before the graph outputs (whose types come from the same place) do.
+  const onnx::GraphProto &graph = loaded.model.graph();
+  for (int i = 0; i < graph.node_size(); ++i) {
+    const onnx::NodeProto &node = graph.node(i);
+    for (const std::string &name : node.output()) {
+      auto it = types.find(name);
+      if (name.empty() || it == types.end() || !it->second->has_tensor_type() ||
+          !it->second->tensor_type().has_shape())
+        continue;
+      std::vector<int64_t> known;
+      for (const auto &d : it->second->tensor_type().shape().dim())
+        if (d.has_dim_value())
+          known.push_back(d.dim_value());
+      uint64_t bytes;
+      std::string why;
+      if (!tensorBytes(known, 1, bytes, why))
+        throw ImportError(describeNode(loaded.path, node, i, loaded.opset) +
+                          ": output '" + name + "' " + why +
+                          " (as shape inference computed it from the node's "
+                          "inputs and attributes)");
+    }
+  }
 }
 
 void GraphImporter::importNode(const onnx::NodeProto &node, int index) {

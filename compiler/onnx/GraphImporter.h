@@ -33,6 +33,8 @@ public:
   mlir::MLIRContext &context() { return ctx; }
 
 private:
+  /// Refuses inferred node output types with negative or huge sizes.
+  void checkInferredTypes();
   void importNode(const onnx::NodeProto &node, int index);
   /// Verifies the ops one node produced, so that a verifier complaint is
   /// reported against that node.

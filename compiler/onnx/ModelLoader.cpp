@@ -2,6 +2,7 @@
 
 #include "compiler/onnx/ModelLoader.h"
 #include "compiler/onnx/ImportError.h"
+#include "compiler/onnx/ModelPrecheck.h"
 
 #include "onnx/checker.h"
 #include "onnx/shape_inference/implementation.h"
@@ -23,6 +24,14 @@ std::string domainName(const std::string &domain) {
   return domain.empty() ? "ai.onnx" : domain;
 }
 
+std::string describeNode(const std::string &path, const onnx::NodeProto &node,
+                         int index, int64_t opset) {
+  std::string name = node.name().empty() ? "(unnamed)" : "'" + node.name() + "'";
+  return path + ": node " + std::to_string(index) + " " + name + " (op " +
+         node.op_type() + ", domain " + domainName(node.domain()) + ", opset " +
+         std::to_string(opset) + ")";
+}
+
 namespace {
 
 std::string directoryOf(const std::string &path) {
@@ -42,14 +51,17 @@ struct FileDescriptor {
 } // namespace
 
 LoadedModel readModelFile(const std::string &path) {
+  // O_NONBLOCK: a FIFO given as the model must not block the open.
+  FileDescriptor file{open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC)};
+  if (file.fd < 0)
+    throw ImportError(path + ": cannot open model: " + std::strerror(errno));
   struct stat st;
-  if (stat(path.c_str(), &st) != 0)
+  if (fstat(file.fd, &st) != 0)
     throw ImportError(path + ": cannot open model: " + std::strerror(errno));
   if (S_ISDIR(st.st_mode))
     throw ImportError(path + ": is a directory, expected an .onnx file");
-  FileDescriptor file{open(path.c_str(), O_RDONLY)};
-  if (file.fd < 0)
-    throw ImportError(path + ": cannot open model: " + std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    throw ImportError(path + ": is not a regular file, expected an .onnx file");
   if (st.st_size == 0)
     throw ImportError(path + ": file is empty, expected an ONNX model");
 
@@ -93,6 +105,9 @@ void checkAndInferShapes(LoadedModel &loaded) {
                       std::to_string(kMinOpset) + " to " +
                       std::to_string(kMaxOpset) +
                       " (convert it with onnx.version_converter)");
+
+  // Before libonnx sees anything it could crash on.
+  precheckModel(loaded);
 
   // check_model(ModelProto) would resolve external data against the current
   // directory; build the context it uses ourselves, with the model's folder.

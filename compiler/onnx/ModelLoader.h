@@ -52,6 +52,11 @@ LoadedModel loadModel(const std::string &path, int64_t symbolicDim = 0,
 /// "ai.onnx" for the default domain, else the domain itself.
 std::string domainName(const std::string &domain);
 
+/// "model.onnx: node 3 'conv1' (op Conv, domain ai.onnx, opset 13)": how
+/// every message about a node begins.
+std::string describeNode(const std::string &path, const onnx::NodeProto &node,
+                         int index, int64_t opset);
+
 } // namespace strata::onnx_import
 
 #endif // STRATA_COMPILER_ONNX_MODELLOADER_H

@@ -3,6 +3,7 @@
 #include "compiler/onnx/NodeContext.h"
 #include "compiler/onnx/GraphImporter.h"
 #include "compiler/onnx/ImportError.h"
+#include "compiler/onnx/ModelLoader.h"
 #include "compiler/onnx/TensorConversion.h"
 #include "dialects/nn/NNOps.h"
 
@@ -11,11 +12,15 @@ using namespace mlir;
 namespace strata::onnx_import {
 
 namespace {
+/// `loc("node_name"("OpType"))`: passes find the ONNX node by the outer
+/// name (oneDNN errors, GPU kernel names), and diagnostics of later stages
+/// name the node and its op type (DiagnosticCollector).
 Location nodeLocation(OpBuilder &b, const onnx::NodeProto &node, int index) {
   std::string name = node.name().empty()
                          ? node.op_type() + "_" + std::to_string(index)
                          : node.name();
-  return NameLoc::get(b.getStringAttr(name));
+  return NameLoc::get(b.getStringAttr(name),
+                      NameLoc::get(b.getStringAttr(node.op_type())));
 }
 } // namespace
 
@@ -24,12 +29,12 @@ NodeContext::NodeContext(GraphImporter &graph, const onnx::NodeProto &node,
     : graph(graph), node(node), index(index), opsetVersion(opset), b(builder),
       location(nodeLocation(builder, node, index)) {}
 
+std::string NodeContext::describe() const {
+  return describeNode(graph.model().path, node, index, opsetVersion);
+}
+
 void NodeContext::fail(const std::string &message) const {
-  std::string name = node.name().empty() ? "(unnamed)" : "'" + node.name() + "'";
-  throw ImportError(graph.model().path + ": node " + std::to_string(index) +
-                    " " + name + " (op " + node.op_type() + ", domain " +
-                    domainName(node.domain()) + ", opset " +
-                    std::to_string(opsetVersion) + "): " + message);
+  throw ImportError(describe() + ": " + message);
 }
 
 const std::string &NodeContext::modelDir() const {
@@ -176,9 +181,15 @@ std::vector<float> NodeContext::attrFloats(const std::string &name) {
            : std::vector<float>{};
 }
 
-const onnx::TensorProto *NodeContext::attrTensor(const std::string &name) {
+ElementsAttr NodeContext::attrTensorValue(const std::string &name) {
   const auto *a = findAttr(name, onnx::AttributeProto::TENSOR);
-  return a ? &a->t() : nullptr;
+  if (!a)
+    return {};
+  // The node belongs to the model the importer owns; moving its bytes out
+  // of the protobuf is safe.
+  auto *tensor = const_cast<onnx::TensorProto *>(&a->t());
+  return tensorToAttr(b.getContext(), *tensor, modelDir(),
+                      describe() + ": attribute '" + name + "'");
 }
 
 void NodeContext::ignoreAttr(const std::string &name) { usedAttrs.insert(name); }

@@ -67,13 +67,17 @@ public:
                                 const std::vector<int64_t> &dflt);
   std::vector<float> attrFloats(const std::string &name);
   std::vector<std::string> attrStrings(const std::string &name);
-  const onnx::TensorProto *attrTensor(const std::string &name);
+  /// The value of a tensor attribute (Constant's `value`), null if absent;
+  /// conversion errors name this node and the attribute.
+  mlir::ElementsAttr attrTensorValue(const std::string &name);
   /// Accepts an attribute that has no effect on inference (e.g. a seed).
   void ignoreAttr(const std::string &name);
 
   /// An axis in [-rank, rank) made non-negative; fails otherwise.
   int64_t normalizeAxis(int64_t axis, int64_t rank, const char *what);
 
+  /// "model.onnx: node 3 'conv1' (op Conv, domain ai.onnx, opset 13)"
+  std::string describe() const;
   /// Throws an ImportError naming this node.
   [[noreturn]] void fail(const std::string &message) const;
 

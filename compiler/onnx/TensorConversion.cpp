@@ -1,7 +1,9 @@
 //===- TensorConversion.cpp - ONNX types and tensors to MLIR --------------===//
 
 #include "compiler/onnx/TensorConversion.h"
+#include "compiler/onnx/ExternalData.h"
 #include "compiler/onnx/ImportError.h"
+#include "compiler/onnx/TensorLimits.h"
 
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
@@ -12,6 +14,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <unistd.h>
 
 using namespace mlir;
 
@@ -41,6 +44,10 @@ std::string dataTypeName(int32_t t) {
   return "type " + std::to_string(t);
 }
 
+namespace {
+size_t byteWidth(Type t);
+} // namespace
+
 std::optional<RankedTensorType> tensorType(MLIRContext *ctx,
                                            const onnx::TypeProto &type,
                                            std::string &why) {
@@ -60,9 +67,19 @@ std::optional<RankedTensorType> tensorType(MLIRContext *ctx,
     why = "its shape (even its rank) could not be inferred";
     return std::nullopt;
   }
-  SmallVector<int64_t> dims;
-  for (const auto &d : tt.shape().dim())
+  SmallVector<int64_t> dims, known;
+  for (const auto &d : tt.shape().dim()) {
     dims.push_back(d.has_dim_value() ? d.dim_value() : ShapedType::kDynamic);
+    if (d.has_dim_value())
+      known.push_back(d.dim_value());
+  }
+  // Unknown sizes are checked once --batch or inference has fixed them.
+  uint64_t bytes;
+  if (!tensorBytes(known.size() == dims.size() ? dims : known,
+                   byteWidth(element), bytes, why)) {
+    why = "its type " + why;
+    return std::nullopt;
+  }
   return RankedTensorType::get(dims, element);
 }
 
@@ -130,48 +147,22 @@ AsmResourceBlob copyBlob(ArrayRef<char> bytes, size_t alignment) {
   return HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignment);
 }
 
-uint64_t parseNumber(const std::string &text, const char *key,
-                     const std::string &what) {
-  char *end = nullptr;
-  errno = 0;
-  unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno != 0 || text[0] == '-')
-    throw ImportError(what + ": external data " + key + " '" + text +
-                      "' is not a non-negative number");
-  return v;
-}
-
-/// The bytes of external data, memory-mapped from beside the model.
+/// The bytes of external data, memory-mapped from beside the model (see
+/// ExternalData.h for what is refused).
 AsmResourceBlob externalBlob(const TensorProto &t, const std::string &modelDir,
                              size_t expected, size_t alignment,
                              const std::string &what) {
-  std::string location;
-  uint64_t offset = 0;
-  int64_t length = -1;
-  for (const auto &entry : t.external_data()) {
-    if (entry.key() == "location")
-      location = entry.value();
-    else if (entry.key() == "offset")
-      offset = parseNumber(entry.value(), "offset", what);
-    else if (entry.key() == "length")
-      length = (int64_t)parseNumber(entry.value(), "length", what);
-  }
-  if (location.empty())
-    throw ImportError(what + ": external data has no 'location'");
-  if (length >= 0 && (size_t)length != expected)
-    throw ImportError(what + ": external data length " +
-                      std::to_string(length) + " does not match the " +
-                      std::to_string(expected) + " bytes of its shape");
-  std::string file = modelDir + "/" + location;
-  auto buffer = llvm::MemoryBuffer::getFileSlice(file, expected, offset,
-                                                 /*IsVolatile=*/false);
+  ExternalData file = resolveExternalData(t, modelDir, expected, what);
+  auto buffer = llvm::MemoryBuffer::getOpenFileSlice(
+      file.fd, file.path, expected, (int64_t)file.offset, /*IsVolatile=*/false);
+  close(file.fd);
   if (!buffer)
     throw ImportError(what + ": cannot read " + std::to_string(expected) +
-                      " bytes at offset " + std::to_string(offset) + " of " +
-                      file + ": " + buffer.getError().message());
+                      " bytes at offset " + std::to_string(file.offset) + " of " +
+                      file.path + ": " + buffer.getError().message());
   std::unique_ptr<llvm::MemoryBuffer> mapped = std::move(*buffer);
   if (mapped->getBufferSize() != expected)
-    throw ImportError(what + ": external file " + file + " is too short");
+    throw ImportError(what + ": external file " + file.path + " is too short");
   ArrayRef<char> bytes(mapped->getBufferStart(), expected);
   if (!aligned(bytes.data(), alignment))
     return copyBlob(bytes, alignment);
@@ -188,25 +179,13 @@ AsmResourceBlob externalBlob(const TensorProto &t, const std::string &modelDir,
 
 void inlineExternalData(TensorProto &t, const std::string &modelDir,
                         const std::string &what) {
-  size_t width = 0;
-  switch (t.data_type()) {
-  case TensorProto::UINT8: case TensorProto::INT8: case TensorProto::BOOL:
-    width = 1; break;
-  case TensorProto::UINT16: case TensorProto::INT16: case TensorProto::FLOAT16:
-  case TensorProto::BFLOAT16:
-    width = 2; break;
-  case TensorProto::FLOAT: case TensorProto::INT32: case TensorProto::UINT32:
-    width = 4; break;
-  case TensorProto::DOUBLE: case TensorProto::INT64: case TensorProto::UINT64:
-    width = 8; break;
-  default:
+  uint64_t width = externalElementBytes(t.data_type());
+  if (!width)
     throw ImportError(what + ": external data of type " +
                       dataTypeName(t.data_type()) + " cannot be copied");
-  }
-  size_t count = 1;
-  for (int64_t d : t.dims())
-    count *= (size_t)d;
-  AsmResourceBlob blob = externalBlob(t, modelDir, count * width, 1, what);
+  std::vector<int64_t> dims(t.dims().begin(), t.dims().end());
+  uint64_t bytes = checkedTensorBytes(dims, width, what);
+  AsmResourceBlob blob = externalBlob(t, modelDir, bytes, 1, what);
   t.set_raw_data(std::string(blob.getData().data(), blob.getData().size()));
   t.clear_external_data();
   t.set_data_location(TensorProto::DEFAULT);
@@ -264,9 +243,7 @@ ElementsAttr tensorToAttr(MLIRContext *ctx, TensorProto &t,
     throw ImportError(what + ": element type " + dataTypeName(t.data_type()) +
                       " is not supported");
   SmallVector<int64_t> dims(t.dims().begin(), t.dims().end());
-  for (int64_t d : dims)
-    if (d < 0)
-      throw ImportError(what + ": negative dimension in its shape");
+  checkedTensorBytes(dims, byteWidth(element), what);
   auto type = RankedTensorType::get(dims, element);
   int64_t count = type.getNumElements();
   AsmResourceBlob blob = tensorBlob(t, element, count, modelDir, what);

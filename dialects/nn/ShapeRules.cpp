@@ -120,6 +120,22 @@ int64_t windowOutputDim(int64_t in, int64_t kernel, int64_t stride,
 }
 
 namespace {
+/// An empty message if the window (kernel dilated) fits into the padded
+/// input along one static dimension; ONNX would give such an output 0 or a
+/// negative size.
+std::string checkWindowFits(int64_t in, int64_t kernel, int64_t padBegin,
+                            int64_t padEnd, int64_t dilation) {
+  if (isDyn(in) || isDyn(kernel))
+    return {};
+  int64_t extent = dilation * (kernel - 1) + 1;
+  if (in + padBegin + padEnd >= extent)
+    return {};
+  return "the window (" + std::to_string(extent) +
+         " wide with dilation) is larger than the padded input (" +
+         std::to_string(in) + " + " + std::to_string(padBegin + padEnd) +
+         " padding): the output would be empty";
+}
+
 /// Checks the attribute lengths shared by conv and pool.
 std::string checkWindowAttrs(size_t spatial, size_t kernels, size_t strides,
                              size_t pads, size_t dilations) {
@@ -160,6 +176,10 @@ ShapeOrError conv(const Shape &input, const Shape &weight,
     if (strides[i] < 1 || dilations[i] < 1 || pads[i] < 0 ||
         pads[i + spatial] < 0)
       return fail("strides and dilations must be >= 1 and pads >= 0");
+    std::string fits = checkWindowFits(input[i + 2], weight[i + 2], pads[i],
+                                       pads[i + spatial], dilations[i]);
+    if (!fits.empty())
+      return fail(fits);
     out.push_back(isDyn(weight[i + 2])
                       ? kDynamic
                       : windowOutputDim(input[i + 2], weight[i + 2],
@@ -186,6 +206,15 @@ ShapeOrError pool(const Shape &input, const std::vector<int64_t> &kernel,
     if (kernel[i] < 1 || strides[i] < 1 || dilations[i] < 1 || pads[i] < 0 ||
         pads[i + spatial] < 0)
       return fail("kernel, strides and dilations must be >= 1 and pads >= 0");
+    // As ONNX Runtime: a window made of padding only has no value to take.
+    if (pads[i] >= kernel[i] || pads[i + spatial] >= kernel[i])
+      return fail("pads must be smaller than the kernel (" +
+                  std::to_string(kernel[i]) + "), got " + std::to_string(pads[i]) +
+                  " and " + std::to_string(pads[i + spatial]));
+    std::string fits = checkWindowFits(input[i + 2], kernel[i], pads[i],
+                                       pads[i + spatial], dilations[i]);
+    if (!fits.empty())
+      return fail(fits);
     out.push_back(windowOutputDim(input[i + 2], kernel[i], strides[i],
                                   pads[i], pads[i + spatial], dilations[i],
                                   ceilMode));

@@ -174,11 +174,8 @@ void importConstant(NodeContext &n) {
   OpBuilder &b = n.builder();
   RankedTensorType type = n.resultType();
   ElementsAttr value;
-  if (const onnx::TensorProto *t = n.attrTensor("value")) {
-    // The node belongs to the model we own; moving its bytes out is safe.
-    auto *tensor = const_cast<onnx::TensorProto *>(t);
-    std::string what = "Constant '" + n.proto().output(0) + "'";
-    value = tensorToAttr(b.getContext(), *tensor, n.modelDir(), what);
+  if (ElementsAttr v = n.attrTensorValue("value")) {
+    value = v;
   } else if (n.hasAttr("value_float")) {
     value = DenseElementsAttr::get(type, b.getF32FloatAttr(n.attrFloat("value_float", 0)));
   } else if (n.hasAttr("value_floats")) {
@@ -258,9 +255,7 @@ void importConstantOfShape(NodeContext &n) {
   Attribute value = isa<FloatType>(type.getElementType())
                         ? Attribute(b.getFloatAttr(type.getElementType(), 0.0))
                         : Attribute(b.getIntegerAttr(type.getElementType(), 0));
-  if (const onnx::TensorProto *t = n.attrTensor("value")) {
-    auto *tensor = const_cast<onnx::TensorProto *>(t);
-    ElementsAttr v = tensorToAttr(b.getContext(), *tensor, n.modelDir(), "ConstantOfShape value");
+  if (ElementsAttr v = n.attrTensorValue("value")) {
     auto dense = dyn_cast<DenseElementsAttr>(v);
     if (!dense || dense.getNumElements() != 1)
       n.fail("value must hold one element");
