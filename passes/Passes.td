@@ -117,10 +117,26 @@ def LowerNNToLinalg : Pass<"strata-lower-nn-to-linalg", "mlir::ModuleOp"> {
     become `arith.constant` (weights stay `dense_resource`). Shapes must be
     static: an op with a dynamic dimension is reported with the advice to
     compile with `--batch=N`.
+
+    Gathers read at indices known only at run time: an index outside its
+    axis reads element 0 instead of memory outside the tensor, and with
+    `run-time-checks` the first such index of a run is reported through
+    `strata_index_out_of_range(context, node, index, size)` (the run context
+    comes from `@strata_run_context()`, which strata-materialize-run-context
+    binds to @main's context argument; `node` is the address of a constant
+    string naming the ONNX node), so the run fails with that message.
+    Lit tests: test/lit/compiler/lowering/nn-to-linalg.mlir,
+    test/lit/compiler/lowering/gather-checks.mlir.
   }];
+  let options = [
+    Option<"runTimeChecks", "run-time-checks", "bool", /*default=*/"false",
+           "Report gather indices out of range at run time (CPU modules)">
+  ];
   let dependentDialects = [
     "::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
-    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect"
+    "::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+    "::mlir::memref::MemRefDialect", "::mlir::scf::SCFDialect",
+    "::mlir::func::FuncDialect"
   ];
 }
 
@@ -271,33 +287,51 @@ def LowerVectors : Pass<"strata-lower-vectors", "mlir::func::FuncOp"> {
 }
 
 def PlanMemory : Pass<"strata-plan-memory", "mlir::ModuleOp"> {
-  let summary = "Place @main's intermediate buffers in one static arena by liveness";
+  let summary = "Place @main's intermediate buffers in one arena by liveness";
   let description = [{
     After bufferization and deallocation: each statically shaped
     `memref.alloc` in @main's entry block lives from its allocation to the
     last top-level operation using it (or a view of it). Buffers are placed
     largest first at the lowest 64-byte aligned offset that no buffer with
     an overlapping live range occupies, and become `memref.view`s of one
-    private, uninitialized `memref.global` (zero-filled static storage);
-    their deallocations are removed. The module gets `strata.arena_bytes`
+    arena, which @main takes as a new last argument `memref<Nxi8>` marked
+    `strata.arena` and `llvm.noalias`: the caller (the runtime's context)
+    owns it, so each context runs with its own and several run at once.
+    Their deallocations are removed. The module gets `strata.arena_bytes`
     (the plan's peak), `strata.arena_buffers` and `strata.unshared_bytes`
     (what separate buffers would take), which `strata inspect --memory`
     reports. Buffers that escape (returned) or have dynamic shapes keep their
-    allocation.
+    allocation. Lit test: test/lit/passes/memory/plan-memory.mlir.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
+}
+
+def MaterializeRunContext : Pass<"strata-materialize-run-context", "mlir::ModuleOp"> {
+  let summary = "Give @main its run context argument and bind the code that uses it";
+  let description = [{
+    After `strata-plan-memory`: @main takes a new last argument of type
+    `index` marked `strata.run_context`, the address of the caller's
+    `strata_run_context` (runtime/include/strata/module_abi.h), and every
+    `func.call @strata_run_context()` in @main becomes that argument. The
+    generated `strata_model_run` passes it and reads its `failed` word after
+    the run. A call outside @main is an error. Lit test:
+    test/lit/compiler/cpu/materialize-run-context.mlir.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
 }
 
 def LowerOneDnnCalls : Pass<"strata-lower-onednn-calls", "mlir::ModuleOp"> {
   let summary = "Bind oneDNN call sites to the runtime's C functions";
   let description = [{
-    After memory planning: each call of a per-site declaration that the
-    oneDNN bufferization made (`strata.onednn_kernel`, `strata.onednn_desc`,
-    `strata.onednn_node`) becomes a call of `strata_onednn_conv` or
-    `strata_onednn_pool` (runtime/src/onednn.c) with the buffers' addresses,
-    a zeroed per-site state global (the runtime keeps the oneDNN primitive
-    there) and constant globals for the descriptor and the node name. The
-    module gets `strata.uses_onednn`, which makes the driver link oneDNN.
+    After `strata-materialize-run-context`: each call of a per-site
+    declaration that the oneDNN bufferization made (`strata.onednn_kernel`,
+    `strata.onednn_desc`, `strata.onednn_node`) becomes a call of
+    `strata_onednn_conv`, `_inner_product`, `_batch_matmul` or `_pool`
+    (runtime/src/onednn.c) with @main's run context, a zeroed per-site state
+    global (the runtime keeps the oneDNN primitive, shared by all contexts,
+    there), constant globals for the descriptor and the node name, and the
+    buffers' addresses. The module gets `strata.uses_onednn`, which makes the
+    driver link oneDNN. Lit test: test/lit/compiler/cpu/onednn-bufferize.mlir.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
 }
@@ -360,13 +394,13 @@ def GpuMaterializeConstants : Pass<"strata-gpu-materialize-constants", "mlir::fu
 }
 
 def GpuDeviceArena : Pass<"strata-gpu-device-arena", "mlir::ModuleOp"> {
-  let summary = "The planned arena becomes @main's last argument, in device memory";
+  let summary = "Check that @main reaches no host memory; record the device arena's size";
   let description = [{
-    After `strata-plan-memory`: the arena global `@__strata_arena` becomes a
-    trailing `memref<Nxi8>` argument of @main, which the CUDA runtime backend
-    allocates once per module in device memory. Fails, naming the op, if
-    @main still allocates or reads a host global (neither could be reached
-    from a kernel).
+    After `strata-plan-memory`, whose arena is @main's last argument: the
+    module gets `strata.gpu_arena_bytes`, and the CUDA runtime backend
+    allocates the arena once per module in device memory. Fails, naming the
+    op, if @main still allocates or reads a host global (neither could be
+    reached from a kernel). Lit test: test/lit/compiler/gpu/device-arena.mlir.
   }];
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }

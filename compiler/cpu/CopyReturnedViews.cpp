@@ -28,6 +28,8 @@ struct CopyReturnedViewsPass
     // compute in place into them (a fused Gemm bias would otherwise be
     // overwritten).
     func::FuncOp func = getOperation();
+    if (func.isExternal()) // declarations (runtime functions) have no body
+      return;
     for (unsigned i = 0; i < func.getNumArguments(); ++i)
       if (isa<TensorType>(func.getArgument(i).getType()))
         func.setArgAttr(i, "bufferization.writable",

@@ -79,7 +79,9 @@ void buildNNToLinalgPipeline(OpPassManager &pm, bool oneDnnConvs, bool cpu,
     pm.addPass(createVectorizePooling());
     pm.addPass(createVectorizeReductions());
   }
-  pm.addPass(createLowerNNToLinalg());
+  LowerNNToLinalgOptions lowering;
+  lowering.runTimeChecks = cpu;
+  pm.addPass(createLowerNNToLinalg(lowering));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseElementwise());
   pm.addPass(createCSEPass());
@@ -134,6 +136,7 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm) {
   // needs C and A/B to be visibly distinct allocations, which views of one
   // arena are not.
   pm.addPass(createPlanMemory());
+  pm.addPass(createMaterializeRunContext());
   pm.addPass(createLowerOneDnnCalls());
   pm.addPass(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());

@@ -17,7 +17,8 @@ void registerCpuDialects(mlir::DialectRegistry &registry);
 /// `cpu` (not for CUDA), small convolutions and weight gradients read the
 /// input rows directly (strata-direct-conv), max pooling that tiles its
 /// input becomes row vector code (strata-vectorize-pooling) and sums over
-/// long rows accumulate in registers (strata-vectorize-reductions). With
+/// long rows accumulate in registers (strata-vectorize-reductions), and
+/// gather indices out of range are reported at run time. With
 /// `winograd` too, 3x3 convolutions that oneDNN got and that tile well
 /// become Winograd transforms around a batched matmul (strata-winograd-convs).
 void buildNNToLinalgPipeline(mlir::OpPassManager &pm, bool oneDnnConvs = false,

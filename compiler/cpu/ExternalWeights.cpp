@@ -10,6 +10,10 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include "runtime/include/strata/module_abi.h"
+
+#include <cstring>
+
 using namespace mlir;
 
 namespace strata::cpu {
@@ -60,21 +64,53 @@ bool embedWeights(ModuleOp module, int64_t minBytes, ModelSignature &signature,
   return ok;
 }
 
+namespace {
+/// Passes bytes on to `out` and hashes them (FNV-1a, 64 bits): the weights
+/// file's identity, which its header and the module's signature both carry.
+class HashingStream : public llvm::raw_ostream {
+public:
+  explicit HashingStream(llvm::raw_ostream &out) : out(out) { SetUnbuffered(); }
+  uint64_t hash = 0xcbf29ce484222325ull;
+
+private:
+  void write_impl(const char *p, size_t n) override {
+    for (size_t i = 0; i < n; ++i)
+      hash = (hash ^ (uint8_t)p[i]) * 0x100000001b3ull;
+    out.write(p, n);
+    written += n;
+  }
+  uint64_t current_pos() const override { return written; }
+  llvm::raw_ostream &out;
+  uint64_t written = 0;
+};
+} // namespace
+
 bool externalizeWeights(ModuleOp module, const std::string &path,
-                        int64_t minBytes, ModelSignature &signature,
-                        std::string &error) {
+                        const std::string &finalName, int64_t minBytes,
+                        ModelSignature &signature, std::string &error) {
   std::error_code ec;
   llvm::raw_fd_ostream out(path, ec);
   if (ec) {
     error = "cannot write " + path + ": " + ec.message();
     return false;
   }
-  signature.weightsFile = llvm::sys::path::filename(path).str();
-  if (!moveWeights(module, minBytes, signature, out, error))
+  strata_weights_header header{};
+  out.write(reinterpret_cast<const char *>(&header), sizeof header);
+  signature.weightsFile = llvm::sys::path::filename(finalName).str();
+  HashingStream payload(out);
+  if (!moveWeights(module, minBytes, signature, payload, error))
     return false;
+  payload.flush();
+  std::memcpy(header.magic, STRATA_WEIGHTS_MAGIC, sizeof STRATA_WEIGHTS_MAGIC);
+  header.version = STRATA_WEIGHTS_VERSION;
+  header.id = payload.hash;
+  header.bytes = payload.tell();
+  signature.weightsId = header.id;
+  out.pwrite(reinterpret_cast<const char *>(&header), sizeof header, 0);
   out.close();
   if (out.has_error()) {
-    error = "writing " + path + " failed";
+    error = "writing " + path + " failed: " + out.error().message();
+    out.clear_error();
     return false;
   }
   return true;

@@ -13,12 +13,15 @@ namespace strata::cpu {
 
 /// Moves every constant of at least `minBytes` out of @main: it becomes a
 /// trailing input argument, and its bytes go to `path` at a 64-byte aligned
-/// offset. Records the file's base name and each entry in `signature`, so the
-/// runtime can mmap the file from beside the module and pass the pointers.
+/// offset after a strata_weights_header (module_abi.h) that carries the
+/// payload's hash as the file's identity. Records `finalName`'s base name
+/// (where the caller will move `path` once everything else succeeded), the
+/// identity and each entry in `signature`, so the runtime can mmap the file
+/// from beside the module, check it is this model's, and pass the pointers.
 /// Call on tensors, before bufferization. Returns false with `error` set.
 bool externalizeWeights(mlir::ModuleOp module, const std::string &path,
-                        int64_t minBytes, ModelSignature &signature,
-                        std::string &error);
+                        const std::string &finalName, int64_t minBytes,
+                        ModelSignature &signature, std::string &error);
 
 /// The same, into `signature.embeddedWeights`, which the object emitter
 /// writes as one byte array. LLVM emits a float array constant element by

@@ -4,19 +4,22 @@
 // oneDNN bufferization (`__strata_onednn_conv_3`, carrying a descriptor and
 // the ONNX node's name) becomes a call of the runtime's
 //
-//   void strata_onednn_conv(int64_t *state, const int64_t *desc,
-//                           const char *node, const float *src,
-//                           const float *weight, const float *bias,
-//                           float *dst);
+//   void strata_onednn_conv(strata_run_context *context, int64_t *state,
+//                           const int64_t *desc, const char *node,
+//                           const float *src, const float *weight,
+//                           const float *bias, float *dst);
 //   void strata_onednn_inner_product(...same as conv...);
 //   void strata_onednn_batch_matmul(...same as conv, bias always null...);
-//   void strata_onednn_pool(int64_t *state, const int64_t *desc,
-//                           const char *node, const float *src, float *dst);
+//   void strata_onednn_pool(strata_run_context *context, int64_t *state,
+//                           const int64_t *desc, const char *node,
+//                           const float *src, float *dst);
 //
-// with every buffer passed as its address (the buffers are dense). `state` is a zeroed global per site where the
-// runtime keeps the primitive it creates on the first run; `desc` and
-// `node` are constant globals. The module is tagged `strata.uses_onednn`
-// so that the driver links the runtime's oneDNN glue and libdnnl, and gets
+// with every buffer passed as its address (the buffers are dense).
+// `context` is @main's run context argument (the run's stream, scratchpad
+// and error); `state` is a zeroed global per site where the runtime keeps
+// the primitive it creates, shared by all contexts; `desc` and `node` are
+// constant globals. The module is tagged `strata.uses_onednn` so that the
+// driver links the runtime's oneDNN glue and libdnnl, and gets
 // @strata_onednn_prepare_sites, which creates every site's primitive ahead
 // of the first run (strata_model_prepare in the module ABI).
 //
@@ -71,6 +74,17 @@ Value globalAddress(OpBuilder &b, Location loc, memref::GlobalOp global) {
   return b.create<memref::ExtractAlignedPointerAsIndexOp>(loc, ref);
 }
 
+/// @main's run context argument (strata-materialize-run-context), or null.
+Value runContextOf(ModuleOp module) {
+  auto main = module.lookupSymbol<func::FuncOp>("main");
+  if (!main || main.isExternal())
+    return {};
+  for (unsigned i = 0; i < main.getNumArguments(); ++i)
+    if (main.getArgAttr(i, "strata.run_context"))
+      return main.getArgument(i);
+  return {};
+}
+
 /// The addresses of a site's state, descriptor and node name.
 SmallVector<Value> siteAddresses(OpBuilder &b, Location loc, ModuleOp module,
                                  StringRef prefix) {
@@ -96,6 +110,12 @@ struct LowerOneDnnCallsPass
     OpBuilder mb(module.getBodyRegion());
     mb.setInsertionPointToStart(module.getBody());
     Type index = mb.getIndexType();
+    Value context = runContextOf(module);
+    if (!context) {
+      module.emitError("oneDNN calls need @main's run context "
+                       "(run strata-materialize-run-context first)");
+      return signalPassFailure();
+    }
     DenseSet<Operation *> sites;
     SmallVector<std::string> prefixes;
     for (func::CallOp call : calls) {
@@ -114,7 +134,7 @@ struct LowerOneDnnCallsPass
                          kernel == "batch_matmul";
       bool hasBias = (kernel == "conv" && desc[21] != 0) ||
                      (kernel == "inner_product" && desc[4] != 0);
-      unsigned arity = withWeights ? 7 : 5;
+      unsigned arity = withWeights ? 8 : 6;
 
       OpBuilder b(call);
       Location loc = call.getLoc();
@@ -136,7 +156,12 @@ struct LowerOneDnnCallsPass
                        ArrayRef<int8_t>(chars)),
                    /*constant=*/true);
       prefixes.push_back(prefix);
-      SmallVector<Value> args = siteAddresses(b, loc, module, prefix);
+      if (call->getParentOfType<func::FuncOp>() != context.getParentBlock()->getParentOp()) {
+        call.emitError() << "oneDNN calls must be in @main";
+        return signalPassFailure();
+      }
+      SmallVector<Value> args{context};
+      args.append(siteAddresses(b, loc, module, prefix));
       for (auto [i, operand] : llvm::enumerate(call.getOperands())) {
         if (!cast<MemRefType>(operand.getType()).getLayout().isIdentity()) {
           call.emitError() << "oneDNN needs dense buffers, got "
@@ -163,6 +188,8 @@ struct LowerOneDnnCallsPass
     }
     for (Operation *site : sites)
       site->erase();
+    // mb's insertion point may have been one of the erased declarations.
+    mb.setInsertionPointToEnd(module.getBody());
     defineSitePreparation(module, mb, prefixes);
     module->setAttr("strata.uses_onednn", UnitAttr::get(&getContext()));
   }

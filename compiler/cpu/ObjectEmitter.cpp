@@ -16,6 +16,7 @@
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/TargetParser/Host.h"
 
+#include <cstdio>
 #include <sstream>
 
 using namespace mlir;
@@ -47,7 +48,7 @@ std::string clean(std::string s) {
 
 std::string ModelSignature::toText() const {
   std::ostringstream os;
-  os << "strata-module 1\n";
+  os << "strata-module 2\n";
   auto list = [&](const char *kind, const std::vector<TensorSignature> &ts) {
     os << kind << " " << ts.size() << "\n";
     for (const auto &t : ts) {
@@ -60,10 +61,15 @@ std::string ModelSignature::toText() const {
   list("inputs", inputs);
   list("outputs", outputs);
   if (!weightsFile.empty()) {
-    os << "weights " << weights.size() << "\t" << clean(weightsFile) << "\n";
+    char id[17];
+    snprintf(id, sizeof id, "%016llx", (unsigned long long)weightsId);
+    os << "weights " << weights.size() << "\t" << clean(weightsFile) << "\t" << id
+       << "\n";
     for (const auto &w : weights)
       os << clean(w.name) << "\t" << w.offset << "\t" << w.bytes << "\n";
   }
+  if (arenaBytes > 0)
+    os << "arena " << arenaBytes << "\n";
   return os.str();
 }
 
@@ -191,10 +197,12 @@ bool addAbiSymbols(llvm::Module &m, const ModelSignature &sig,
   }
   size_t nin = sig.inputs.size(), nout = sig.outputs.size();
   size_t nw = sig.weights.size();
-  size_t count = nin + nout + nw + (sig.cuda && sig.gpuArenaBytes > 0 ? 1 : 0);
+  bool arena = sig.cuda ? sig.gpuArenaBytes > 0 : sig.arenaBytes > 0;
+  // CPU modules take the run context last (strata-materialize-run-context).
+  size_t count = nin + nout + nw + (arena ? 1 : 0) + (sig.cuda ? 0 : 1);
   if (main->arg_size() != count) {
     error = "@main takes " + std::to_string(main->arg_size()) +
-            " pointers, expected " + std::to_string(count);
+            " arguments, expected " + std::to_string(count);
     return false;
   }
   // The model's body must not clash with a program's own main().
@@ -221,32 +229,35 @@ bool addAbiSymbols(llvm::Module &m, const ModelSignature &sig,
     defineCudaRun(m, main, sig, run, blob);
   } else {
     b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", run));
-    // buffers[] holds inputs, outputs, weights; @main takes inputs, weights
-    // (appended as arguments before bufferization), then outputs.
+    // buffers[] holds inputs, outputs, weights, the arena and the run
+    // context; @main takes inputs, weights (appended as arguments before
+    // bufferization), outputs, the arena (strata-plan-memory), then the
+    // context as an integer (strata-materialize-run-context).
     std::vector<llvm::Value *> args;
-    auto load = [&](size_t i) {
-      llvm::Value *slot = b.CreateConstGEP1_64(ptrTy, run->getArg(0), i);
-      args.push_back(b.CreateLoad(ptrTy, slot));
+    auto slot = [&](size_t i) {
+      return b.CreateLoad(ptrTy, b.CreateConstGEP1_64(ptrTy, run->getArg(0), i));
     };
     for (size_t i = 0; i < nin; ++i)
-      load(i);
+      args.push_back(slot(i));
     for (size_t i = 0; i < nw; ++i) {
       if (blob)
         args.push_back(b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), blob,
                                                     sig.weights[i].offset));
       else
-        load(nin + nout + i);
+        args.push_back(slot(nin + nout + i));
     }
     for (size_t i = 0; i < nout; ++i)
-      load(nin + i);
+      args.push_back(slot(nin + i));
+    // Embedded weights take no slot in buffers[].
+    size_t next = nin + nout + (blob ? 0 : nw);
+    if (arena)
+      args.push_back(slot(next++));
+    llvm::Value *context = slot(next);
+    args.push_back(b.CreatePtrToInt(context, main->getArg(count - 1)->getType()));
     b.CreateCall(main, args);
-    if (sig.oneDnn) {
-      llvm::FunctionCallee status = m.getOrInsertFunction(
-          "strata_onednn_run_status", llvm::FunctionType::get(b.getInt32Ty(), false));
-      b.CreateRet(b.CreateCall(status));
-    } else {
-      b.CreateRet(b.getInt32(0));
-    }
+    // strata_run_context.failed (offset 0): set by the first failure.
+    llvm::Value *failed = b.CreateLoad(b.getInt64Ty(), context);
+    b.CreateRet(b.CreateZExt(b.CreateICmpNE(failed, b.getInt64(0)), b.getInt32Ty()));
   }
 
   if (sig.oneDnn) {
@@ -264,7 +275,7 @@ bool addAbiSymbols(llvm::Module &m, const ModelSignature &sig,
     b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", prepare));
     b.CreateCall(sites);
     llvm::FunctionCallee status = m.getOrInsertFunction(
-        "strata_onednn_run_status", llvm::FunctionType::get(b.getInt32Ty(), false));
+        "strata_onednn_prepare_status", llvm::FunctionType::get(b.getInt32Ty(), false));
     b.CreateRet(b.CreateCall(status));
   }
 

@@ -3,7 +3,8 @@
 // Turns the lowered module into the object the runtime knows: the model's
 // function becomes internal, and two symbols are exported with C linkage
 // (see runtime/include/strata/module_abi.h):
-//   int strata_model_run(void **buffers)   inputs then outputs, row-major
+//   int strata_model_run(void **buffers)   inputs, outputs, weights, arena,
+//                                          run context
 //   const char strata_model_signature[]    names, dtypes and shapes as text
 //
 //===----------------------------------------------------------------------===//
@@ -32,8 +33,10 @@ struct TensorSignature {
 struct ModelSignature {
   std::vector<TensorSignature> inputs, outputs;
   /// With --weights: the side file's name and its entries, which @main takes
-  /// as trailing arguments (after the inputs, before the outputs).
+  /// as trailing arguments (after the inputs, before the outputs), and the
+  /// identity its header carries (strata_weights_header::id).
   std::string weightsFile;
+  uint64_t weightsId = 0;
   std::vector<TensorSignature> weights;
   /// Without --weights: the same entries' bytes, embedded in the object as
   /// one array; strata_model_run passes pointers into it.
@@ -42,10 +45,13 @@ struct ModelSignature {
   /// then the arena when gpuArenaBytes > 0) and strata_model_run goes
   /// through the runtime's CUDA backend (strata_cuda_run).
   bool cuda = false;
-  /// Some ops run through the runtime's oneDNN glue: strata_model_run
-  /// returns strata_onednn_run_status() (1 after a failed call).
+  /// Some ops run through the runtime's oneDNN glue (linked with libdnnl;
+  /// exports strata_model_prepare and the release functions).
   bool oneDnn = false;
   int64_t gpuArenaBytes = 0;
+  /// CPU: the bytes of the activation arena @main takes after the outputs
+  /// (0: none); the run context always comes last.
+  int64_t arenaBytes = 0;
   /// The text stored in strata_model_signature.
   std::string toText() const;
 };

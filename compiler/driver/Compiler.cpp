@@ -11,6 +11,8 @@
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/OperationSupport.h"
+#include "mlir/IR/BuiltinDialect.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/Parser/Parser.h"
 #include "dialects/nn/NNDialect.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -126,9 +128,11 @@ std::string headerFor(const std::string &soPath, const cpu::ModelSignature &sig)
   };
   list("input ", sig.inputs);
   list("output", sig.outputs);
-  os << " */\n#ifndef STRATA_MODEL_H\n#define STRATA_MODEL_H\n"
+  os << " * then one per weight of a --weights file, then the arena and the run\n"
+        " * context when the model has them (see strata/module_abi.h).\n"
+        " */\n#ifndef STRATA_MODEL_H\n#define STRATA_MODEL_H\n"
         "#ifdef __cplusplus\nextern \"C\" {\n#endif\n"
-        "/* Returns 0. buffers: inputs in the order above, then outputs. */\n"
+        "/* Returns 0, or 1 when the run failed. */\n"
         "int strata_model_run(void **buffers);\n"
         "/* Names, dtypes and shapes as text (see strata/module_abi.h). */\n"
         "extern const char strata_model_signature[];\n"
@@ -156,6 +160,32 @@ OwningOpRef<ModuleOp> loadModel(MLIRContext &ctx, const std::string &modelPath,
     error = modelPath + ": no func.func @main to compile";
     return nullptr;
   }
+  // --emit=nn without --print-weights writes dense_resource<__elided__>:
+  // a constant without data, which nothing can compile.
+  WalkResult elided = module->walk([&](Operation *op) {
+    for (NamedAttribute attr : op->getAttrs()) {
+      auto resource = dyn_cast<DenseResourceElementsAttr>(attr.getValue());
+      if (!resource || resource.getRawHandle().getBlob())
+        continue;
+      std::string where;
+      llvm::raw_string_ostream os(where);
+      if (auto file = dyn_cast<FileLineColLoc>(op->getLoc()))
+        os << ":" << file.getLine() << ":" << file.getColumn();
+      auto name = op->getAttrOfType<StringAttr>("onnx.initializer");
+      error = modelPath + where + ": the constant " +
+              (name ? "'" + name.str() + "' " : std::string()) +
+              "has no data (dense_resource<" + resource.getRawHandle().getKey().str() +
+              ">): the file was written without its weights; write it again "
+              "with strata compile --emit=nn --print-weights";
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  if (elided.wasInterrupted())
+    return nullptr;
+  // Diagnostics of later stages name this file (not the ONNX model the IR
+  // may have come from).
+  (*module)->setAttr("strata.source", StringAttr::get(&ctx, modelPath));
   return module;
 }
 
@@ -198,9 +228,6 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
     for (const auto &n : notes)
       opt.note("fixed symbolic dimension: " + n +
                (opt.batch == 0 ? " (default; set with --batch=N)" : ""));
-  // Diagnostics of later stages name the model file.
-  if (!(*module)->hasAttr("strata.source"))
-    (*module)->setAttr("strata.source", StringAttr::get(&ctx, modelPath));
   return compileNNModule(*module, outputPath, opt, error);
 }
 
@@ -277,9 +304,14 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
       return false;
   }
   int64_t minWeightBytes = cuda ? 1 : 1024;
+  // The weights file is written beside its final place and moved there only
+  // when the program is complete, as the program itself is: a failed compile
+  // leaves no partial file and never replaces the user's.
+  std::string tmpWeights = opt.weightsFile + ".strata-tmp";
+  llvm::FileRemover removeTmpWeights(opt.weightsFile.empty() ? "" : tmpWeights);
   if (!opt.weightsFile.empty()) {
-    if (!cpu::externalizeWeights(module, opt.weightsFile, minWeightBytes,
-                                 signature, error))
+    if (!cpu::externalizeWeights(module, tmpWeights, opt.weightsFile,
+                                 minWeightBytes, signature, error))
       return false;
   } else if (!cpu::embedWeights(module, minWeightBytes, signature, error)) {
     return false;
@@ -302,6 +334,8 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
   } else if (!runPipeline(ctx, module, cpu::buildLinalgToLLVMPipeline, error,
                           opt.timePasses)) {
     return false;
+  } else if (auto arena = module->getAttrOfType<IntegerAttr>("strata.arena_bytes")) {
+    signature.arenaBytes = arena.getInt();
   }
   signature.oneDnn = module->hasAttr("strata.uses_onednn");
   if (opt.emit == Stage::PTX) {
@@ -378,6 +412,10 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
       return false;
   }
   phase("link");
+  if (!opt.weightsFile.empty() && llvm::sys::fs::rename(tmpWeights, opt.weightsFile)) {
+    error = "cannot move the weights to " + opt.weightsFile;
+    return false;
+  }
   if (llvm::sys::fs::rename(tmpOut, outputPath)) {
     error = "cannot move the result to " + outputPath;
     return false;

@@ -22,7 +22,12 @@ public:
         handler(&ctx, [this](mlir::Diagnostic &d) {
           llvm::raw_string_ostream os(lines);
           std::string node = nodeName(d.getLocation());
-          if (!this->source.empty()) {
+          auto file = mlir::dyn_cast<mlir::FileLineColLoc>(d.getLocation());
+          if (file && file.getLine() > 0) {
+            // IR read from a file: its line and column say the most.
+            os << file.getFilename().str() << ":" << file.getLine() << ":"
+               << file.getColumn() << ": ";
+          } else if (!this->source.empty()) {
             os << this->source << ": ";
             if (!node.empty())
               os << "node '" << node << "'" << opTypeOf(d.getLocation()) << ": ";

@@ -1,10 +1,11 @@
 //===- DeviceArena.cpp - the planned arena as device memory from the host --===//
 //
-// strata-plan-memory places @main's intermediate buffers in one static
-// global. A kernel cannot reach host globals, so on the CUDA path the arena
-// becomes @main's last argument instead: the runtime allocates it once per
-// module in device memory (with the inputs, outputs and weights) and passes
-// it on every run. Then nothing in @main may allocate or read a global.
+// strata-plan-memory places @main's intermediate buffers in one arena, its
+// last argument (marked strata.arena). On the CUDA path the runtime
+// allocates that arena once per module in device memory (with the inputs,
+// outputs and weights) and passes it on every run; this pass records its
+// size and checks that nothing in @main allocates or reads host memory,
+// which a kernel could not reach.
 //
 //===----------------------------------------------------------------------===//
 
@@ -19,8 +20,6 @@ using namespace mlir;
 
 namespace {
 
-constexpr const char *kArenaName = "__strata_arena";
-
 struct GpuDeviceArena : strata::impl::GpuDeviceArenaBase<GpuDeviceArena> {
   void runOnOperation() override {
     ModuleOp module = getOperation();
@@ -29,24 +28,12 @@ struct GpuDeviceArena : strata::impl::GpuDeviceArenaBase<GpuDeviceArena> {
       module.emitError("no func.func @main");
       return signalPassFailure();
     }
-    if (auto arena = module.lookupSymbol<memref::GlobalOp>(kArenaName)) {
-      unsigned index = main.getNumArguments();
-      main.insertArgument(index, arena.getType(), {}, arena.getLoc());
-      BlockArgument replacement = main.getArgument(index);
-      SmallVector<memref::GetGlobalOp> reads;
-      main.walk([&](memref::GetGlobalOp g) {
-        if (g.getName() == kArenaName)
-          reads.push_back(g);
-      });
-      for (memref::GetGlobalOp g : reads) {
-        g.getResult().replaceAllUsesWith(replacement);
-        g.erase();
-      }
-      module->setAttr("strata.gpu_arena_bytes",
-                      IntegerAttr::get(IntegerType::get(&getContext(), 64),
-                                       arena.getType().getNumElements()));
-      arena.erase();
-    }
+    for (unsigned i = 0; i < main.getNumArguments(); ++i)
+      if (main.getArgAttr(i, "strata.arena"))
+        module->setAttr("strata.gpu_arena_bytes",
+                        IntegerAttr::get(IntegerType::get(&getContext(), 64),
+                                         cast<MemRefType>(main.getArgument(i).getType())
+                                             .getNumElements()));
     // What is left would put a host address into a kernel.
     WalkResult result = main.walk([&](Operation *op) {
       if (isa<memref::AllocOp, memref::GetGlobalOp>(op) &&

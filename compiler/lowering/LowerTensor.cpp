@@ -6,7 +6,11 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/SymbolTable.h"
 
 using namespace mlir;
 
@@ -102,6 +106,60 @@ LogicalResult lowerSlice(nn::SliceOp op, PatternRewriter &rw) {
   return success();
 }
 
+/// How a gather treats its run-time indices: `context` and `node` are set
+/// (outside the generic) when an index out of range is reported to the run
+/// (strata.index_report, see NNToLinalgPass.cpp); otherwise it is only made
+/// harmless.
+struct IndexCheck {
+  Value context, node;
+
+  static IndexCheck before(Operation *op, PatternRewriter &rw) {
+    IndexCheck check;
+    auto symbol = op->getAttrOfType<FlatSymbolRefAttr>("strata.index_report");
+    if (!symbol)
+      return check;
+    Location loc = op->getLoc();
+    auto global = SymbolTable::lookupNearestSymbolFrom<memref::GlobalOp>(op, symbol);
+    if (!global)
+      return check;
+    check.context =
+        rw.create<func::CallOp>(loc, "strata_run_context", rw.getIndexType(), ValueRange{})
+            .getResult(0);
+    Value name = rw.create<memref::GetGlobalOp>(loc, global.getType(), symbol.getValue());
+    check.node = rw.create<memref::ExtractAlignedPointerAsIndexOp>(loc, name);
+    return check;
+  }
+
+  /// The position to read for `raw` (an element of the indices) along an
+  /// axis of `size`: negative indices count from the end, and one outside
+  /// [-size, size) reads position 0 instead of memory outside the tensor
+  /// (and is reported, the first of the run, when the check reports).
+  Value position(OpBuilder &b, Location loc, Value raw, int64_t size) const {
+    Value i = b.create<arith::IndexCastOp>(loc, b.getIndexType(), raw);
+    Value n = b.create<arith::ConstantIndexOp>(loc, size);
+    Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
+    Value negative = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, i, zero);
+    i = b.create<arith::SelectOp>(loc, negative, b.create<arith::AddIOp>(loc, i, n), i);
+    // One unsigned compare: a still negative i is a huge unsigned number.
+    Value inside = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::ult, i, n);
+    if (context) {
+      Value outside = b.create<arith::XOrIOp>(
+          loc, inside, b.create<arith::ConstantIntOp>(loc, 1, 1));
+      b.create<scf::IfOp>(loc, outside, [&](OpBuilder &t, Location l) {
+        Value wide = raw.getType().isInteger(64)
+                         ? raw
+                         : t.create<arith::ExtSIOp>(l, t.getI64Type(), raw).getResult();
+        t.create<func::CallOp>(
+            l, "strata_index_out_of_range", TypeRange{},
+            ValueRange{context, node, wide,
+                       t.create<arith::ConstantIntOp>(l, size, 64).getResult()});
+        t.create<scf::YieldOp>(l);
+      });
+    }
+    return b.create<arith::SelectOp>(loc, inside, i, zero);
+  }
+};
+
 /// out[i..., j..., k...] = data[i..., idx[j...], k...], negative indices
 /// counted from the end.
 LogicalResult lowerGather(nn::GatherOp op, PatternRewriter &rw) {
@@ -118,20 +176,15 @@ LogicalResult lowerGather(nn::GatherOp op, PatternRewriter &rw) {
   SmallVector<AffineMap> maps{AffineMap::get(rank, 0, idxExprs, ctx),
                               rw.getMultiDimIdentityMap(rank)};
   SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  IndexCheck check = IndexCheck::before(op, rw);
   auto generic = rw.create<linalg::GenericOp>(
       op.getLoc(), TypeRange{op.getType()}, ValueRange{indices},
       ValueRange{emptyTensor(rw, op.getLoc(), op.getType())}, maps, iters,
       [&](OpBuilder &b, Location loc, ValueRange args) {
-        Value i = b.create<arith::IndexCastOp>(loc, b.getIndexType(), args[0]);
-        Value size = b.create<arith::ConstantIndexOp>(loc, dim);
-        Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
-        Value negative = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, i, zero);
-        i = b.create<arith::SelectOp>(loc, negative,
-                                      b.create<arith::AddIOp>(loc, i, size), i);
         SmallVector<Value> at;
         for (int64_t d = 0; d < axis; ++d)
           at.push_back(b.create<linalg::IndexOp>(loc, d));
-        at.push_back(i);
+        at.push_back(check.position(b, loc, args[0], dim));
         for (int64_t d = axis + q; d < rank; ++d)
           at.push_back(b.create<linalg::IndexOp>(loc, d));
         b.create<linalg::YieldOp>(loc,
@@ -194,18 +247,14 @@ LogicalResult lowerGatherElements(nn::GatherElementsOp op, PatternRewriter &rw) 
   auto dataType = cast<RankedTensorType>(data.getType());
   int64_t rank = op.getType().getRank(), axis = op.getAxis();
   int64_t size = dataType.getDimSize(axis);
+  IndexCheck check = IndexCheck::before(op, rw);
   auto generic = rw.create<linalg::GenericOp>(
       op.getLoc(), TypeRange{op.getType()}, ValueRange{op.getIndices()},
       ValueRange{emptyTensor(rw, op.getLoc(), op.getType())},
       SmallVector<AffineMap>{rw.getMultiDimIdentityMap(rank), rw.getMultiDimIdentityMap(rank)},
       SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
       [&](OpBuilder &b, Location loc, ValueRange args) {
-        Value i = b.create<arith::IndexCastOp>(loc, b.getIndexType(), args[0]);
-        Value zero = b.create<arith::ConstantIndexOp>(loc, 0);
-        Value negative = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::slt, i, zero);
-        i = b.create<arith::SelectOp>(
-            loc, negative,
-            b.create<arith::AddIOp>(loc, i, b.create<arith::ConstantIndexOp>(loc, size)), i);
+        Value i = check.position(b, loc, args[0], size);
         SmallVector<Value> at;
         for (int64_t d = 0; d < rank; ++d)
           at.push_back(d == axis ? i : b.create<linalg::IndexOp>(loc, d).getResult());

@@ -4,6 +4,8 @@
 #include "dialects/nn/NNOps.h"
 #include "passes/Passes.h"
 
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/SymbolTable.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace strata {
@@ -14,9 +16,71 @@ namespace strata {
 using namespace mlir;
 
 namespace {
+
+/// "node 'gather' (op Gather)" from an op's location (the importer's
+/// NameLoc, whose child names the ONNX op type), or the MLIR op's name.
+std::string describeNode(Operation *op) {
+  if (auto name = dyn_cast<NameLoc>(op->getLoc())) {
+    std::string out = "node '" + name.getName().str() + "'";
+    if (auto type = dyn_cast<NameLoc>(name.getChildLoc()))
+      out += " (op " + type.getName().str() + ")";
+    return out;
+  }
+  return "'" + op->getName().getStringRef().str() + "'";
+}
+
+/// Gathers with indices computed at run time report an index out of range
+/// to the run: each gets a constant string naming its node (referenced by
+/// the op's strata.index_report attribute, read by the lowering), and the
+/// module gets the declarations the generated code calls.
+void prepareRunTimeChecks(ModuleOp module) {
+  SmallVector<Operation *> gathers;
+  module.walk([&](Operation *op) {
+    Value indices;
+    if (auto g = dyn_cast<strata::nn::GatherOp>(op))
+      indices = g.getIndices();
+    else if (auto g = dyn_cast<strata::nn::GatherElementsOp>(op))
+      indices = g.getIndices();
+    if (indices && !matchPattern(indices, m_Constant()))
+      gathers.push_back(op);
+  });
+  if (gathers.empty())
+    return;
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  Location loc = module.getLoc();
+  Type index = b.getIndexType(), i64 = b.getI64Type();
+  SymbolTable symbols(module);
+  auto declare = [&](StringRef name, FunctionType type) {
+    if (symbols.lookup(name))
+      return;
+    auto f = b.create<func::FuncOp>(loc, name, type);
+    f.setPrivate();
+  };
+  declare("strata_run_context", b.getFunctionType({}, {index}));
+  declare("strata_index_out_of_range",
+          b.getFunctionType({index, index, i64, i64}, {}));
+  for (Operation *op : gathers) {
+    std::string text = describeNode(op);
+    SmallVector<int8_t> chars(text.begin(), text.end());
+    chars.push_back(0);
+    auto type = MemRefType::get({(int64_t)chars.size()}, b.getI8Type());
+    auto global = b.create<memref::GlobalOp>(
+        op->getLoc(), "__strata_node", b.getStringAttr("private"), type,
+        DenseElementsAttr::get(RankedTensorType::get(type.getShape(), b.getI8Type()),
+                               ArrayRef<int8_t>(chars)),
+        /*constant=*/true, IntegerAttr());
+    symbols.insert(global); // unique name
+    op->setAttr("strata.index_report", FlatSymbolRefAttr::get(global.getSymNameAttr()));
+  }
+}
+
 struct LowerNNToLinalgPass
     : strata::impl::LowerNNToLinalgBase<LowerNNToLinalgPass> {
+  using LowerNNToLinalgBase::LowerNNToLinalgBase;
+
   void runOnOperation() override {
+    if (runTimeChecks)
+      prepareRunTimeChecks(getOperation());
     RewritePatternSet patterns(&getContext());
     strata::lowering::populateElementwiseLowering(patterns);
     strata::lowering::populateTensorLowering(patterns);

@@ -1,4 +1,4 @@
-//===- PlanMemory.cpp - activations share one static arena by liveness ----===//
+//===- PlanMemory.cpp - activations share one arena by liveness -----------===//
 //
 // After bufferization, every intermediate tensor of the model function is a
 // `memref.alloc` in its entry block, freed by a `memref.dealloc`. This pass
@@ -6,12 +6,11 @@
 // top-level operation that uses it or a view of it), packs the buffers into
 // one arena so that buffers whose ranges overlap never overlap in memory
 // (largest first, lowest free offset), and replaces each allocation with a
-// `memref.view` into a module-level global. The compiled module then
-// allocates nothing per inference: the arena is zero-initialized static
-// storage (.bss), mapped once.
-//
-// The arena makes a module single-inference-at-a-time (as its thread pool
-// already is); docs/runtime.md says so.
+// `memref.view` into the arena, a new last argument of @main. The compiled
+// module then allocates nothing per inference, and keeps no state of a run:
+// the runtime gives each context its own arena, so several threads run one
+// loaded model at once (docs/runtime.md). The argument is `llvm.noalias`:
+// no input, output or weight lies inside it.
 //
 //===----------------------------------------------------------------------===//
 
@@ -45,8 +44,11 @@ std::optional<int64_t> sizeInBytes(MemRefType type) {
   Type e = type.getElementType();
   if (!e.isIntOrIndexOrFloat() || e.isIndex())
     return std::nullopt;
-  int64_t bits = e.getIntOrFloatBitWidth();
-  return (type.getNumElements() * bits + 7) / 8;
+  // Elements are stored whole bytes each: an i1 takes one byte in memory
+  // (counting eight per byte left the arena short of the booleans' buffers
+  // and the generated code wrote past its end).
+  int64_t bytes = (e.getIntOrFloatBitWidth() + 7) / 8;
+  return type.getNumElements() * bytes;
 }
 
 /// The top-level operation of `block` that contains `op`.
@@ -143,20 +145,19 @@ struct PlanMemoryPass : strata::impl::PlanMemoryBase<PlanMemoryPass> {
     MLIRContext *ctx = &getContext();
     OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
     auto arenaType = MemRefType::get({peak}, IntegerType::get(ctx, 8));
-    std::string name = "__strata_arena";
-    auto arena = mb.create<memref::GlobalOp>(
-        main.getLoc(), name, mb.getStringAttr("private"), arenaType,
-        mb.getUnitAttr(), /*constant=*/false, mb.getI64IntegerAttr(kAlignment));
-    SymbolTable(module).insert(arena); // renames on a clash
+    unsigned index = main.getNumArguments();
+    main.insertArgument(index, arenaType, {}, main.getLoc());
+    main.setArgAttr(index, "strata.arena", mb.getUnitAttr());
+    main.setArgAttr(index, "llvm.noalias", mb.getUnitAttr());
+    Value base = main.getArgument(index);
 
     OpBuilder b = OpBuilder::atBlockBegin(block);
-    Value base = b.create<memref::GetGlobalOp>(main.getLoc(), arenaType, arena.getSymName());
     for (Buffer &buf : buffers) {
       b.setInsertionPoint(buf.alloc);
       Value offset = b.create<arith::ConstantIndexOp>(buf.alloc.getLoc(), buf.offset);
       Value view = b.create<memref::ViewOp>(buf.alloc.getLoc(), buf.alloc.getType(),
                                             base, offset, ValueRange{});
-      // The arena is static: no deallocation may reach free().
+      // The arena belongs to the caller: no deallocation may reach free().
       for (Operation *dealloc : buf.deallocs)
         dealloc->erase();
       buf.alloc.replaceAllUsesWith(view);

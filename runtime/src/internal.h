@@ -2,6 +2,7 @@
 #ifndef STRATA_RUNTIME_INTERNAL_H
 #define STRATA_RUNTIME_INTERNAL_H
 
+#include "strata/module_abi.h"
 #include "strata/runtime.h"
 
 /* Sets the last error (printf-style) and returns 1. */

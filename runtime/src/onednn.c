@@ -3,27 +3,41 @@
  * oneDNN (passes/graph/OneDnnConvs.cpp, compiler/cpu/LowerOneDnnCalls.cpp).
  *
  * Linked, with libdnnl, only into modules that call it. Each call site in
- * the generated code owns a zeroed state word where the oneDNN primitive is
- * kept after the first run creates it (the cache: with constant weights,
- * they are reordered into oneDNN's preferred layout once). A call site's
- * descriptor is a list of int64 written by the compiler; the indices below
- * must match compiler/cpu/OneDnnBufferization.cpp.
+ * the generated code owns a zeroed state word where the site's oneDNN
+ * primitive is kept once created (at load, by strata_model_prepare, for the
+ * module's thread count; again when the count changes). The primitive, and
+ * constant weights reordered into its preferred layout, are shared by every
+ * context running the module. What a run needs for itself lives in its
+ * strata_run_context: a stream, the scratchpad (primitives are created in
+ * oneDNN's user scratchpad mode, which makes concurrent executions of one
+ * primitive safe) and room for weights that are not constants. Memory
+ * objects are made per call around the caller's buffers (a few
+ * microseconds per call).
  *
- * Errors never abort: the first failure of a run is recorded with the ONNX
- * node's name, later calls of that run do nothing, and strata_model_run
- * returns 1 (strata_onednn_run_status), which the loader reports with
- * strata_onednn_last_error(). The functions are hidden in shared-library
- * modules except these two, which the loader looks up. */
+ * Locking: runs hold a shared lock on the primitives; creating or replacing
+ * them (prepare, a changed thread count) takes it exclusively, so a
+ * primitive is never destroyed under a run. Constant weights are reordered
+ * once, under a mutex.
+ *
+ * A call site's descriptor is a list of int64 written by the compiler; the
+ * indices below must match compiler/cpu/OneDnnBufferization.cpp.
+ *
+ * Errors never abort: the first failure of a run is recorded in its context
+ * with the ONNX node's name (strata_run_fail), later calls of that run do
+ * nothing, and strata_model_run returns 1. Failures at load are reported by
+ * strata_onednn_prepare_status / strata_onednn_last_error. The functions
+ * are hidden in shared-library modules except the ABI's. */
+#include "run_checks.h"
+
 #include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
-#include <stdarg.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define API __attribute__((visibility("default")))
-#define HIDDEN __attribute__((visibility("hidden")))
 
 /* From libstrata_parallel.a, linked into every module. */
 int strata_model_get_threads(void);
@@ -46,40 +60,66 @@ enum {
   P_PB, P_PR, P_BLOCKED
 };
 
-typedef struct {
+/* One call site's shared objects. */
+typedef struct site_state {
   dnnl_primitive_t prim;
-  dnnl_memory_t src, weights, bias, dst; /* data handles set per run */
+  /* The primitive's memory descriptors (weights in its chosen layout). */
+  dnnl_memory_desc_t src_md, weights_md, bias_md, dst_md;
+  int has_weights, has_bias;
+  dnnl_memory_desc_t scratch_md, reorder_scratch_md;
+  size_t scratch_bytes;
   /* Weights arrive as oihw/goihw; when the primitive wants another layout
-   * they are reordered into `reordered`: once if they are constants (for
-   * the user pointer `reordered_of`), else on every run. */
+   * they are reordered: once into `reordered` if they are constants (for
+   * the user pointer `reordered_of`), else on every run into the context. */
   dnnl_primitive_t reorder;
-  dnnl_memory_t user_weights;
+  dnnl_memory_desc_t user_weights_md;
+  size_t reorder_scratch_bytes, weights_bytes;
   void *reordered;
-  const void *reordered_of;
+  const void *reordered_of; /* read and written atomically */
   int threads; /* oneDNN sizes its work split for this count at creation */
+  int64_t *state; /* the generated code's state word pointing here */
+  struct site_state *next;
 } site_state;
 
+/* One context's objects (strata_run_context.onednn). */
+typedef struct {
+  dnnl_stream_t stream;
+  void *scratch;
+  size_t scratch_bytes;
+  void *weights; /* non-constant weights, reordered for this run */
+  size_t weights_bytes;
+} context_state;
+
 static dnnl_engine_t engine;
-static dnnl_stream_t stream;
-static int run_failed;
-static char last_error[1024];
+static site_state *sites; /* every site created, for strata_model_release */
+static pthread_rwlock_t primitives_lock = PTHREAD_RWLOCK_INITIALIZER;
+static pthread_mutex_t reorder_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Failures outside a run (creating primitives at load). */
+static int prepare_failed;
+static char prepare_error[1024];
 
-API const char *strata_onednn_last_error(void) { return last_error; }
+API const char *strata_onednn_last_error(void) { return prepare_error; }
 
-/* 1 if a call failed since the last check (then cleared): strata_model_run
- * returns it. */
-API int strata_onednn_run_status(void) {
-  int failed = run_failed;
-  run_failed = 0;
+/* 1 if creating some primitive failed since the last call (then cleared):
+ * what strata_model_prepare returns. */
+API int strata_onednn_prepare_status(void) {
+  int failed = prepare_failed;
+  prepare_failed = 0;
   return failed;
 }
 
-static int fail(const char *node, const char *what, dnnl_status_t status) {
-  if (!run_failed)
-    snprintf(last_error, sizeof last_error,
-             "oneDNN failed at node '%s': %s (dnnl status %d)",
-             node[0] ? node : "?", what, (int)status);
-  run_failed = 1;
+/* Records a failure: in the run's context, or (context NULL) as a failure
+ * to prepare. Returns 1. */
+static int fail(strata_run_context *context, const char *node, const char *what,
+                dnnl_status_t status) {
+  if (context)
+    return strata_run_fail(context, "oneDNN failed at node '%s': %s (dnnl status %d)",
+                           node[0] ? node : "?", what, (int)status);
+  if (!prepare_failed)
+    snprintf(prepare_error, sizeof prepare_error,
+             "oneDNN failed at node '%s': %s (dnnl status %d)", node[0] ? node : "?",
+             what, (int)status);
+  prepare_failed = 1;
   return 1;
 }
 
@@ -87,38 +127,23 @@ static int fail(const char *node, const char *what, dnnl_status_t status) {
   do {                                                                         \
     dnnl_status_t status_ = (call);                                            \
     if (status_ != dnnl_success)                                               \
-      return fail(node, what, status_);                                        \
+      return fail(NULL, node, what, status_);                                  \
   } while (0)
 
+/* Called with primitives_lock held exclusively. */
 static int ensure_engine(const char *node) {
-  if (stream)
-    return 0;
-  CHECK(dnnl_engine_create(&engine, dnnl_cpu, 0), "creating the CPU engine");
-  CHECK(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags),
-        "creating a stream");
+  if (!engine)
+    CHECK(dnnl_engine_create(&engine, dnnl_cpu, 0), "creating the CPU engine");
   return 0;
 }
 
-static void release(site_state *s) {
-  dnnl_primitive_t prims[] = {s->prim, s->reorder};
-  for (int i = 0; i < 2; ++i)
-    if (prims[i])
-      dnnl_primitive_destroy(prims[i]);
-  dnnl_memory_t mems[] = {s->src, s->weights, s->bias, s->dst, s->user_weights};
-  for (int i = 0; i < 5; ++i)
-    if (mems[i])
-      dnnl_memory_destroy(mems[i]);
+static void release_site(site_state *s) {
+  if (s->prim)
+    dnnl_primitive_destroy(s->prim);
+  if (s->reorder)
+    dnnl_primitive_destroy(s->reorder);
   free(s->reordered);
-  memset(s, 0, sizeof *s);
-}
-
-/* A memory object for argument `what` (index `index`) of `pd`, no data. */
-static int memory_for(dnnl_memory_t *out, const_dnnl_primitive_desc_t pd,
-                      dnnl_query_t what, int index, const char *node) {
-  const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, what, index);
-  CHECK(dnnl_memory_create(out, md, engine, DNNL_MEMORY_NONE),
-        "creating a memory object");
-  return 0;
+  s->prim = NULL, s->reorder = NULL, s->reordered = NULL, s->reordered_of = NULL;
 }
 
 /* `count` (kind, alpha bits, beta bits) triples at `p`. */
@@ -146,22 +171,72 @@ static int add_post_ops(dnnl_primitive_attr_t attr, int64_t count,
   return 0;
 }
 
+/* Attributes of every primitive: the caller provides the scratchpad. */
+static int make_attr(dnnl_primitive_attr_t *attr, int64_t num_post, const int64_t *post,
+                     const char *node) {
+  CHECK(dnnl_primitive_attr_create(attr), "creating attributes");
+  if (dnnl_primitive_attr_set_scratchpad_mode(*attr, dnnl_scratchpad_mode_user) !=
+          dnnl_success ||
+      add_post_ops(*attr, num_post, post, node)) {
+    dnnl_primitive_attr_destroy(*attr);
+    return fail(NULL, node, "setting attributes", dnnl_runtime_error);
+  }
+  return 0;
+}
+
+/* The scratchpad `pd` needs (its descriptor into `out`), in bytes. */
+static size_t scratch_of(const_dnnl_primitive_desc_t pd, dnnl_memory_desc_t *out) {
+  const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+  if (!md)
+    return 0;
+  *out = *md;
+  return dnnl_memory_desc_get_size(md);
+}
+
+/* The primitive, descriptors and weights' reorder of a convolution, inner
+ * product or matmul `pd`; `w_user_md` is the layout the weights arrive in. */
 static int finish_weighted(site_state *s, const_dnnl_primitive_desc_t pd,
                            const dnnl_memory_desc_t *w_user_md, int64_t has_bias,
-                           const char *node);
+                           const char *node) {
+  if (dnnl_primitive_create(&s->prim, pd) != dnnl_success)
+    return fail(NULL, node, "creating the primitive", dnnl_runtime_error);
+  s->src_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+  s->weights_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+  s->dst_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+  s->has_weights = 1;
+  s->has_bias = has_bias != 0;
+  if (has_bias)
+    s->bias_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1);
+  s->scratch_bytes = scratch_of(pd, &s->scratch_md);
+  s->user_weights_md = *w_user_md;
+  s->weights_bytes = dnnl_memory_desc_get_size(&s->weights_md);
+  if (dnnl_memory_desc_equal(&s->weights_md, w_user_md))
+    return 0;
+  dnnl_primitive_attr_t attr;
+  if (make_attr(&attr, 0, NULL, node))
+    return 1;
+  dnnl_primitive_desc_t rpd;
+  dnnl_status_t st = dnnl_reorder_primitive_desc_create(&rpd, w_user_md, engine,
+                                                        &s->weights_md, engine, attr);
+  dnnl_primitive_attr_destroy(attr);
+  if (st != dnnl_success)
+    return fail(NULL, node, "preparing the weights' reorder", st);
+  s->reorder_scratch_bytes = scratch_of(rpd, &s->reorder_scratch_md);
+  st = dnnl_primitive_create(&s->reorder, rpd);
+  dnnl_primitive_desc_destroy(rpd);
+  if (st != dnnl_success)
+    return fail(NULL, node, "creating the weights' reorder", st);
+  return 0;
+}
 
-/* The primitive of operation descriptor `op_desc` (a convolution or inner
- * product) with `num_post` post-ops at `post`, in `s`. */
+/* The primitive of operation descriptor `op_desc` with `num_post` post-ops. */
 static int create_weighted(site_state *s, const_dnnl_op_desc_t op_desc,
                            int64_t num_post, const int64_t *post,
                            const dnnl_memory_desc_t *w_user_md, int64_t has_bias,
                            const char *unsupported, const char *node) {
   dnnl_primitive_attr_t attr;
-  CHECK(dnnl_primitive_attr_create(&attr), "creating attributes");
-  if (add_post_ops(attr, num_post, post, node)) {
-    dnnl_primitive_attr_destroy(attr);
+  if (make_attr(&attr, num_post, post, node))
     return 1;
-  }
   dnnl_primitive_desc_t pd;
   dnnl_status_t st = dnnl_primitive_desc_create(&pd, op_desc, attr, engine, NULL);
   dnnl_primitive_attr_destroy(attr);
@@ -171,7 +246,6 @@ static int create_weighted(site_state *s, const_dnnl_op_desc_t op_desc,
   return rc;
 }
 
-/* Creates the convolution for descriptor `d` in `s`. */
 static int create_conv(site_state *s, const int64_t *d, const char *node) {
   int grouped = d[C_G] != 1, wrank = grouped ? 5 : 4;
   dnnl_dims_t src_dims = {d[C_N], d[C_IC], d[C_IH], d[C_IW]};
@@ -211,7 +285,6 @@ static int create_conv(site_state *s, const int64_t *d, const char *node) {
                          node);
 }
 
-/* Creates the fully connected layer for descriptor `d` in `s`. */
 static int create_inner_product(site_state *s, const int64_t *d, const char *node) {
   dnnl_dims_t src_dims = {d[I_M], d[I_K]}, w_dims = {d[I_N], d[I_K]};
   dnnl_dims_t dst_dims = {d[I_M], d[I_N]}, b_dims = {d[I_N]};
@@ -236,7 +309,6 @@ static int create_inner_product(site_state *s, const int64_t *d, const char *nod
                          node);
 }
 
-/* Creates the batched matrix product for descriptor `d` in `s`. */
 static int create_batch_matmul(site_state *s, const int64_t *d, const char *node) {
   dnnl_dims_t src_dims = {d[B_G], d[B_M], d[B_K]}, w_dims = {d[B_G], d[B_K], d[B_N]};
   dnnl_dims_t dst_dims = {d[B_G], d[B_M], d[B_N]};
@@ -257,41 +329,6 @@ static int create_batch_matmul(site_state *s, const int64_t *d, const char *node
                          "no matrix product implementation for this shape", node);
 }
 
-/* The primitive and memory objects of a convolution or inner product `pd`,
- * and the reorder of the weights from the user's layout `w_user_md` into
- * the one the primitive chose (unless they agree). */
-static int finish_weighted(site_state *s, const_dnnl_primitive_desc_t pd,
-                           const dnnl_memory_desc_t *w_user_md, int64_t has_bias,
-                           const char *node) {
-  int rc = 0;
-  if (dnnl_primitive_create(&s->prim, pd) != dnnl_success ||
-      memory_for(&s->src, pd, dnnl_query_src_md, 0, node) ||
-      memory_for(&s->weights, pd, dnnl_query_weights_md, 0, node) ||
-      memory_for(&s->dst, pd, dnnl_query_dst_md, 0, node) ||
-      (has_bias && memory_for(&s->bias, pd, dnnl_query_weights_md, 1, node)))
-    return fail(node, "creating the primitive", dnnl_runtime_error);
-  const dnnl_memory_desc_t *chosen = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
-  if (!dnnl_memory_desc_equal(chosen, w_user_md)) {
-    size_t bytes = dnnl_memory_desc_get_size(chosen);
-    dnnl_primitive_desc_t rpd;
-    s->reordered = aligned_alloc(64, (bytes + 63) / 64 * 64);
-    if (!s->reordered ||
-        dnnl_memory_set_data_handle(s->weights, s->reordered) != dnnl_success ||
-        dnnl_memory_create(&s->user_weights, w_user_md, engine, DNNL_MEMORY_NONE) !=
-            dnnl_success ||
-        dnnl_reorder_primitive_desc_create(&rpd, w_user_md, engine, chosen, engine,
-                                           NULL) != dnnl_success)
-      rc = fail(node, "preparing the weights' reorder", dnnl_out_of_memory);
-    else {
-      if (dnnl_primitive_create(&s->reorder, rpd) != dnnl_success)
-        rc = fail(node, "creating the weights' reorder", dnnl_runtime_error);
-      dnnl_primitive_desc_destroy(rpd);
-    }
-  }
-  return rc;
-}
-
-/* Creates the max pooling for descriptor `d` in `s`. */
 static int create_pool(site_state *s, const int64_t *d, const char *node) {
   dnnl_format_tag_t tag = d[P_BLOCKED] ? dnnl_nChw8c : dnnl_nchw;
   dnnl_dims_t src_dims = {d[P_N], d[P_C], d[P_IH], d[P_IW]};
@@ -308,31 +345,31 @@ static int create_pool(site_state *s, const int64_t *d, const char *node) {
                                        dnnl_pooling_max, &src_md, &dst_md,
                                        strides, kernel, pad_l, pad_r),
         "describing the pooling");
+  dnnl_primitive_attr_t attr;
+  if (make_attr(&attr, 0, NULL, node))
+    return 1;
   dnnl_primitive_desc_t pd;
-  CHECK(dnnl_primitive_desc_create(&pd, &desc, NULL, engine, NULL),
-        "no pooling implementation for this shape");
+  dnnl_status_t st = dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL);
+  dnnl_primitive_attr_destroy(attr);
+  CHECK(st, "no pooling implementation for this shape");
   int rc = 0;
-  if (dnnl_primitive_create(&s->prim, pd) != dnnl_success ||
-      memory_for(&s->src, pd, dnnl_query_src_md, 0, node) ||
-      memory_for(&s->dst, pd, dnnl_query_dst_md, 0, node))
-    rc = fail(node, "creating the pooling", dnnl_runtime_error);
+  if (dnnl_primitive_create(&s->prim, pd) != dnnl_success) {
+    rc = fail(NULL, node, "creating the pooling", dnnl_runtime_error);
+  } else {
+    s->src_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+    s->dst_md = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    s->scratch_bytes = scratch_of(pd, &s->scratch_md);
+  }
   dnnl_primitive_desc_destroy(pd);
   return rc;
 }
 
-/* Runs a primitive to completion. The callers set OpenMP's thread count to
- * the module's around it (and restore the caller's). */
-static int execute(dnnl_primitive_t prim, int nargs, const dnnl_exec_arg_t *args,
-                   const char *node) {
-  CHECK(dnnl_primitive_execute(prim, stream, nargs, args), "running");
-  CHECK(dnnl_stream_wait(stream), "running");
-  return 0;
-}
-
-/* The primitive for this site, (re)created for the current thread count. */
-static site_state *prepare(int64_t *state, const int64_t *d, const char *node) {
+/* The site's primitive for `threads`, created or replaced. Called with
+ * primitives_lock held exclusively; failures are recorded as a failure to
+ * prepare, which a run then reports with its node. */
+static site_state *prepare_locked(int64_t *state, const int64_t *d, const char *node,
+                                  int threads) {
   site_state *s = (site_state *)(intptr_t)*state;
-  int threads = strata_model_get_threads();
   if (s && s->prim && s->threads == threads)
     return s;
   if (ensure_engine(node))
@@ -340,107 +377,267 @@ static site_state *prepare(int64_t *state, const int64_t *d, const char *node) {
   if (!s) {
     s = calloc(1, sizeof *s);
     if (!s) {
-      fail(node, "out of memory", dnnl_out_of_memory);
+      fail(NULL, node, "out of memory", dnnl_out_of_memory);
       return NULL;
     }
+    s->state = state;
+    s->next = sites;
+    sites = s;
     *state = (int64_t)(intptr_t)s;
   }
-  release(s);
+  release_site(s);
   int (*create)(site_state *, const int64_t *, const char *) =
       d[0] == KIND_CONV ? create_conv
       : d[0] == KIND_INNER_PRODUCT ? create_inner_product
       : d[0] == KIND_BATCH_MATMUL ? create_batch_matmul
                                   : create_pool;
   if (create(s, d, node)) {
-    release(s);
+    release_site(s);
     return NULL;
   }
   s->threads = threads;
   return s;
 }
 
-/* A convolution or inner product: src, weights, optional bias, dst. */
-static void run_weighted(int64_t *state, const int64_t *d, const char *node,
-                         const float *src, const float *weights,
-                         const float *bias, float *dst, int64_t weights_const,
-                         int64_t has_bias) {
-  if (run_failed)
-    return;
-  int saved = omp_get_max_threads();
-  omp_set_num_threads(strata_model_get_threads());
-  site_state *s = prepare(state, d, node);
-  if (s && s->reorder && (!weights_const || s->reordered_of != weights)) {
-    dnnl_memory_set_data_handle(s->user_weights, (void *)weights);
-    dnnl_exec_arg_t args[] = {{DNNL_ARG_FROM, s->user_weights},
-                              {DNNL_ARG_TO, s->weights}};
-    if (execute(s->reorder, 2, args, node) == 0)
-      s->reordered_of = weights_const ? weights : NULL;
-  } else if (s && !s->reorder) {
-    dnnl_memory_set_data_handle(s->weights, (void *)weights);
-  }
-  if (s && !run_failed) {
-    dnnl_memory_set_data_handle(s->src, (void *)src);
-    dnnl_memory_set_data_handle(s->dst, dst);
-    dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, s->src},
-                               {DNNL_ARG_WEIGHTS, s->weights},
-                               {DNNL_ARG_DST, s->dst}};
-    int n = 3;
-    if (has_bias) {
-      dnnl_memory_set_data_handle(s->bias, (void *)bias);
-      args[n++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, s->bias};
-    }
-    execute(s->prim, n, args, node);
-  }
-  omp_set_num_threads(saved);
-}
-
 /* Creates a site's primitive for the module's current thread count ahead of
- * its first run (weights are reordered on the first run, which has them). */
+ * its first run (called by strata_model_prepare, never during a run). */
 HIDDEN void strata_onednn_prepare(int64_t *state, const int64_t *d, const char *node) {
-  if (run_failed)
-    return;
+  int threads = strata_model_get_threads();
   int saved = omp_get_max_threads();
-  omp_set_num_threads(strata_model_get_threads());
-  prepare(state, d, node);
+  omp_set_num_threads(threads);
+  pthread_rwlock_wrlock(&primitives_lock);
+  prepare_locked(state, d, node, threads);
+  pthread_rwlock_unlock(&primitives_lock);
   omp_set_num_threads(saved);
 }
 
-HIDDEN void strata_onednn_conv(int64_t *state, const int64_t *d, const char *node,
-                               const float *src, const float *weights,
-                               const float *bias, float *dst) {
-  run_weighted(state, d, node, src, weights, bias, dst, d[C_WEIGHTS_CONST],
-               d[C_HAS_BIAS]);
+/* Takes the shared lock on a site whose primitive fits `threads`, creating
+ * or replacing it first if needed. NULL (lock released, failure recorded
+ * in `context`) if it cannot be had. */
+static site_state *acquire(strata_run_context *context, int64_t *state, const int64_t *d,
+                           const char *node, int threads) {
+  pthread_rwlock_rdlock(&primitives_lock);
+  site_state *s = (site_state *)(intptr_t)*state;
+  if (s && s->prim && s->threads == threads)
+    return s;
+  pthread_rwlock_unlock(&primitives_lock);
+  pthread_rwlock_wrlock(&primitives_lock);
+  s = prepare_locked(state, d, node, threads);
+  if (!s) {
+    strata_run_fail(context, "%s", prepare_error);
+    prepare_failed = 0;
+  }
+  pthread_rwlock_unlock(&primitives_lock);
+  if (!s)
+    return NULL;
+  return acquire(context, state, d, node, threads);
 }
 
-HIDDEN void strata_onednn_inner_product(int64_t *state, const int64_t *d,
-                                        const char *node, const float *src,
-                                        const float *weights, const float *bias,
-                                        float *dst) {
-  run_weighted(state, d, node, src, weights, bias, dst, d[I_WEIGHTS_CONST],
-               d[I_HAS_BIAS]);
+/* The context's stream and buffers, made on its first oneDNN call; the
+ * scratchpad and weight buffers grown to at least the given sizes. */
+static context_state *context_objects(strata_run_context *context, size_t scratch,
+                                      size_t weights, const char *node) {
+  context_state *c = context->onednn;
+  if (!c) {
+    c = calloc(1, sizeof *c);
+    if (!c || dnnl_stream_create(&c->stream, engine, dnnl_stream_default_flags) !=
+                  dnnl_success) {
+      free(c);
+      fail(context, node, "creating a stream", dnnl_out_of_memory);
+      return NULL;
+    }
+    context->onednn = c;
+  }
+  void **bufs[2] = {&c->scratch, &c->weights};
+  size_t *have[2] = {&c->scratch_bytes, &c->weights_bytes};
+  size_t need[2] = {scratch, weights};
+  for (int i = 0; i < 2; ++i) {
+    if (need[i] <= *have[i])
+      continue;
+    free(*bufs[i]);
+    *have[i] = 0;
+    *bufs[i] = aligned_alloc(64, (need[i] + 63) / 64 * 64);
+    if (!*bufs[i]) {
+      fail(context, node, "out of memory for the scratchpad", dnnl_out_of_memory);
+      return NULL;
+    }
+    *have[i] = need[i];
+  }
+  return c;
+}
+
+/* Runs `prim` on `args` (room for one more) plus the context's scratchpad
+ * of `scratch_md` (when `scratch_bytes`), to completion. */
+static int execute(strata_run_context *context, context_state *c, dnnl_primitive_t prim,
+                   int nargs, dnnl_exec_arg_t *args, const dnnl_memory_desc_t *scratch_md,
+                   size_t scratch_bytes, const char *node) {
+  dnnl_memory_t scratch = NULL;
+  if (scratch_bytes) {
+    if (dnnl_memory_create(&scratch, scratch_md, engine, c->scratch) != dnnl_success)
+      return fail(context, node, "wrapping the scratchpad", dnnl_runtime_error);
+    args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, scratch};
+  }
+  dnnl_status_t st = dnnl_primitive_execute(prim, c->stream, nargs, args);
+  if (st == dnnl_success)
+    st = dnnl_stream_wait(c->stream);
+  if (scratch)
+    dnnl_memory_destroy(scratch);
+  return st == dnnl_success ? 0 : fail(context, node, "running", st);
+}
+
+/* A memory object of `md` around the caller's buffer, or NULL (recorded). */
+static dnnl_memory_t wrap(strata_run_context *context, const dnnl_memory_desc_t *md,
+                          const void *data, const char *node) {
+  dnnl_memory_t m = NULL;
+  if (dnnl_memory_create(&m, md, engine, (void *)data) != dnnl_success) {
+    fail(context, node, "wrapping a buffer", dnnl_runtime_error);
+    return NULL;
+  }
+  return m;
+}
+
+/* The weights in the primitive's layout: the caller's, constants reordered
+ * once for every context, others reordered into the context. */
+static const void *weights_for(strata_run_context *context, context_state *c,
+                               site_state *s, const void *weights, int64_t weights_const,
+                               const char *node) {
+  if (!s->reorder)
+    return weights;
+  if (weights_const && __atomic_load_n(&s->reordered_of, __ATOMIC_ACQUIRE) == weights)
+    return s->reordered;
+  void *to = c->weights;
+  if (weights_const) {
+    pthread_mutex_lock(&reorder_lock);
+    if (s->reordered_of == weights) {
+      pthread_mutex_unlock(&reorder_lock);
+      return s->reordered;
+    }
+    if (!s->reordered)
+      s->reordered = aligned_alloc(64, (s->weights_bytes + 63) / 64 * 64);
+    to = s->reordered;
+  }
+  const void *result = NULL;
+  dnnl_memory_t from_m = to ? wrap(context, &s->user_weights_md, weights, node) : NULL;
+  dnnl_memory_t to_m = from_m ? wrap(context, &s->weights_md, to, node) : NULL;
+  if (to_m) {
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_FROM, from_m}, {DNNL_ARG_TO, to_m}};
+    if (execute(context, c, s->reorder, 2, args, &s->reorder_scratch_md,
+                s->reorder_scratch_bytes, node) == 0)
+      result = to;
+  } else if (!to) {
+    fail(context, node, "out of memory for reordered weights", dnnl_out_of_memory);
+  }
+  if (from_m)
+    dnnl_memory_destroy(from_m);
+  if (to_m)
+    dnnl_memory_destroy(to_m);
+  if (weights_const) {
+    if (result)
+      __atomic_store_n(&s->reordered_of, weights, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&reorder_lock);
+  }
+  return result;
+}
+
+/* Every oneDNN call of a run: src, optional weights and bias, dst. */
+static void run_site(strata_run_context *context, int64_t *state, const int64_t *d,
+                     const char *node, const void *src, const void *weights,
+                     const void *bias, void *dst, int64_t weights_const) {
+  if (strata_run_failed(context))
+    return;
+  int threads = strata_model_get_threads();
+  int saved = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  site_state *s = acquire(context, state, d, node, threads);
+  if (!s) {
+    omp_set_num_threads(saved);
+    return;
+  }
+  size_t scratch = s->scratch_bytes > s->reorder_scratch_bytes ? s->scratch_bytes
+                                                               : s->reorder_scratch_bytes;
+  size_t per_run_weights = s->reorder && !weights_const ? s->weights_bytes : 0;
+  context_state *c = context_objects(context, scratch, per_run_weights, node);
+  const void *w = c && s->has_weights
+                      ? weights_for(context, c, s, weights, weights_const, node)
+                      : NULL;
+  if (c && (w || !s->has_weights)) {
+    dnnl_memory_t mems[4] = {0};
+    dnnl_exec_arg_t args[5];
+    int n = 0, ok = 1;
+    const dnnl_memory_desc_t *mds[4] = {&s->src_md, &s->weights_md, &s->bias_md, &s->dst_md};
+    const void *data[4] = {src, w, bias, dst};
+    int kinds[4] = {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST};
+    int used[4] = {1, s->has_weights, s->has_bias, 1};
+    for (int i = 0; i < 4 && ok; ++i) {
+      if (!used[i])
+        continue;
+      mems[i] = wrap(context, mds[i], data[i], node);
+      ok = mems[i] != NULL;
+      args[n++] = (dnnl_exec_arg_t){kinds[i], mems[i]};
+    }
+    if (ok)
+      execute(context, c, s->prim, n, args, &s->scratch_md, s->scratch_bytes, node);
+    for (int i = 0; i < 4; ++i)
+      if (mems[i])
+        dnnl_memory_destroy(mems[i]);
+  }
+  pthread_rwlock_unlock(&primitives_lock);
+  omp_set_num_threads(saved);
+}
+
+HIDDEN void strata_onednn_conv(strata_run_context *context, int64_t *state,
+                               const int64_t *d, const char *node, const float *src,
+                               const float *weights, const float *bias, float *dst) {
+  run_site(context, state, d, node, src, weights, bias, dst, d[C_WEIGHTS_CONST]);
+}
+
+HIDDEN void strata_onednn_inner_product(strata_run_context *context, int64_t *state,
+                                        const int64_t *d, const char *node,
+                                        const float *src, const float *weights,
+                                        const float *bias, float *dst) {
+  run_site(context, state, d, node, src, weights, bias, dst, d[I_WEIGHTS_CONST]);
 }
 
 /* Bias is always null (the compiler passes the conv/inner product ABI). */
-HIDDEN void strata_onednn_batch_matmul(int64_t *state, const int64_t *d,
-                                       const char *node, const float *lhs,
-                                       const float *rhs, const float *bias,
-                                       float *dst) {
+HIDDEN void strata_onednn_batch_matmul(strata_run_context *context, int64_t *state,
+                                       const int64_t *d, const char *node,
+                                       const float *lhs, const float *rhs,
+                                       const float *bias, float *dst) {
   (void)bias;
-  run_weighted(state, d, node, lhs, rhs, NULL, dst, d[B_WEIGHTS_CONST], 0);
+  run_site(context, state, d, node, lhs, rhs, NULL, dst, d[B_WEIGHTS_CONST]);
 }
 
-HIDDEN void strata_onednn_pool(int64_t *state, const int64_t *d, const char *node,
-                            const float *src, float *dst) {
-  if (run_failed)
+HIDDEN void strata_onednn_pool(strata_run_context *context, int64_t *state,
+                               const int64_t *d, const char *node, const float *src,
+                               float *dst) {
+  run_site(context, state, d, node, src, NULL, NULL, dst, 0);
+}
+
+/* What runs with `context` created: the stream and the buffers. */
+API void strata_model_context_release(strata_run_context *context) {
+  context_state *c = context ? context->onednn : NULL;
+  if (!c)
     return;
-  int saved = omp_get_max_threads();
-  omp_set_num_threads(strata_model_get_threads());
-  site_state *s = prepare(state, d, node);
-  if (s) {
-    dnnl_memory_set_data_handle(s->src, (void *)src);
-    dnnl_memory_set_data_handle(s->dst, dst);
-    dnnl_exec_arg_t args[] = {{DNNL_ARG_SRC, s->src}, {DNNL_ARG_DST, s->dst}};
-    execute(s->prim, 2, args, node);
+  dnnl_stream_destroy(c->stream);
+  free(c->scratch);
+  free(c->weights);
+  free(c);
+  context->onednn = NULL;
+}
+
+/* Every primitive and reordered weight, and the engine: the module is
+ * about to be unloaded and no context is left. */
+API void strata_model_release(void) {
+  pthread_rwlock_wrlock(&primitives_lock);
+  while (sites) {
+    site_state *s = sites;
+    sites = s->next;
+    release_site(s);
+    *s->state = 0;
+    free(s);
   }
-  omp_set_num_threads(saved);
+  if (engine)
+    dnnl_engine_destroy(engine);
+  engine = NULL;
+  pthread_rwlock_unlock(&primitives_lock);
 }

@@ -20,6 +20,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from module_abi import Runner  # noqa: E402
+
 TOLERANCE = 1e-6  # max |analytic - numeric| / max(|numeric|, 1e-3), f64
 STEP = 1e-6
 
@@ -200,15 +203,13 @@ def module_text(inputs, body, out_type):
 class Compiled:
     def __init__(self, path, shapes):
         self.lib = ctypes.CDLL(path)
-        self.run = self.lib.strata_model_run
-        self.run.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
+        self.run = Runner(self.lib)
         self.shapes = shapes  # float inputs' shapes; outputs: loss then one gradient each
 
     def __call__(self, xs):
         outs = [np.zeros((), np.float64)] + [np.zeros(s, np.float64) for s in self.shapes]
         bufs = [np.ascontiguousarray(x) for x in xs] + outs
-        ptrs = (ctypes.c_void_p * len(bufs))(*[b.ctypes.data for b in bufs])
-        rc = self.run(ptrs)
+        rc = self.run(bufs)
         assert rc == 0
         return float(outs[0]), outs[1:]
 

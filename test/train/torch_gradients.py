@@ -24,6 +24,9 @@ import numpy as np
 import onnx
 from onnx import numpy_helper
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from module_abi import Runner, signature  # noqa: E402
+
 try:
     import torch
     import torch.nn.functional as F
@@ -90,10 +93,7 @@ MODELS = {"mlp": (mlp_forward, (784,)), "lenet": (lenet_forward, (1, 28, 28)),
 
 
 def signature_names(lib):
-    text = ctypes.c_char_p.in_dll(lib, "strata_model_signature")
-    # The symbol is an array, not a pointer: read it from its address.
-    raw = ctypes.string_at(ctypes.addressof(text)).decode()
-    lines = raw.split("\n")
+    lines = signature(lib).split("\n")
     n = int(lines[1].split()[1])
     return [l.split("\t")[0] for l in lines[2:2 + n]]
 
@@ -125,9 +125,7 @@ def check(args, tmp, name):
     inputs = [np.ascontiguousarray(weights[p]) for p in read] + [x, labels, mask]
     outputs = ([np.zeros((), np.float32)] + [np.zeros_like(weights[p]) for p in params] +
                [np.zeros_like(weights[p]) for p in stats])
-    bufs = inputs + outputs
-    ptrs = (ctypes.c_void_p * len(bufs))(*[b.ctypes.data for b in bufs])
-    assert lib.strata_model_run(ptrs) == 0
+    assert Runner(lib)(inputs + outputs) == 0
 
     # The reference computes in float64. PyTorch sees only the real samples:
     # strata's masked batch must match it.

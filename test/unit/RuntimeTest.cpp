@@ -1,5 +1,6 @@
 // The C runtime on its own: signatures, running through the module ABI,
 // .npy and .pb round trips, and the errors users see.
+#include "strata/module_abi.h"
 #include "strata/runtime.h"
 
 #include <catch2/catch.hpp>
@@ -10,6 +11,7 @@
 #include <unistd.h>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace {
@@ -37,21 +39,52 @@ std::string tempPath(const char *name) {
 }
 
 /// A stand-in for a compiled model: out[i] = a[i] + b[i] over 2x3 floats.
+/// buffers: a, b, out, the run context (module ABI 2, no arena).
 int addModel(void **buffers) {
   auto *a = static_cast<float *>(buffers[0]);
   auto *b = static_cast<float *>(buffers[1]);
   auto *out = static_cast<float *>(buffers[2]);
   for (int i = 0; i < 6; ++i)
     out[i] = a[i] + b[i];
-  return 0;
+  return static_cast<strata_run_context *>(buffers[3])->failed != 0;
 }
 
-const char kAddSignature[] = "strata-module 1\n"
+const char kAddSignature[] = "strata-module 2\n"
                              "inputs 2\n"
                              "a\tFLOAT\t2\t2\t3\n"
                              "b\tFLOAT\t2\t2\t3\n"
                              "outputs 1\n"
                              "sum:0\tFLOAT\t2\t2\t3\n";
+
+/// As a compiled model uses its arena: out = 2 * x, staged through the
+/// arena, with a pause between writing and reading it, so that two runs
+/// sharing one arena would mix their values. A negative input fails the run
+/// the way generated code does (the context's flag and message).
+int stagedModel(void **buffers) {
+  auto *x = static_cast<float *>(buffers[0]);
+  auto *out = static_cast<float *>(buffers[1]);
+  auto *arena = static_cast<float *>(buffers[2]);
+  auto *context = static_cast<strata_run_context *>(buffers[3]);
+  for (int i = 0; i < 256; ++i)
+    arena[i] = 2 * x[i];
+  std::this_thread::yield();
+  for (int i = 0; i < 256; ++i) {
+    if (x[i] < 0 && !context->failed) {
+      context->failed = 1;
+      std::snprintf(context->message, sizeof context->message,
+                    "node 'n' (op Test): input %d is negative", i);
+    }
+    out[i] = arena[i];
+  }
+  return context->failed != 0;
+}
+
+const char kStagedSignature[] = "strata-module 2\n"
+                                "inputs 1\n"
+                                "x\tFLOAT\t1\t256\n"
+                                "outputs 1\n"
+                                "y\tFLOAT\t1\t256\n"
+                                "arena 1024\n";
 
 strata_tensor floats(std::initializer_list<float> values, int64_t rows, int64_t cols) {
   strata_tensor t;
@@ -100,7 +133,76 @@ TEST_CASE("malformed signatures are rejected", "[runtime]") {
   strata_module *m = nullptr;
   CHECK(strata_module_from_symbols(addModel, "not a signature", &m) != 0);
   CHECK(std::string(strata_last_error()).find("signature") != std::string::npos);
-  CHECK(strata_module_from_symbols(addModel, "strata-module 1\ninputs 1\na\tFLOAT\n", &m) != 0);
+  CHECK(strata_module_from_symbols(addModel, "strata-module 2\ninputs 1\na\tFLOAT\n", &m) != 0);
+  // A module of another ABI version names both versions.
+  CHECK(strata_module_from_symbols(addModel, "strata-module 1\ninputs 0\noutputs 0\n", &m) != 0);
+  CHECK(std::string(strata_last_error()) ==
+        "the module was compiled for module ABI version 1, this runtime reads version 2: "
+        "compile the model again with the strata that goes with this runtime");
+}
+
+TEST_CASE("contexts run one module on several threads at once", "[runtime]") {
+  strata_module *m = nullptr;
+  REQUIRE(strata_module_from_symbols(stagedModel, kStagedSignature, &m) == 0);
+  CHECK(strata_module_arena_bytes(m) == 1024);
+  constexpr int kThreads = 8, kRuns = 2000;
+  std::vector<int> wrong(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      strata_context *c = nullptr;
+      if (strata_context_create(m, &c) != 0) {
+        wrong[t] = -1;
+        return;
+      }
+      int64_t n = 256;
+      strata_tensor x, y;
+      strata_tensor_alloc(STRATA_FLOAT, 1, &n, &x);
+      strata_tensor_alloc(STRATA_FLOAT, 1, &n, &y);
+      for (int r = 0; r < kRuns; ++r) {
+        for (int i = 0; i < 256; ++i)
+          static_cast<float *>(x.data)[i] = float(t * 100000 + r * 10 + i % 7);
+        if (strata_context_run_into(c, &x, &y) != 0) {
+          ++wrong[t];
+          continue;
+        }
+        for (int i = 0; i < 256; ++i)
+          if (static_cast<float *>(y.data)[i] != 2 * static_cast<float *>(x.data)[i]) {
+            ++wrong[t];
+            break;
+          }
+      }
+      strata_tensor_free(&x);
+      strata_tensor_free(&y);
+      strata_context_free(c);
+    });
+  for (auto &th : threads)
+    th.join();
+  for (int t = 0; t < kThreads; ++t)
+    CHECK(wrong[t] == 0);
+
+  SECTION("a failed run reports its context's message, and the next run is clean") {
+    strata_context *c = nullptr;
+    REQUIRE(strata_context_create(m, &c) == 0);
+    int64_t n = 256;
+    strata_tensor x, y;
+    strata_tensor_alloc(STRATA_FLOAT, 1, &n, &x);
+    strata_tensor_alloc(STRATA_FLOAT, 1, &n, &y);
+    static_cast<float *>(x.data)[5] = -1;
+    CHECK(strata_context_run_into(c, &x, &y) != 0);
+    CHECK(std::string(strata_last_error()) == "node 'n' (op Test): input 5 is negative");
+    static_cast<float *>(x.data)[5] = 1;
+    CHECK(strata_context_run_into(c, &x, &y) == 0);
+    // strata_module_run takes the module's own context the same way.
+    static_cast<float *>(x.data)[9] = -3;
+    strata_tensor out;
+    CHECK(strata_module_run(m, &x, &out) != 0);
+    CHECK(std::string(strata_last_error()) == "node 'n' (op Test): input 9 is negative");
+    strata_tensor_free(&x);
+    strata_tensor_free(&y);
+    strata_context_free(c);
+  }
+  strata_module_free(m);
 }
 
 TEST_CASE(".npy and .pb round trips keep dtype, shape and bytes", "[runtime]") {

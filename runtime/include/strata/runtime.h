@@ -40,6 +40,7 @@ typedef struct {
 } strata_tensor_info;
 
 typedef struct strata_module strata_module;
+typedef struct strata_context strata_context;
 
 /* The message of the last failed call on this thread. */
 const char *strata_last_error(void);
@@ -76,7 +77,9 @@ void strata_module_set_threads(strata_module *m, int n);
 /* The count the next run will use (1 for a module without parallel code). */
 int strata_module_threads(const strata_module *m);
 /* Checks inputs against the signature, allocates the outputs (free them
- * with strata_tensor_free) and runs the model. */
+ * with strata_tensor_free) and runs the model with the module's own
+ * context. Concurrent calls on one module are safe and take turns; to run
+ * one model on several threads at once, give each thread a context. */
 int strata_module_run(strata_module *m, const strata_tensor *inputs,
                       strata_tensor *outputs);
 /* As strata_module_run, but writes into caller-allocated outputs of the
@@ -84,6 +87,25 @@ int strata_module_run(strata_module *m, const strata_tensor *inputs,
  * loops such as training steps. Outputs must not alias inputs. */
 int strata_module_run_into(strata_module *m, const strata_tensor *inputs,
                            const strata_tensor *outputs);
+/* The bytes of activation memory each context holds (0 if none). */
+int64_t strata_module_arena_bytes(const strata_module *m);
+
+/* --- contexts: one model, several threads ------------------------------------
+ * A context holds what one run needs for itself: the activation arena
+ * (strata_module_arena_bytes) and the kernels' per-run objects (a oneDNN
+ * stream and scratchpad). Weights and compiled kernels stay shared in the
+ * module. Any number of contexts of one module may run at the same time,
+ * each on one thread at a time; a context is reused run after run without
+ * allocating. Free every context before its module. CPU modules run
+ * contexts truly in parallel; CUDA modules take turns (their device buffers
+ * belong to the module). Change the thread count only while no run is in
+ * progress. */
+int strata_context_create(strata_module *m, strata_context **out);
+void strata_context_free(strata_context *c);
+int strata_context_run(strata_context *c, const strata_tensor *inputs,
+                       strata_tensor *outputs);
+int strata_context_run_into(strata_context *c, const strata_tensor *inputs,
+                            const strata_tensor *outputs);
 
 /* --- the command-line convention shared by executables and `strata run` ---
  * argv (without the program name): --input NAME=FILE | --input FILE | FILE,

@@ -343,6 +343,13 @@ def matmul_1d_1d(_):
                 [vi("a", [3]), vi("b", [3])], [vi("y", None)])
 
 
+@model
+def gather_input_indices(_):
+    # Indices that arrive at run time: the compiled program must check them.
+    return make([h.make_node("Gather", ["x", "idx"], ["y"], name="pick", axis=0)],
+                [vi("x", [5, 3]), vi("idx", [4], T.INT64)], [vi("y", None)])
+
+
 def main():
     if sys.argv[1:] == ["--list"]:
         print("\n".join(sorted(MODELS)))

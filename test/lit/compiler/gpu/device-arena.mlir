@@ -1,16 +1,13 @@
 // RUN: strata-opt %s --strata-gpu-device-arena --split-input-file --verify-diagnostics | FileCheck %s
 
-// The planned arena becomes @main's last argument (device memory, given by
-// the runtime), and its size a module attribute the object emitter reads.
+// The planned arena, @main's last argument, is device memory given by the
+// runtime; its size becomes a module attribute the object emitter reads.
 // CHECK: module attributes {strata.gpu_arena_bytes = 128 : i64}
-// CHECK-NOT: memref.global
-// CHECK: func.func @main(%arg0: memref<4xf32>, %[[ARENA:.*]]: memref<128xi8>)
+// CHECK: func.func @main(%arg0: memref<4xf32>, %[[ARENA:.*]]: memref<128xi8> {strata.arena})
 // CHECK: memref.view %[[ARENA]][%{{.*}}][] : memref<128xi8> to memref<4xf32>
 module {
-  memref.global "private" @__strata_arena : memref<128xi8> = uninitialized
-  func.func @main(%out: memref<4xf32>) {
+  func.func @main(%out: memref<4xf32>, %arena: memref<128xi8> {strata.arena}) {
     %c64 = arith.constant 64 : index
-    %arena = memref.get_global @__strata_arena : memref<128xi8>
     %v = memref.view %arena[%c64][] : memref<128xi8> to memref<4xf32>
     linalg.copy ins(%v : memref<4xf32>) outs(%out : memref<4xf32>)
     return

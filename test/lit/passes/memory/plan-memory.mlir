@@ -1,12 +1,13 @@
 // RUN: strata-opt %s --split-input-file --strata-plan-memory | FileCheck %s
 
 // Three buffers in a chain: %a dies when %c is written, so %c reuses %a's
-// bytes; %b overlaps both. Views of a buffer keep it alive. The arena is one
-// uninitialized global; deallocations go.
+// bytes; %b overlaps both. Views of a buffer keep it alive. The arena is a
+// new last argument of @main that the caller owns (one per context, never
+// aliasing a tensor the caller passes); deallocations go.
 // CHECK: module attributes {strata.arena_buffers = 3 : i64, strata.arena_bytes = 8192 : i64, strata.unshared_bytes = 12288 : i64}
-// CHECK: memref.global "private" @__strata_arena : memref<8192xi8> = uninitialized {alignment = 64 : i64}
+// CHECK-NOT: memref.global
 // CHECK-LABEL: func @main
-// CHECK: %[[ARENA:.+]] = memref.get_global @__strata_arena
+// CHECK-SAME: %[[ARENA:[^:]+]]: memref<8192xi8> {llvm.noalias, strata.arena}
 // CHECK: %[[A:.+]] = memref.view %[[ARENA]][%c0{{.*}}][] : memref<8192xi8> to memref<1024xf32>
 // CHECK: %[[B:.+]] = memref.view %[[ARENA]][%c4096{{.*}}][] : memref<8192xi8> to memref<1024xf32>
 // CHECK: %[[C:.+]] = memref.view %[[ARENA]][%c0{{.*}}][] : memref<8192xi8> to memref<1024xf32>
@@ -73,6 +74,23 @@ func.func @main(%x: memref<16xf32>) {
   %v = memref.cast %a : memref<16xf32> to memref<?xf32>
   memref.copy %x, %a : memref<16xf32> to memref<16xf32>
   memref.dealloc %v : memref<?xf32>
+  return
+}
+}
+
+// -----
+
+// Booleans take a byte each in memory, not a bit: 108 of them need 108
+// bytes (rounded to 128), not 14.
+// CHECK: module attributes {strata.arena_buffers = 1 : i64, strata.arena_bytes = 128 : i64
+// CHECK-LABEL: func @main
+// CHECK-SAME: memref<128xi8>
+module {
+func.func @main(%x: memref<3x6x6xi1>, %y: memref<3x6x6xi1>) {
+  %a = memref.alloc() : memref<3x6x6xi1>
+  memref.copy %x, %a : memref<3x6x6xi1> to memref<3x6x6xi1>
+  memref.copy %a, %y : memref<3x6x6xi1> to memref<3x6x6xi1>
+  memref.dealloc %a : memref<3x6x6xi1>
   return
 }
 }
