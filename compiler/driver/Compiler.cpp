@@ -91,13 +91,28 @@ bool endsWith(const std::string &s, const std::string &suffix) {
          s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-/// Runs `cc` with `args`; returns false with its exit described in `error`.
-bool runLinker(const std::vector<std::string> &args, std::string &error) {
-  auto cc = llvm::sys::findProgramByName("cc");
+// The C compiler driver that links programs, and flags it always gets: a
+// sanitizer build of strata (STRATA_SANITIZE) links the programs it makes
+// with the same sanitizers, whose runtime its libraries need.
+#ifndef STRATA_PROGRAM_LINKER
+#define STRATA_PROGRAM_LINKER "cc"
+#endif
+#ifndef STRATA_PROGRAM_LINK_FLAGS
+#define STRATA_PROGRAM_LINK_FLAGS ""
+#endif
+
+/// Runs the linker with `args`; returns false with its exit described in `error`.
+bool runLinker(std::vector<std::string> args, std::string &error) {
+  auto cc = llvm::sys::findProgramByName(STRATA_PROGRAM_LINKER);
   if (!cc) {
-    error = "no C compiler driver 'cc' on PATH to link with (install gcc)";
+    error = std::string("no C compiler driver '") + STRATA_PROGRAM_LINKER +
+            "' on PATH to link with (install gcc)";
     return false;
   }
+  llvm::SmallVector<llvm::StringRef> extra;
+  llvm::StringRef(STRATA_PROGRAM_LINK_FLAGS).split(extra, ' ', -1, /*KeepEmpty=*/false);
+  for (llvm::StringRef flag : extra)
+    args.push_back(flag.str());
   std::vector<llvm::StringRef> argv{*cc};
   for (const auto &a : args)
     argv.push_back(a);

@@ -48,6 +48,19 @@ struct FileDescriptor {
   }
 };
 
+/// What every parsed model must have.
+void checkParsed(const LoadedModel &loaded, bool parsed) {
+  const std::string &path = loaded.path;
+  if (!parsed)
+    throw ImportError(path + ": not a valid ONNX model (the protobuf does not "
+                             "parse: truncated, corrupt, or another format)");
+  // Arbitrary bytes sometimes parse as an empty protobuf message; a real
+  // model always has an IR version and a graph.
+  if (loaded.model.ir_version() <= 0 || !loaded.model.has_graph())
+    throw ImportError(path + ": not an ONNX model (no IR version or no graph; "
+                             "is this the right file?)");
+}
+
 } // namespace
 
 LoadedModel readModelFile(const std::string &path) {
@@ -72,15 +85,21 @@ LoadedModel readModelFile(const std::string &path) {
   google::protobuf::io::CodedInputStream coded(&raw);
   // Protobuf's own ceiling; weights above 2 GB must use external data.
   coded.SetTotalBytesLimit(INT_MAX);
-  if (!loaded.model.ParseFromCodedStream(&coded) ||
-      !coded.ConsumedEntireMessage())
-    throw ImportError(path + ": not a valid ONNX model (the protobuf does not "
-                             "parse: truncated, corrupt, or another format)");
-  // Arbitrary bytes sometimes parse as an empty protobuf message; a real
-  // model always has an IR version and a graph.
-  if (loaded.model.ir_version() <= 0 || !loaded.model.has_graph())
-    throw ImportError(path + ": not an ONNX model (no IR version or no graph; "
-                             "is this the right file?)");
+  bool parsed = loaded.model.ParseFromCodedStream(&coded) && coded.ConsumedEntireMessage();
+  checkParsed(loaded, parsed);
+  return loaded;
+}
+
+LoadedModel parseModelBytes(const void *bytes, size_t size, const std::string &name,
+                            const std::string &modelDir) {
+  if (size == 0)
+    throw ImportError(name + ": file is empty, expected an ONNX model");
+  if (size > INT_MAX)
+    throw ImportError(name + ": larger than 2 GB (weights that large must be external data)");
+  LoadedModel loaded;
+  loaded.path = name;
+  loaded.modelDir = modelDir;
+  checkParsed(loaded, loaded.model.ParseFromArray(bytes, (int)size));
   return loaded;
 }
 

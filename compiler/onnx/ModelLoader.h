@@ -35,6 +35,11 @@ struct LoadedModel {
 /// unreadable, truncated or non-ONNX file.
 LoadedModel readModelFile(const std::string &path);
 
+/// The same for a model already in memory (`name` for messages, external
+/// data looked up in `modelDir`): the fuzzing entry point (test/fuzz).
+LoadedModel parseModelBytes(const void *bytes, size_t size, const std::string &name,
+                            const std::string &modelDir);
+
 /// Checks the opset range, runs libonnx's checker and its shape inference
 /// (strict mode, with data propagation). Throws ImportError.
 void checkAndInferShapes(LoadedModel &loaded);

@@ -4,11 +4,11 @@
 #include "compiler/onnx/ModelLoader.h"
 #include "compiler/onnx/OnnxImporter.h"
 #include "compiler/onnx/TensorConversion.h"
+#include "compiler/support/DurableFile.h"
 
 #include "llvm/Support/FileSystem.h"
 
 #include <cstring>
-#include <fstream>
 
 namespace strata {
 
@@ -57,20 +57,14 @@ bool writeModelWithInitializers(
         error = sourcePath + " has no initializer '" + name + "'";
         return false;
       }
-    std::string tmp = outputPath + ".strata-tmp";
-    {
-      std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-      if (!out || !loaded.model.SerializeToOstream(&out)) {
-        llvm::sys::fs::remove(tmp);
-        error = "cannot write " + outputPath;
-        return false;
-      }
-    }
-    if (llvm::sys::fs::rename(tmp, outputPath)) {
-      llvm::sys::fs::remove(tmp);
-      error = "cannot move the result to " + outputPath;
+    // Written whole or not at all (a killed run leaves no partial model).
+    std::string bytes;
+    if (!loaded.model.SerializeToString(&bytes)) {
+      error = "cannot serialize the trained model for " + outputPath;
       return false;
     }
+    if (!writeFileDurably(outputPath, bytes, error))
+      return false;
     return true;
   } catch (const onnx_import::ImportError &e) {
     error = e.what();

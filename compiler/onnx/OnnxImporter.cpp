@@ -34,6 +34,20 @@ importOnnxModel(mlir::MLIRContext &ctx, const std::string &path,
   }
 }
 
+mlir::OwningOpRef<mlir::ModuleOp>
+importOnnxModelFromBytes(mlir::MLIRContext &ctx, const void *bytes, size_t size,
+                         const std::string &name, const std::string &modelDir,
+                         std::string &error) {
+  try {
+    LoadedModel loaded = parseModelBytes(bytes, size, name, modelDir);
+    checkAndInferShapes(loaded);
+    return GraphImporter(ctx, loaded).run();
+  } catch (const std::exception &e) {
+    error = e.what();
+    return nullptr;
+  }
+}
+
 namespace {
 ModelSummary::Tensor describe(const onnx::ValueInfoProto &vi) {
   ModelSummary::Tensor t;

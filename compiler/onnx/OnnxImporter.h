@@ -34,6 +34,14 @@ importOnnxModel(mlir::MLIRContext &ctx, const std::string &path,
                 int64_t symbolicDim, std::vector<std::string> &notes,
                 std::string &error);
 
+/// Imports a model held in memory (`name` for messages, external data looked
+/// up in `modelDir`), as importOnnxModel does a file: what the importer's
+/// fuzzing target calls (test/fuzz).
+mlir::OwningOpRef<mlir::ModuleOp>
+importOnnxModelFromBytes(mlir::MLIRContext &ctx, const void *bytes, size_t size,
+                         const std::string &name, const std::string &modelDir,
+                         std::string &error);
+
 /// What `strata inspect` prints.
 struct ModelSummary {
   struct Tensor {

@@ -365,7 +365,7 @@ LogicalResult ArgReduceOp::verify() {
   if (failed(checkAxis(*this, getAxis(), rank)))
     return failure();
   return checkResultShape(*this, shape::reduce(shapeOf(getInput()),
-                                               {getAxis()}, getKeepdims()));
+                                               {(int64_t)getAxis()}, getKeepdims()));
 }
 
 LogicalResult GatherElementsOp::verify() {

@@ -38,15 +38,40 @@ static void usage(const strata_module *m, const char *program, FILE *out) {
 }
 
 /* Characters outside [A-Za-z0-9._-] become '_' in file names. */
-static void file_name(char *out, size_t size, const char *dir, const char *name,
-                      const char *ext) {
-  size_t n = (size_t)snprintf(out, size, "%s/", dir);
+static void sanitize(const char *name, char *out, size_t size) {
+  size_t n = 0;
   for (const char *c = name; *c && n + 1 < size; ++c, ++n) {
     int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
              (*c >= '0' && *c <= '9') || *c == '.' || *c == '_' || *c == '-';
     out[n] = ok ? *c : '_';
   }
-  snprintf(out + n, size - n, ".%s", ext);
+  out[n] = '\0';
+}
+
+enum { kFileNameSize = 256 };
+
+/* The file name (without folder and extension) of every output, distinct:
+ * a name two outputs would share (a/b and a:b both give a_b) gets the
+ * output's index appended, so no output overwrites another. */
+static char *output_file_names(const strata_module *m) {
+  int n = strata_module_num_outputs(m);
+  char *names = calloc((size_t)(n ? n : 1), kFileNameSize);
+  if (!names)
+    return NULL;
+  for (int j = 0; j < n; ++j) {
+    char *mine = names + (size_t)j * kFileNameSize;
+    sanitize(strata_module_output(m, j)->name, mine, kFileNameSize - 16);
+    for (int attempt = 0;; ++attempt) {
+      int clash = 0;
+      for (int k = 0; k < j && !clash; ++k)
+        clash = strcmp(mine, names + (size_t)k * kFileNameSize) == 0;
+      if (!clash)
+        break;
+      size_t len = strlen(mine);
+      snprintf(mine + len, kFileNameSize - len, "_%d", attempt ? attempt : j);
+    }
+  }
+  return names;
 }
 
 static void print_summary(const strata_tensor_info *info, const strata_tensor *t) {
@@ -197,7 +222,12 @@ int strata_run_main(strata_module *m, const char *program, int argc,
            total / (double)repeat, best, repeat, first_ms);
   }
   if (out_dir && mkdir(out_dir, 0777) != 0 && errno != EEXIST) {
-    fprintf(stderr, "%s: error: cannot create %s\n", program, out_dir);
+    fprintf(stderr, "%s: error: cannot create %s: %s\n", program, out_dir, strerror(errno));
+    goto done;
+  }
+  char *names = out_dir ? output_file_names(m) : NULL;
+  if (out_dir && !names) {
+    fprintf(stderr, "%s: error: out of memory\n", program);
     goto done;
   }
   for (int j = 0; j < nout; ++j) {
@@ -207,15 +237,17 @@ int strata_run_main(strata_module *m, const char *program, int argc,
       continue;
     }
     char path[4096];
-    file_name(path, sizeof path, out_dir, info->name, format);
+    snprintf(path, sizeof path, "%s/%s.%s", out_dir, names + (size_t)j * kFileNameSize, format);
     int bad = strcmp(format, "pb") == 0
                   ? strata_tensor_write_pb(path, info->name, &outputs[j])
                   : strata_tensor_write_npy(path, &outputs[j]);
     if (bad) {
       fprintf(stderr, "%s: error: %s\n", program, strata_last_error());
+      free(names);
       goto done;
     }
   }
+  free(names);
   rc = 0;
 done:
   for (int j = 0; j < nin; ++j)

@@ -43,22 +43,46 @@ int64_t strata_tensor_num_elements(const strata_tensor *t) {
   return n;
 }
 
-int strata_tensor_alloc_uninitialized(strata_dtype dtype, int32_t rank,
-                                      const int64_t *dims, strata_tensor *out) {
+/* Tensors may not exceed what a process can address (128 TiB on x86-64),
+ * which also keeps every byte count far from overflowing. */
+#define STRATA_MAX_TENSOR_BYTES ((uint64_t)1 << 47)
+
+int strata_tensor_byte_size(strata_dtype dtype, int32_t rank, const int64_t *dims,
+                            size_t *bytes) {
   if (rank < 0 || rank > STRATA_MAX_RANK)
-    return strata_fail("rank %d is above the supported %d", rank,
-                       STRATA_MAX_RANK);
-  if (strata_dtype_size(dtype) == 0)
+    return strata_fail("rank %d is above the supported %d", rank, STRATA_MAX_RANK);
+  uint64_t total = strata_dtype_size(dtype);
+  if (!total)
     return strata_fail("unsupported element type %d", (int)dtype);
-  memset(out, 0, sizeof *out);
-  out->dtype = dtype;
-  out->rank = rank;
+  int zero = 0, overflow = 0;
   for (int32_t i = 0; i < rank; ++i) {
     if (dims[i] < 0)
       return strata_fail("negative dimension %lld", (long long)dims[i]);
-    out->dims[i] = dims[i];
+    zero |= dims[i] == 0;
+    overflow |= __builtin_mul_overflow(total, (uint64_t)dims[i], &total);
   }
-  size_t bytes = (size_t)strata_tensor_num_elements(out) * strata_dtype_size(dtype);
+  if (zero)
+    total = 0, overflow = 0;
+  if (overflow || total > STRATA_MAX_TENSOR_BYTES) {
+    char shape[256];
+    strata_format_shape(shape, sizeof shape, rank, dims);
+    return strata_fail("a %s tensor of shape %s is too large for memory",
+                       strata_dtype_name(dtype), shape);
+  }
+  *bytes = (size_t)total;
+  return 0;
+}
+
+int strata_tensor_alloc_uninitialized(strata_dtype dtype, int32_t rank,
+                                      const int64_t *dims, strata_tensor *out) {
+  size_t bytes;
+  if (strata_tensor_byte_size(dtype, rank, dims, &bytes))
+    return 1;
+  memset(out, 0, sizeof *out);
+  out->dtype = dtype;
+  out->rank = rank;
+  for (int32_t i = 0; i < rank; ++i)
+    out->dims[i] = dims[i];
   /* 64-byte alignment suits every vector width the compiler targets. */
   out->data = aligned_alloc(64, (bytes + 63) / 64 * 64 + 64);
   if (!out->data)

@@ -23,28 +23,13 @@ static int varint(reader *r, uint64_t *v) {
 
 typedef struct { const unsigned char *data; size_t size; size_t count; } field;
 
-int strata_tensor_read_pb(const char *path, strata_tensor *out);
-
-int strata_tensor_read_pb(const char *path, strata_tensor *out) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return strata_fail("%s: cannot open", path);
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *buf = malloc(size > 0 ? (size_t)size : 1);
-  if (!buf || fread(buf, 1, (size_t)size, f) != (size_t)size) {
-    fclose(f);
-    free(buf);
-    return strata_fail("%s: cannot read", path);
-  }
-  fclose(f);
+int strata_tensor_parse_pb(const unsigned char *buf, size_t size, const char *path,
+                           strata_tensor *out) {
   reader r = {buf, buf + size};
   int64_t dims[STRATA_MAX_RANK];
   int32_t rank = 0;
   uint64_t data_type = 0;
   field raw = {0}, floats = {0}, doubles = {0}, int64s = {0}, int32s = {0};
-  int rc = 1;
   while (r.p < r.end) {
     uint64_t key, v;
     if (!varint(&r, &key)) goto bad;
@@ -52,13 +37,13 @@ int strata_tensor_read_pb(const char *path, strata_tensor *out) {
     if (wire == 0) {
       if (!varint(&r, &v)) goto bad;
       if (fieldno == 1) {
-        if (rank == STRATA_MAX_RANK) goto bad;
+        if (rank == STRATA_MAX_RANK)
+          return strata_fail("%s: rank above %d", path, STRATA_MAX_RANK);
         dims[rank++] = (int64_t)v;
       } else if (fieldno == 2) {
         data_type = v;
       } else if (fieldno == 7 || fieldno == 5) {
-        strata_fail("%s: unpacked int fields are not supported", path);
-        goto done;
+        return strata_fail("%s: unpacked int fields are not supported", path);
       }
     } else if (wire == 2) {
       if (!varint(&r, &v) || v > (uint64_t)(r.end - r.p)) goto bad;
@@ -67,7 +52,9 @@ int strata_tensor_read_pb(const char *path, strata_tensor *out) {
         reader d = {r.p, r.p + v};
         while (d.p < d.end) {
           uint64_t x;
-          if (!varint(&d, &x) || rank == STRATA_MAX_RANK) goto bad;
+          if (!varint(&d, &x)) goto bad;
+          if (rank == STRATA_MAX_RANK)
+            return strata_fail("%s: rank above %d", path, STRATA_MAX_RANK);
           dims[rank++] = (int64_t)x;
         }
       } else if (fieldno == 9) raw = fl;
@@ -76,35 +63,50 @@ int strata_tensor_read_pb(const char *path, strata_tensor *out) {
       else if (fieldno == 7) int64s = fl;
       else if (fieldno == 5) int32s = fl;
       r.p += v;
-    } else if (wire == 5) {
-      r.p += 4;
-    } else if (wire == 1) {
-      r.p += 8;
+    } else if (wire == 5 || wire == 1) {
+      size_t skip = wire == 5 ? 4 : 8;
+      if ((size_t)(r.end - r.p) < skip) goto bad;
+      r.p += skip;
     } else {
       goto bad;
     }
   }
-  if (strata_tensor_alloc((strata_dtype)data_type, rank, dims, out))
-    goto done;
-  size_t n = (size_t)strata_tensor_num_elements(out);
-  size_t bytes = n * strata_dtype_size(out->dtype);
+  if (data_type > 0xffff || !strata_dtype_size((strata_dtype)data_type))
+    return strata_fail("%s: unsupported element type %llu", path,
+                       (unsigned long long)data_type);
+  size_t bytes;
+  if (strata_tensor_byte_size((strata_dtype)data_type, rank, dims, &bytes))
+    return 1;
+  size_t n = bytes / strata_dtype_size((strata_dtype)data_type);
+  /* Every form of data must account for all elements before memory for them
+   * is taken: the shape alone may promise terabytes. */
+  size_t w = strata_dtype_size((strata_dtype)data_type);
   if (raw.data) {
-    if (raw.size != bytes) {
-      strata_tensor_free(out);
-      strata_fail("%s: raw_data has %zu bytes, its shape needs %zu", path,
-                  raw.size, bytes);
-      goto done;
-    }
+    if (raw.size != bytes)
+      return strata_fail("%s: raw_data has %zu bytes, its shape needs %zu", path, raw.size,
+                         bytes);
+  } else if (floats.data && data_type == STRATA_FLOAT && floats.size == bytes) {
+  } else if (doubles.data && data_type == STRATA_DOUBLE && doubles.size == bytes) {
+  } else if (int64s.data || int32s.data) {
+    /* Packed varints take at least a byte each. */
+    if ((int64s.data ? int64s.size : int32s.size) < n)
+      goto bad;
+  } else if (n != 0) {
+    return strata_fail("%s: no data in a form this reader knows (raw_data, "
+                       "float_data, double_data, int32_data, int64_data)", path);
+  }
+  if (strata_tensor_alloc((strata_dtype)data_type, rank, dims, out))
+    return 1;
+  if (raw.data) {
     memcpy(out->data, raw.data, bytes);
-  } else if (floats.data && out->dtype == STRATA_FLOAT && floats.size == bytes) {
+  } else if (floats.data && data_type == STRATA_FLOAT && floats.size == bytes) {
     memcpy(out->data, floats.data, bytes);
-  } else if (doubles.data && out->dtype == STRATA_DOUBLE && doubles.size == bytes) {
+  } else if (doubles.data && data_type == STRATA_DOUBLE && doubles.size == bytes) {
     memcpy(out->data, doubles.data, bytes);
   } else if (int64s.data || int32s.data) {
     /* Packed varints: int64_data for INT64; int32_data for the small types. */
     reader d = int64s.data ? (reader){int64s.data, int64s.data + int64s.size}
                            : (reader){int32s.data, int32s.data + int32s.size};
-    size_t w = strata_dtype_size(out->dtype);
     for (size_t i = 0; i < n; ++i) {
       uint64_t x;
       if (!varint(&d, &x)) {
@@ -113,59 +115,70 @@ int strata_tensor_read_pb(const char *path, strata_tensor *out) {
       }
       memcpy((char *)out->data + i * w, &x, w); /* little-endian truncation */
     }
-  } else if (n != 0) {
-    strata_tensor_free(out);
-    strata_fail("%s: no data in a form this reader knows (raw_data, "
-                "float_data, double_data, int32_data, int64_data)", path);
-    goto done;
   }
-  rc = 0;
-  goto done;
+  return 0;
 bad:
-  strata_fail("%s: not a valid TensorProto", path);
-done:
-  free(buf);
-  return rc;
+  return strata_fail("%s: not a valid TensorProto", path);
 }
 
-static void put_varint(FILE *f, uint64_t v) {
+/* A growing byte buffer for the writer. */
+typedef struct { unsigned char *p; size_t n, cap; int failed; } sink;
+
+static void put(sink *s, const void *data, size_t n) {
+  if (s->failed)
+    return;
+  if (s->n + n > s->cap) {
+    size_t cap = (s->n + n) * 2 + 64;
+    unsigned char *p = realloc(s->p, cap);
+    if (!p) {
+      s->failed = 1;
+      return;
+    }
+    s->p = p, s->cap = cap;
+  }
+  memcpy(s->p + s->n, data, n);
+  s->n += n;
+}
+
+static void put_varint(sink *s, uint64_t v) {
   do {
     unsigned char b = v & 0x7f;
     v >>= 7;
-    fputc(v ? (b | 0x80) : b, f);
+    b = v ? (b | 0x80) : b;
+    put(s, &b, 1);
   } while (v);
 }
 
 int strata_tensor_write_pb(const char *path, const char *name,
                            const strata_tensor *t) {
-  FILE *f = fopen(path, "wb");
-  if (!f)
-    return strata_fail("%s: cannot create", path);
+  sink s = {0};
   for (int32_t i = 0; i < t->rank; ++i) {
-    put_varint(f, 1 << 3 | 0);
-    put_varint(f, (uint64_t)t->dims[i]);
+    put_varint(&s, 1 << 3 | 0);
+    put_varint(&s, (uint64_t)t->dims[i]);
   }
-  put_varint(f, 2 << 3 | 0);
-  put_varint(f, (uint64_t)t->dtype);
+  put_varint(&s, 2 << 3 | 0);
+  put_varint(&s, (uint64_t)t->dtype);
   size_t len = strlen(name);
-  put_varint(f, 8 << 3 | 2);
-  put_varint(f, len);
-  fwrite(name, 1, len, f);
+  put_varint(&s, 8 << 3 | 2);
+  put_varint(&s, len);
+  put(&s, name, len);
   size_t bytes = (size_t)strata_tensor_num_elements(t) * strata_dtype_size(t->dtype);
-  put_varint(f, 9 << 3 | 2);
-  put_varint(f, bytes);
-  int ok = fwrite(t->data, 1, bytes, f) == bytes;
-  ok &= fclose(f) == 0;
-  return ok ? 0 : strata_fail("%s: write failed", path);
+  put_varint(&s, 9 << 3 | 2);
+  put_varint(&s, bytes);
+  put(&s, t->data, bytes);
+  int rc = s.failed ? strata_fail("%s: out of memory", path)
+                    : strata_write_file_whole(path, s.p, s.n);
+  free(s.p);
+  return rc;
 }
 
-int strata_tensor_read_npy(const char *path, strata_tensor *out);
-
 int strata_tensor_read_file(const char *path, strata_tensor *out) {
+  /* Defined on failure too: no data to free. */
+  memset(out, 0, sizeof *out);
   size_t n = strlen(path);
   if (n > 4 && strcmp(path + n - 4, ".npy") == 0)
-    return strata_tensor_read_npy(path, out);
+    return strata_read_file_with(path, strata_tensor_parse_npy, out);
   if (n > 3 && strcmp(path + n - 3, ".pb") == 0)
-    return strata_tensor_read_pb(path, out);
+    return strata_read_file_with(path, strata_tensor_parse_pb, out);
   return strata_fail("%s: unknown tensor file type (use .npy or .pb)", path);
 }

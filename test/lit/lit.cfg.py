@@ -18,6 +18,11 @@ config.substitutions.append(("%models", config.test_python + " " +
                              os.path.join(config.test_source_root, "Inputs", "onnx_models.py")))
 config.substitutions.append(("%runtime_include", config.strata_runtime_include))
 config.substitutions.append(("%strata_lib", config.strata_lib_dir))
+# Programs built against libstrata_runtime.a: with its sanitizers when the
+# build has them (STRATA_SANITIZE).
+config.substitutions.append(("%cc", config.c_compiler))
+if "-fsanitize" in config.c_compiler:
+    config.available_features.add("sanitize")
 config.substitutions.append(("%examples", os.path.join(config.strata_obj_root, "examples")))
 
 # GPU: ptxas (CUDA Toolkit) assembles the PTX where present; a CUDA driver

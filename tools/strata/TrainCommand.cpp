@@ -27,6 +27,8 @@
 #include <cmath>
 #include <fstream>
 #include <map>
+#include <optional>
+#include <sstream>
 
 namespace cl = llvm::cl;
 
@@ -66,9 +68,15 @@ cl::list<std::string> freeze("freeze", cl::desc("Keep initializers matching this
                              cl::value_desc("pattern"), cl::sub(sub), cl::cat(category()));
 cl::opt<std::string> metricsPath("metrics", cl::desc("Append one CSV row per epoch here"),
                                  cl::value_desc("file.csv"), cl::sub(sub), cl::cat(category()));
-cl::opt<std::string> checkpointPath("checkpoint",
-                                    cl::desc("Where Ctrl-C saves (default: <output>.ckpt)"),
-                                    cl::value_desc("file"), cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> checkpointPath(
+    "checkpoint",
+    cl::desc("Save the run here after every epoch (and every --checkpoint-every steps); "
+             "Ctrl-C also saves here (default: <output>.ckpt). Written whole or not at all"),
+    cl::value_desc("file"), cl::sub(sub), cl::cat(category()));
+cl::opt<int64_t> checkpointEvery(
+    "checkpoint-every",
+    cl::desc("Also save a checkpoint every N steps (default 0: at epoch ends only)"),
+    cl::value_desc("N"), cl::init(0), cl::sub(sub), cl::cat(category()));
 cl::opt<std::string> resumePath("resume", cl::desc("Continue a run from its checkpoint"),
                                 cl::value_desc("file"), cl::sub(sub), cl::cat(category()));
 cl::opt<int> threads("threads", cl::desc("Threads each operator is split over (default: all cores)"),
@@ -175,20 +183,56 @@ void progress(int64_t epoch, int64_t step, int64_t steps, double loss, double ra
                                loss, rate);
 }
 
+/// An option the resumed run must share with its checkpoint: taken from the
+/// checkpoint when not given, refused when given differently.
+template <typename T>
+bool agree(cl::opt<T> &option, const T &saved, const char *flag, T &value,
+           const std::string &resume, std::string &error) {
+  if (option.getNumOccurrences() && option.getValue() != saved) {
+    std::ostringstream os;
+    os << resume << " was saved by a run with " << flag << " " << saved << ", this run has "
+       << flag << " " << option.getValue() << "; resume with the same " << flag;
+    error = os.str();
+    return false;
+  }
+  value = saved;
+  return true;
+}
+
 int run() {
   std::string error;
   if (batchSize < 1 || epochs < 1)
     return reportError("--batch and --epochs must be at least 1");
   if (threads < 0)
     return reportError("--threads must be 1 or more (0: all cores)");
+  if (checkpointEvery < 0)
+    return reportError("--checkpoint-every must be 0 (epoch ends only) or more steps");
+  // Read a checkpoint first: its options (batch, loss, optimizer, seed)
+  // decide how this run is compiled, and a bad file should not wait for it.
+  std::optional<Checkpoint> resumed;
+  std::string lossText = lossName, optText = optimizerText;
+  uint64_t runSeed = seed;
+  if (!resumePath.empty()) {
+    resumed.emplace();
+    if (!loadCheckpoint(resumePath, *resumed, error))
+      return reportError(error);
+    if (!agree(lossName, resumed->loss, "--loss", lossText, resumePath, error) ||
+        !agree(optimizerText, resumed->optimizer, "--optimizer", optText, resumePath, error) ||
+        !agree(seed, resumed->seed, "--seed", runSeed, resumePath, error))
+      return reportError(error);
+    if (resumed->epoch >= epochs)
+      return reportError(resumePath + " is at the end of epoch " +
+                         std::to_string(resumed->epoch) + "; nothing is left to train with --epochs " +
+                         std::to_string(epochs) + " (give more --epochs to train on)");
+  }
   train::TrainConfig config;
-  if (lossName == "cross-entropy" || lossName == "ce")
+  if (lossText == "cross-entropy" || lossText == "ce")
     config.loss = train::LossKind::CrossEntropy;
-  else if (lossName == "mse")
+  else if (lossText == "mse")
     config.loss = train::LossKind::MeanSquaredError;
   else
-    return reportError("unknown --loss '" + lossName + "' (cross-entropy or mse)");
-  if (!train::parseOptimizer(optimizerText, config.optimizer, error))
+    return reportError("unknown --loss '" + lossText + "' (cross-entropy or mse)");
+  if (!train::parseOptimizer(optText, config.optimizer, error))
     return reportError("--optimizer: " + error);
   config.freeze.assign(freeze.begin(), freeze.end());
   std::string output = outputPath;
@@ -198,6 +242,8 @@ int run() {
     output = std::string(p);
   }
   std::string checkpoint = checkpointPath.empty() ? output + ".ckpt" : checkpointPath.getValue();
+  // Periodic checkpoints when asked for (Ctrl-C always saves).
+  bool periodic = checkpointPath.getNumOccurrences() || checkpointEvery.getNumOccurrences();
 
   // Data first: a wrong path should not wait for compilation.
   Dataset trainData, testData;
@@ -209,6 +255,38 @@ int run() {
     return reportError("cross-entropy needs integer class ids as labels; use --loss=mse for float targets");
   if (!classes && trainData.targets.empty())
     return reportError("--loss=mse needs FLOAT targets (train_y.npy)");
+
+  // A model whose batch dimension is fixed trains at that batch: the
+  // compiled step's buffers have its size (a default --batch of 64 on a
+  // batch-32 model wrote past them).
+  int64_t batch = batchSize;
+  if (resumed && !agree(batchSize, resumed->batchSize, "--batch", batch, resumePath, error))
+    return reportError(error);
+  if (resumed && resumed->samples != trainData.count)
+    return reportError(resumePath + " was saved by a run on " + std::to_string(resumed->samples) +
+                       " training samples; --data " + dataDir + " has " +
+                       std::to_string(trainData.count));
+  {
+    ModelSummary summary;
+    if (!summarizeOnnxModel(modelPath, summary, error))
+      return reportError(error);
+    if (!summary.inputs.empty() && !summary.inputs[0].dims.empty()) {
+      const std::string &first = summary.inputs[0].dims[0];
+      bool fixed = !first.empty() && std::all_of(first.begin(), first.end(), ::isdigit);
+      int64_t modelBatch = fixed ? std::stoll(first) : 0;
+      if (fixed && modelBatch != batch) {
+        if (batchSize.getNumOccurrences() || resumed)
+          return reportError(modelPath + ": the model's batch dimension is fixed at " +
+                             first + " (input '" + summary.inputs[0].name +
+                             "'), but --batch is " + std::to_string(batch) +
+                             "; use --batch " + first +
+                             " or export the model with a symbolic batch dimension");
+        llvm::errs() << "strata: note: training at the model's fixed batch of " << first
+                     << " (input '" << summary.inputs[0].name << "')\n";
+        batch = modelBatch;
+      }
+    }
+  }
 
   llvm::SmallString<128> dir;
   if (llvm::sys::fs::createUniqueDirectory("strata-train", dir))
@@ -226,7 +304,7 @@ int run() {
   options.note = [](const std::string &n) { llvm::errs() << "strata: " << n << "\n"; };
   TrainingBuild build;
   auto compileStart = std::chrono::steady_clock::now();
-  if (!compileTraining(modelPath, batchSize, config, std::string(dir), options, build, error))
+  if (!compileTraining(modelPath, batch, config, std::string(dir), options, build, error))
     return reportError(error);
   if (interrupted) {
     llvm::errs() << "strata: interrupted before training started; nothing saved\n";
@@ -256,6 +334,11 @@ int run() {
     return reportError(modelPath + ": strata train supports models with one input; this one has " +
                        std::to_string(nIn - np - ns - 2));
   const strata_tensor_info *xInfo = strata_module_input(modules.train, np + ns);
+  if (xInfo->rank < 1 || xInfo->dims[0] != batch)
+    return reportError(modelPath + ": the compiled training step takes batches of " +
+                       std::to_string(xInfo->rank ? xInfo->dims[0] : 1) + ", not " +
+                       std::to_string(batch) + " (is the batch the first dimension of input '" +
+                       xInfo->name + "'?)");
   int64_t features = 1;
   for (int d = 1; d < xInfo->rank; ++d)
     features *= xInfo->dims[d];
@@ -290,14 +373,11 @@ int run() {
   if (!allocate(strata_module_output(modules.train, 0), lossOut.v.back(), error))
     return reportError(error);
 
-  int64_t startEpoch = 0, startBatch = 0;
-  uint64_t runSeed = seed;
-  if (!resumePath.empty()) {
-    Checkpoint c;
-    if (!loadCheckpoint(resumePath, c, error))
-      return reportError(error);
+  int64_t steps = (trainData.count + batch - 1) / batch;
+  int64_t startEpoch = 0, startStep = 0;
+  if (resumed) {
     std::map<std::string, const std::vector<float> *> byName;
-    for (const auto &t : c.tensors)
+    for (const auto &t : resumed->tensors)
       byName[t.name] = &t.values;
     for (int i = 0; i < np + ns; ++i) {
       const std::string &name = i < np ? layout.params[i].name : layout.state[i - np].name;
@@ -308,11 +388,14 @@ int run() {
                            name + "' missing or of another size)");
       std::copy(it->second->begin(), it->second->end(), (float *)current.v[i].data);
     }
-    startEpoch = c.epoch;
-    startBatch = c.batch;
-    runSeed = c.seed;
-    llvm::errs() << "strata: resuming " << c.model << " at epoch " << startEpoch + 1
-                 << ", batch " << startBatch << "\n";
+    if (resumed->step >= steps)
+      return reportError(resumePath + " continues at step " + std::to_string(resumed->step) +
+                         " of an epoch of " + std::to_string(steps) + " steps");
+    startEpoch = resumed->epoch;
+    startStep = resumed->step;
+    llvm::errs() << "strata: resuming " << resumed->model << " at epoch " << startEpoch + 1
+                 << ", step " << startStep << "\n";
+    resumed.reset(); // its tensors are in the buffers now
   }
 
   std::ofstream metrics;
@@ -327,21 +410,34 @@ int run() {
   }
 
   bool tty = llvm::sys::Process::StandardErrIsDisplayed();
-  int64_t steps = (trainData.count + batchSize - 1) / batchSize;
   float *xs = (float *)batchIn.v[0].data;
   float *mask = (float *)batchIn.v[2].data;
   double lastScore = 0, lastEpochSeconds = 0, lastRate = 0;
   int64_t stepsRun = 0;
-  auto saveAndStop = [&](int64_t epoch, int64_t step) {
-    if (tty)
-      llvm::errs() << "\n";
-    Checkpoint c{modelPath, epoch, step, runSeed, {}};
+  /// Saves where the run stands: `step` is the next step of `epoch`.
+  auto saveState = [&](int64_t epoch, int64_t step) {
+    if (step == steps)
+      ++epoch, step = 0;
+    Checkpoint c;
+    c.model = modelPath;
+    c.epoch = epoch;
+    c.step = step;
+    c.batchSize = batch;
+    c.samples = trainData.count;
+    c.seed = runSeed;
+    c.loss = lossText;
+    c.optimizer = optText;
     for (int i = 0; i < np + ns; ++i) {
       const float *d = (const float *)current.v[i].data;
       c.tensors.push_back({i < np ? layout.params[i].name : layout.state[i - np].name,
                            std::vector<float>(d, d + strata_tensor_num_elements(&current.v[i]))});
     }
-    if (!saveCheckpoint(checkpoint, c, error))
+    return saveCheckpoint(checkpoint, c, error);
+  };
+  auto saveAndStop = [&](int64_t epoch, int64_t step) {
+    if (tty)
+      llvm::errs() << "\n";
+    if (!saveState(epoch, step))
       return reportError(error);
     llvm::errs() << "strata: interrupted; checkpoint saved to " << checkpoint
                  << "\n  continue with: strata train " << modelPath << " --data " << dataDir
@@ -355,11 +451,11 @@ int run() {
     auto lastDraw = start;
     double lossSum = 0;
     int64_t seen = 0;
-    for (int64_t step = epoch == startEpoch ? startBatch : 0; step < steps; ++step) {
+    for (int64_t step = epoch == startEpoch ? startStep : 0; step < steps; ++step) {
       if (interrupted)
         return saveAndStop(epoch, step);
-      int64_t first = step * batchSize, n = std::min<int64_t>(batchSize, trainData.count - first);
-      for (int64_t i = 0; i < batchSize; ++i) {
+      int64_t first = step * batch, n = std::min<int64_t>(batch, trainData.count - first);
+      for (int64_t i = 0; i < batch; ++i) {
         bool real = i < n;
         mask[i] = real ? 1.0f : 0.0f;
         float *dst = xs + i * features;
@@ -377,9 +473,9 @@ int run() {
                     (float *)batchIn.v[1].data + i * ts);
         }
       }
-      if (!classes && n < batchSize) {
+      if (!classes && n < batch) {
         int64_t ts = trainData.targetSize;
-        std::fill((float *)batchIn.v[1].data + n * ts, (float *)batchIn.v[1].data + batchSize * ts, 0.0f);
+        std::fill((float *)batchIn.v[1].data + n * ts, (float *)batchIn.v[1].data + batch * ts, 0.0f);
       }
       std::vector<strata_tensor> ins(current.v);
       ins.insert(ins.end(), batchIn.v.begin(), batchIn.v.end());
@@ -390,6 +486,9 @@ int run() {
       std::swap(current.v, next.v);
       if (++stepsRun == interruptAfter)
         std::raise(SIGINT);
+      if (periodic && checkpointEvery > 0 && stepsRun % checkpointEvery == 0 &&
+          step + 1 < steps && !saveState(epoch, step + 1))
+        return reportError(error);
       double loss = *(const float *)lossOut.v[0].data;
       if (!std::isfinite(loss)) {
         if (tty)
@@ -412,7 +511,7 @@ int run() {
     bool ok = true;
     if (testData.count) {
       std::vector<strata_tensor> params(current.v.begin(), current.v.begin() + np);
-      lastScore = evaluate(modules.eval, params, testData, batchSize, error, ok);
+      lastScore = evaluate(modules.eval, params, testData, batch, error, ok);
       if (!ok)
         return reportError(error);
     }
@@ -421,6 +520,8 @@ int run() {
     if (testData.count)
       llvm::errs() << llvm::format(classes ? "  test_accuracy %.4f" : "  test_mse %.5f", lastScore);
     llvm::errs() << llvm::format("  %.2f s  %.0f samples/s\n", lastEpochSeconds, lastRate);
+    if (periodic && !saveState(epoch, steps))
+      return reportError(error);
     if (metrics.is_open())
       metrics << epoch + 1 << "," << (seen ? lossSum / seen : 0.0) << ","
               << (testData.count ? std::to_string(lastScore) : "") << "," << lastEpochSeconds

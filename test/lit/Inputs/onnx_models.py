@@ -350,6 +350,14 @@ def gather_input_indices(_):
                 [vi("x", [5, 3]), vi("idx", [4], T.INT64)], [vi("y", None)])
 
 
+@model
+def clashing_output_names(_):
+    # Two outputs whose names give the same file name (a_b).
+    return make([h.make_node("Relu", ["x"], ["a/b"], name="r"),
+                 h.make_node("Neg", ["x"], ["a:b"], name="n")],
+                [vi("x", [3])], [vi("a/b", None), vi("a:b", None)])
+
+
 def main():
     if sys.argv[1:] == ["--list"]:
         print("\n".join(sorted(MODELS)))

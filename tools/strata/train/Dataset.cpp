@@ -8,6 +8,8 @@
 
 #include <zlib.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace strata::cli {
@@ -15,58 +17,109 @@ namespace {
 
 bool exists(const std::string &p) { return llvm::sys::fs::exists(p); }
 
-/// Reads a whole file, gunzipping it when it is gzip (zlib reads plain
-/// files unchanged).
-bool readMaybeGzip(const std::string &path, std::vector<uint8_t> &out,
-                   std::string &error) {
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f) {
-    error = "cannot open " + path;
-    return false;
-  }
-  uint8_t buf[1 << 16];
-  int n;
-  while ((n = gzread(f, buf, sizeof buf)) > 0)
-    out.insert(out.end(), buf, buf + n);
-  bool ok = n == 0;
-  if (!ok) {
-    int code;
-    error = path + ": " + gzerror(f, &code);
-  }
-  gzclose(f);
-  return ok;
-}
+/// The largest data set file strata reads (after gunzip): bounds what a
+/// hostile .gz (a few KB that inflate to terabytes) can make it allocate.
+constexpr size_t kMaxDataBytes = size_t(16) << 30;
 
 uint32_t bigEndian32(const uint8_t *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-/// An idx file of unsigned bytes: magic 0x0000080N, N dimensions.
-bool readIdx(const std::string &path, std::vector<uint32_t> &dims,
-             std::vector<uint8_t> &data, std::string &error) {
-  std::vector<uint8_t> bytes;
-  if (!readMaybeGzip(path, bytes, error))
+bool readFile(const std::string &path, std::vector<uint8_t> &out, std::string &error) {
+  FILE *f = std::fopen(path.c_str(), "rb");
+  if (!f) {
+    error = "cannot open " + path + ": " + std::strerror(errno);
     return false;
+  }
+  uint8_t buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && out.size() <= kMaxDataBytes)
+    out.insert(out.end(), buf, buf + n);
+  bool ok = !std::ferror(f) && out.size() <= kMaxDataBytes;
+  std::fclose(f);
+  if (!ok)
+    error = path + ": cannot read it (or it is larger than 16 GiB)";
+  return ok;
+}
+
+} // namespace
+
+bool gunzipIfGzip(std::vector<uint8_t> &bytes, const std::string &name, std::string &error) {
+  if (bytes.size() < 2 || bytes[0] != 0x1f || bytes[1] != 0x8b)
+    return true;
+  z_stream z{};
+  if (inflateInit2(&z, 15 + 16) != Z_OK) {
+    error = name + ": cannot start gzip decompression";
+    return false;
+  }
+  std::vector<uint8_t> out;
+  uint8_t buf[1 << 16];
+  z.next_in = bytes.data();
+  z.avail_in = (uInt)std::min<size_t>(bytes.size(), UINT32_MAX);
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    z.next_out = buf;
+    z.avail_out = sizeof buf;
+    rc = inflate(&z, Z_NO_FLUSH);
+    if (rc != Z_OK && rc != Z_STREAM_END)
+      break;
+    out.insert(out.end(), buf, buf + (sizeof buf - z.avail_out));
+    if (out.size() > kMaxDataBytes) {
+      inflateEnd(&z);
+      error = name + ": decompresses to more than 16 GiB";
+      return false;
+    }
+    if (rc == Z_OK && z.avail_in == 0 && z.avail_out != 0) {
+      rc = Z_BUF_ERROR; // input ended before the stream did
+      break;
+    }
+  }
+  inflateEnd(&z);
+  if (rc != Z_STREAM_END) {
+    error = name + ": corrupt or truncated gzip data";
+    return false;
+  }
+  bytes.swap(out);
+  return true;
+}
+
+bool parseIdx(const std::vector<uint8_t> &bytes, const std::string &name,
+              std::vector<uint32_t> &dims, std::vector<uint8_t> &data, std::string &error) {
   if (bytes.size() < 4 || bytes[0] != 0 || bytes[1] != 0 || bytes[2] != 0x08) {
-    error = path + ": not an idx file of unsigned bytes";
+    error = name + ": not an idx file of unsigned bytes";
     return false;
   }
-  size_t rank = bytes[3], header = 4 + 4 * rank, count = 1;
+  size_t rank = bytes[3], header = 4 + 4 * rank;
+  uint64_t count = 1;
   if (bytes.size() < header) {
-    error = path + ": truncated idx header";
+    error = name + ": truncated idx header";
     return false;
   }
+  bool overflow = false;
+  dims.clear();
   for (size_t i = 0; i < rank; ++i) {
     dims.push_back(bigEndian32(&bytes[4 + 4 * i]));
-    count *= dims.back();
+    overflow |= __builtin_mul_overflow(count, (uint64_t)dims.back(), &count);
   }
-  if (bytes.size() != header + count) {
-    error = path + ": expected " + std::to_string(count) + " bytes of data, found " +
-            std::to_string(bytes.size() - header);
+  if (overflow || count != bytes.size() - header) {
+    error = name + ": its header promises " +
+            (overflow ? std::string("more bytes than fit in 64 bits")
+                      : std::to_string(count) + " bytes of data") +
+            ", the file has " + std::to_string(bytes.size() - header);
     return false;
   }
   data.assign(bytes.begin() + header, bytes.end());
   return true;
+}
+
+namespace {
+
+/// An idx file of unsigned bytes: magic 0x0000080N, N dimensions.
+bool readIdx(const std::string &path, std::vector<uint32_t> &dims,
+             std::vector<uint8_t> &data, std::string &error) {
+  std::vector<uint8_t> bytes;
+  return readFile(path, bytes, error) && gunzipIfGzip(bytes, path, error) &&
+         parseIdx(bytes, path, dims, data, error);
 }
 
 std::string firstExisting(const std::string &dir, std::vector<std::string> names) {
@@ -81,8 +134,34 @@ bool loadIdx(const std::string &images, const std::string &labels, Dataset &out,
              std::string &error) {
   std::vector<uint32_t> idims, ldims;
   std::vector<uint8_t> pixels, ids;
-  if (!readIdx(images, idims, pixels, error) || !readIdx(labels, ldims, ids, error))
+  return readIdx(images, idims, pixels, error) && readIdx(labels, ldims, ids, error) &&
+         datasetFromIdx(idims, pixels, ldims, ids, images, labels, out, error);
+}
+
+bool loadNpy(const std::string &xPath, const std::string &yPath, Dataset &out,
+             std::string &error) {
+  strata_tensor x, y;
+  if (strata_tensor_read_file(xPath.c_str(), &x)) {
+    error = strata_last_error();
     return false;
+  }
+  if (strata_tensor_read_file(yPath.c_str(), &y)) {
+    error = strata_last_error();
+    strata_tensor_free(&x);
+    return false;
+  }
+  bool ok = datasetFromTensors(x, y, xPath, yPath, out, error);
+  strata_tensor_free(&x);
+  strata_tensor_free(&y);
+  return ok;
+}
+
+} // namespace
+
+bool datasetFromIdx(const std::vector<uint32_t> &idims, const std::vector<uint8_t> &pixels,
+                    const std::vector<uint32_t> &ldims, const std::vector<uint8_t> &ids,
+                    const std::string &images, const std::string &labels, Dataset &out,
+                    std::string &error) {
   if (idims.empty() || ldims.size() != 1 || idims[0] != ldims[0]) {
     error = images + " and " + labels + " disagree on the number of samples";
     return false;
@@ -96,59 +175,43 @@ bool loadIdx(const std::string &images, const std::string &labels, Dataset &out,
   return true;
 }
 
-/// x: float or uint8 (scaled to [0, 1]); y: integer class ids or floats.
-bool loadNpy(const std::string &xPath, const std::string &yPath, Dataset &out,
-             std::string &error) {
-  strata_tensor x, y;
-  if (strata_tensor_read_file(xPath.c_str(), &x)) {
-    error = strata_last_error();
-    return false;
-  }
-  if (strata_tensor_read_file(yPath.c_str(), &y)) {
-    error = strata_last_error();
-    strata_tensor_free(&x);
-    return false;
-  }
-  bool ok = true;
+bool datasetFromTensors(const strata_tensor &x, const strata_tensor &y,
+                        const std::string &xPath, const std::string &yPath, Dataset &out,
+                        std::string &error) {
   int64_t n = x.rank ? x.dims[0] : 0, total = strata_tensor_num_elements(&x);
   if (x.rank < 1 || y.rank < 1 || y.dims[0] != n) {
     error = xPath + " and " + yPath + " must both have the samples first, in equal numbers";
-    ok = false;
-  } else if (x.dtype != STRATA_FLOAT && x.dtype != STRATA_UINT8) {
+    return false;
+  }
+  if (x.dtype != STRATA_FLOAT && x.dtype != STRATA_UINT8) {
     error = xPath + ": samples must be FLOAT or UINT8, not " + strata_dtype_name(x.dtype);
-    ok = false;
+    return false;
   }
-  if (ok) {
-    out.count = n;
-    out.features = n ? total / n : 0;
-    out.x.resize(total);
-    for (int64_t i = 0; i < total; ++i)
-      out.x[i] = x.dtype == STRATA_FLOAT ? ((float *)x.data)[i]
-                                         : ((uint8_t *)x.data)[i] / 255.0f;
-    int64_t ny = strata_tensor_num_elements(&y);
-    switch (y.dtype) {
-    case STRATA_INT64: out.labels.assign((int64_t *)y.data, (int64_t *)y.data + ny); break;
-    case STRATA_INT32: out.labels.assign((int32_t *)y.data, (int32_t *)y.data + ny); break;
-    case STRATA_UINT8: out.labels.assign((uint8_t *)y.data, (uint8_t *)y.data + ny); break;
-    case STRATA_FLOAT:
-      out.targets.assign((float *)y.data, (float *)y.data + ny);
-      out.targetSize = n ? ny / n : 0;
-      break;
-    default:
-      error = yPath + ": labels must be integer class ids or FLOAT targets";
-      ok = false;
-    }
-    if (ok && !out.labels.empty() && (int64_t)out.labels.size() != n) {
-      error = yPath + ": class ids must be one per sample (shape [N])";
-      ok = false;
-    }
+  out.count = n;
+  out.features = n ? total / n : 0;
+  out.x.resize(total);
+  for (int64_t i = 0; i < total; ++i)
+    out.x[i] = x.dtype == STRATA_FLOAT ? ((float *)x.data)[i] : ((uint8_t *)x.data)[i] / 255.0f;
+  int64_t ny = strata_tensor_num_elements(&y);
+  switch (y.dtype) {
+  case STRATA_INT64: out.labels.assign((int64_t *)y.data, (int64_t *)y.data + ny); break;
+  case STRATA_INT32: out.labels.assign((int32_t *)y.data, (int32_t *)y.data + ny); break;
+  case STRATA_UINT8: out.labels.assign((uint8_t *)y.data, (uint8_t *)y.data + ny); break;
+  case STRATA_FLOAT:
+    out.targets.assign((float *)y.data, (float *)y.data + ny);
+    out.targetSize = n ? ny / n : 0;
+    break;
+  default:
+    error = yPath + ": labels must be integer class ids or FLOAT targets";
+    return false;
   }
-  strata_tensor_free(&x);
-  strata_tensor_free(&y);
-  return ok;
+  if (!out.labels.empty() && (int64_t)out.labels.size() != n) {
+    error = yPath + ": class ids must be one per sample (shape [N])";
+    return false;
+  }
+  return true;
 }
 
-} // namespace
 
 bool loadSplit(const std::string &dirIn, bool train, Dataset &out,
                std::string &error, bool optional) {

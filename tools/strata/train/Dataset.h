@@ -10,6 +10,8 @@
 #ifndef STRATA_TOOLS_STRATA_TRAIN_DATASET_H
 #define STRATA_TOOLS_STRATA_TRAIN_DATASET_H
 
+#include "strata/runtime.h"
+
 #include <cstdint>
 #include <random>
 #include <string>
@@ -35,6 +37,24 @@ constexpr const char *kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
 /// returns true when `optional` is set.
 bool loadSplit(const std::string &dir, bool train, Dataset &out,
                std::string &error, bool optional = false);
+
+// The parsers behind loadSplit, on bytes in memory (fuzzing targets,
+// test/fuzz); `name` is for messages.
+
+/// Inflates `bytes` in place if they are gzip data (bounded at 16 GiB).
+bool gunzipIfGzip(std::vector<uint8_t> &bytes, const std::string &name, std::string &error);
+/// An idx file of unsigned bytes (MNIST's format).
+bool parseIdx(const std::vector<uint8_t> &bytes, const std::string &name,
+              std::vector<uint32_t> &dims, std::vector<uint8_t> &data, std::string &error);
+/// Samples from idx images and labels.
+bool datasetFromIdx(const std::vector<uint32_t> &imageDims, const std::vector<uint8_t> &pixels,
+                    const std::vector<uint32_t> &labelDims, const std::vector<uint8_t> &ids,
+                    const std::string &images, const std::string &labels, Dataset &out,
+                    std::string &error);
+/// Samples from x (FLOAT or UINT8, samples first) and y (class ids or FLOAT).
+bool datasetFromTensors(const strata_tensor &x, const strata_tensor &y,
+                        const std::string &xName, const std::string &yName, Dataset &out,
+                        std::string &error);
 
 /// The order of one epoch's samples: a permutation drawn from `seed` and the
 /// epoch number alone, so that a resumed run sees the same order.

@@ -1,0 +1,27 @@
+//===- DurableFile.h - files that appear whole or not at all ----*- C++ -*-===//
+//
+// What strata writes for the user (trained models, checkpoints) must never
+// be found half written, even if the process is killed or the machine loses
+// power in the middle: the bytes go to a temporary file beside the target,
+// are flushed to the disk (fsync), and only then renamed over the target,
+// and the rename itself is flushed (fsync of the folder). A reader sees the
+// old file or the new one, nothing in between.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef STRATA_COMPILER_SUPPORT_DURABLEFILE_H
+#define STRATA_COMPILER_SUPPORT_DURABLEFILE_H
+
+#include <string>
+
+namespace strata {
+
+/// Replaces `path` with `bytes` as described above. Returns false with
+/// `error` naming the file and the OS's reason; the target is then untouched
+/// and no temporary is left.
+bool writeFileDurably(const std::string &path, const std::string &bytes,
+                      std::string &error);
+
+} // namespace strata
+
+#endif // STRATA_COMPILER_SUPPORT_DURABLEFILE_H
