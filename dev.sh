@@ -6,6 +6,10 @@
 #                   into an executable and run it on test images
 #   ./dev.sh test   install what is missing, build, run the whole test suite
 #   ./dev.sh build  install what is missing and build
+#   ./dev.sh test-sanitize   the same set-up, then build-sanitize/ with
+#                   AddressSanitizer and UndefinedBehaviorSanitizer and
+#                   the test suite on it (docs/testing.md)
+#   ./dev.sh fuzz [ARGS]     bench/fuzz.sh: the libFuzzer targets
 #
 # Idempotent: packages already installed are not touched, and an existing
 # build/ is rebuilt incrementally (ccache speeds up clean rebuilds).
@@ -49,6 +53,24 @@ build() {
   cmake --build build
 }
 
+# Tests whose processes load a compiled module into Python (ctypes): the
+# sanitizer runtime is not in those processes, so they cannot run there.
+SANITIZE_EXCLUDED='gradcheck|train-gradients-vs-pytorch'
+
+test_sanitize() {
+  if [ ! -f build-sanitize/build.ninja ]; then
+    echo "==> configuring build-sanitize/ (Release, ASan + UBSan)"
+    cmake -G Ninja -B build-sanitize -DCMAKE_BUILD_TYPE=Release -DSTRATA_SANITIZE=ON
+  fi
+  echo "==> building build-sanitize/"
+  cmake --build build-sanitize
+  echo "==> ctest (sanitized; excluded: $SANITIZE_EXCLUDED)"
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  LSAN_OPTIONS=suppressions=$PWD/test/sanitize/lsan.supp:print_suppressions=0 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-sanitize --output-on-failure -E "$SANITIZE_EXCLUDED"
+}
+
 demo() {
   local dir=build/examples
   echo
@@ -71,5 +93,7 @@ case "${1:-demo}" in
   demo) install_missing; build; demo ;;
   test) install_missing; build; echo "==> ctest"; ctest --test-dir build --output-on-failure ;;
   build) install_missing; build ;;
-  *) echo "usage: $0 [demo|test|build]" >&2; exit 2 ;;
+  test-sanitize) install_missing; test_sanitize ;;
+  fuzz) shift; install_missing; exec bench/fuzz.sh "$@" ;;
+  *) echo "usage: $0 [demo|test|build|test-sanitize|fuzz]" >&2; exit 2 ;;
 esac

@@ -3,6 +3,7 @@
 #include "compiler/onnx/ModelLoader.h"
 #include "compiler/onnx/ImportError.h"
 #include "compiler/onnx/ModelPrecheck.h"
+#include "compiler/onnx/ShapeInferenceGuards.h"
 
 #include "onnx/checker.h"
 #include "onnx/shape_inference/implementation.h"
@@ -142,6 +143,7 @@ void checkAndInferShapes(LoadedModel &loaded) {
                       e.what());
   }
 
+  installShapeInferenceGuards();
   try {
     onnx::ShapeInferenceOptions options(/*check_type=*/true,
                                         /*error_mode=*/1,

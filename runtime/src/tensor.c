@@ -37,9 +37,15 @@ strata_dtype strata_dtype_from_name(const char *name) {
 }
 
 int64_t strata_tensor_num_elements(const strata_tensor *t) {
+  /* A zero dimension empties the tensor whatever the others say (which may
+   * be huge: their product alone would overflow). */
+  for (int32_t i = 0; i < t->rank; ++i)
+    if (t->dims[i] == 0)
+      return 0;
   int64_t n = 1;
   for (int32_t i = 0; i < t->rank; ++i)
-    n *= t->dims[i];
+    if (__builtin_mul_overflow(n, t->dims[i], &n))
+      return INT64_MAX; /* never for a tensor the runtime allocated */
   return n;
 }
 

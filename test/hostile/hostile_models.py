@@ -492,6 +492,19 @@ def conv_group_zero(d):
     return conv(d, group=0)
 
 
+@case(r"shape inference.*node name: conv.*the weight \(input 1\) has rank 4 but the input has rank 3")
+def conv_input_rank_below_weight(d):
+    # libonnx's Conv shape inference read past its dilations (found by fuzzing).
+    n = h.make_node("Conv", ["x", "w"], ["y"], name="conv", group=3)
+    return save(d, model([n], [vi("x", [4, 8, 8])], [out("y", 3)],
+                         [init("w", np.ones((4, 1, 3, 3), np.float32))]))
+
+
+@case(r"shape inference.*node name: pool.*strides has 3 entries; the input has 2 spatial")
+def maxpool_strides_of_wrong_length(d):
+    return pool(d, kernel_shape=[2, 2], strides=[1, 1, 1])
+
+
 @case(r"node 0 'conv' \(op Conv.*(channels|weight)|shape inference.*(Conv|channel)")
 def conv_weight_channel_mismatch(d):
     n = h.make_node("Conv", ["x", "w"], ["y"], name="conv")
