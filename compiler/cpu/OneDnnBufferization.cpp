@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/cpu/OneDnnBufferization.h"
+#include "dialects/nn/NodeLocation.h"
 #include "dialects/nn/NNOps.h"
 
 #include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"
@@ -38,17 +39,6 @@ int64_t floatBits(float f) {
   int32_t bits;
   std::memcpy(&bits, &f, 4);
   return bits;
-}
-
-/// The ONNX node's name (the innermost NameLoc), or "".
-std::string nodeName(Location loc) {
-  if (auto name = dyn_cast<NameLoc>(loc))
-    return name.getName().str();
-  if (auto fused = dyn_cast<FusedLoc>(loc))
-    for (Location l : fused.getLocations())
-      if (std::string n = nodeName(l); !n.empty())
-        return n;
-  return "";
 }
 
 /// NCHW dims of a tensor in `layout`.
@@ -150,7 +140,7 @@ void callSite(RewriterBase &rw, Operation *op, StringRef kernel,
   decl.setPrivate();
   decl->setAttr("strata.onednn_kernel", mb.getStringAttr(kernel));
   decl->setAttr("strata.onednn_desc", mb.getDenseI64ArrayAttr(desc));
-  decl->setAttr("strata.onednn_node", mb.getStringAttr(nodeName(op->getLoc())));
+  decl->setAttr("strata.onednn_node", mb.getStringAttr(strata::nn::nodeNameOf(op->getLoc())));
   rw.create<func::CallOp>(op->getLoc(), decl, buffers);
 }
 

@@ -3,6 +3,8 @@
 #ifndef STRATA_COMPILER_DRIVER_DIAGNOSTICCOLLECTOR_H
 #define STRATA_COMPILER_DRIVER_DIAGNOSTICCOLLECTOR_H
 
+#include "dialects/nn/NodeLocation.h"
+
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
 #include "llvm/Support/raw_ostream.h"
@@ -21,7 +23,7 @@ public:
       : source(std::move(source)),
         handler(&ctx, [this](mlir::Diagnostic &d) {
           llvm::raw_string_ostream os(lines);
-          std::string node = nodeName(d.getLocation());
+          std::string node = nn::describeNodeAt(d.getLocation());
           auto file = mlir::dyn_cast<mlir::FileLineColLoc>(d.getLocation());
           if (file && file.getLine() > 0) {
             // IR read from a file: its line and column say the most.
@@ -30,7 +32,7 @@ public:
           } else if (!this->source.empty()) {
             os << this->source << ": ";
             if (!node.empty())
-              os << "node '" << node << "'" << opTypeOf(d.getLocation()) << ": ";
+              os << node << ": ";
           } else {
             os << d.getLocation() << ": ";
           }
@@ -44,37 +46,6 @@ public:
     while (!m.empty() && m.back() == '\n')
       m.pop_back();
     return m;
-  }
-
-  /// The innermost NameLoc's name in `loc` (the importer names each op's
-  /// location after its ONNX node), or "".
-  static std::string nodeName(mlir::Location loc) {
-    if (auto name = mlir::dyn_cast<mlir::NameLoc>(loc))
-      return name.getName().str();
-    if (auto fused = mlir::dyn_cast<mlir::FusedLoc>(loc))
-      for (mlir::Location l : fused.getLocations())
-        if (std::string n = nodeName(l); !n.empty())
-          return n;
-    if (auto call = mlir::dyn_cast<mlir::CallSiteLoc>(loc))
-      return nodeName(call.getCallee());
-    return "";
-  }
-
-  /// " (op Conv)" when the node's location carries its ONNX op type as the
-  /// child of its NameLoc (see the importer's NodeContext), else "".
-  static std::string opTypeOf(mlir::Location loc) {
-    if (auto name = mlir::dyn_cast<mlir::NameLoc>(loc)) {
-      if (auto op = mlir::dyn_cast<mlir::NameLoc>(name.getChildLoc()))
-        return " (op " + op.getName().str() + ")";
-      return "";
-    }
-    if (auto fused = mlir::dyn_cast<mlir::FusedLoc>(loc))
-      for (mlir::Location l : fused.getLocations())
-        if (std::string t = opTypeOf(l); !t.empty())
-          return t;
-    if (auto call = mlir::dyn_cast<mlir::CallSiteLoc>(loc))
-      return opTypeOf(call.getCallee());
-    return "";
   }
 
 private:

@@ -2,6 +2,7 @@
 
 #include "compiler/lowering/LoweringUtils.h"
 #include "dialects/nn/NNOps.h"
+#include "dialects/nn/NodeLocation.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/Matchers.h"
@@ -16,18 +17,6 @@ namespace strata {
 using namespace mlir;
 
 namespace {
-
-/// "node 'gather' (op Gather)" from an op's location (the importer's
-/// NameLoc, whose child names the ONNX op type), or the MLIR op's name.
-std::string describeNode(Operation *op) {
-  if (auto name = dyn_cast<NameLoc>(op->getLoc())) {
-    std::string out = "node '" + name.getName().str() + "'";
-    if (auto type = dyn_cast<NameLoc>(name.getChildLoc()))
-      out += " (op " + type.getName().str() + ")";
-    return out;
-  }
-  return "'" + op->getName().getStringRef().str() + "'";
-}
 
 /// Gathers with indices computed at run time report an index out of range
 /// to the run: each gets a constant string naming its node (referenced by
@@ -60,7 +49,9 @@ void prepareRunTimeChecks(ModuleOp module) {
   declare("strata_index_out_of_range",
           b.getFunctionType({index, index, i64, i64}, {}));
   for (Operation *op : gathers) {
-    std::string text = describeNode(op);
+    std::string text = strata::nn::describeNodeAt(op->getLoc());
+    if (text.empty())
+      text = "'" + op->getName().getStringRef().str() + "'";
     SmallVector<int8_t> chars(text.begin(), text.end());
     chars.push_back(0);
     auto type = MemRefType::get({(int64_t)chars.size()}, b.getI8Type());
