@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,11 @@ struct strata_module {
   pthread_mutex_t lock;
   int cuda;
 };
+
+/* The generated code reads `failed` at offset 0; bindings (test/train/
+ * module_abi.py) allocate 512 bytes. */
+_Static_assert(sizeof(strata_run_context) == 512, "strata_run_context is 512 bytes");
+_Static_assert(offsetof(strata_run_context, failed) == 0, "failed comes first");
 
 struct strata_context {
   strata_module *module;
