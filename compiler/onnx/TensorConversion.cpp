@@ -95,6 +95,14 @@ bool aligned(const void *p, size_t alignment) {
   return reinterpret_cast<uintptr_t>(p) % alignment == 0;
 }
 
+/// memcpy for buffers that may be empty: an empty vector's data() may be
+/// null, which memcpy may not be given even for 0 bytes (found by fuzzing,
+/// UBSan, on a tensor with a zero dimension).
+void copyBytes(void *to, const void *from, size_t n) {
+  if (n)
+    std::memcpy(to, from, n);
+}
+
 /// Data from ONNX's typed repeated fields, packed as MLIR's raw layout.
 std::vector<char> bytesFromTypedFields(const TensorProto &t, Type element,
                                        int64_t count, const std::string &what) {
@@ -106,19 +114,19 @@ std::vector<char> bytesFromTypedFields(const TensorProto &t, Type element,
   switch (t.data_type()) {
   case TensorProto::FLOAT:
     if (t.float_data_size() != count) fail("float_data", t.float_data_size());
-    std::memcpy(out.data(), t.float_data().data(), out.size());
+    copyBytes(out.data(), t.float_data().data(), out.size());
     break;
   case TensorProto::DOUBLE:
     if (t.double_data_size() != count) fail("double_data", t.double_data_size());
-    std::memcpy(out.data(), t.double_data().data(), out.size());
+    copyBytes(out.data(), t.double_data().data(), out.size());
     break;
   case TensorProto::INT64:
     if (t.int64_data_size() != count) fail("int64_data", t.int64_data_size());
-    std::memcpy(out.data(), t.int64_data().data(), out.size());
+    copyBytes(out.data(), t.int64_data().data(), out.size());
     break;
   case TensorProto::INT32:
     if (t.int32_data_size() != count) fail("int32_data", t.int32_data_size());
-    std::memcpy(out.data(), t.int32_data().data(), out.size());
+    copyBytes(out.data(), t.int32_data().data(), out.size());
     break;
   case TensorProto::FLOAT16:
   case TensorProto::BFLOAT16:
@@ -144,6 +152,10 @@ std::vector<char> bytesFromTypedFields(const TensorProto &t, Type element,
 }
 
 AsmResourceBlob copyBlob(ArrayRef<char> bytes, size_t alignment) {
+  // MLIR's allocateAndCopyWithAlign memcpys from bytes.data(), null when
+  // the tensor is empty.
+  if (bytes.empty())
+    return HeapAsmResourceBlob::allocate(0, alignment);
   return HeapAsmResourceBlob::allocateAndCopyWithAlign(bytes, alignment);
 }
 
