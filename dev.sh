@@ -65,7 +65,7 @@ test_sanitize() {
   echo "==> building build-sanitize/"
   cmake --build build-sanitize
   echo "==> ctest (sanitized; excluded: $SANITIZE_EXCLUDED)"
-  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:allocator_may_return_null=1 \
   LSAN_OPTIONS=suppressions=$PWD/test/sanitize/lsan.supp:print_suppressions=0 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-sanitize --output-on-failure -E "$SANITIZE_EXCLUDED"

@@ -26,8 +26,10 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 
 #include <chrono>
+#include <unistd.h>
 #include <fstream>
 
 using namespace mlir;
@@ -351,6 +353,14 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
     return false;
   } else if (auto arena = module->getAttrOfType<IntegerAttr>("strata.arena_bytes")) {
     signature.arenaBytes = arena.getInt();
+    // Compiling for a bigger machine is fine; running here will fail when
+    // the context is made, so say so now.
+    double memory = (double)sysconf(_SC_PHYS_PAGES) * (double)sysconf(_SC_PAGESIZE);
+    if (opt.note && memory > 0 && (double)signature.arenaBytes > memory)
+      opt.note(llvm::formatv("each run needs {0:F1} GiB of activation memory, more than "
+                             "this machine's {1:F1} GiB",
+                             signature.arenaBytes / 1073741824.0, memory / 1073741824.0)
+                   .str());
   }
   signature.oneDnn = module->hasAttr("strata.uses_onednn");
   if (opt.emit == Stage::PTX) {

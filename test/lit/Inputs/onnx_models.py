@@ -358,6 +358,15 @@ def clashing_output_names(_):
                 [vi("x", [3])], [vi("a/b", None), vi("a:b", None)])
 
 
+@model
+def huge_intermediate(_):
+    # Small input and output, a 1 TiB tensor between them.
+    return make([h.make_node("Expand", ["x", "s"], ["big"], name="expand"),
+                 h.make_node("ReduceSum", ["big"], ["y"], name="sum", keepdims=0)],
+                [vi("x", [1])], [vi("y", None)],
+                [init("s", np.array([2**38], np.int64))])
+
+
 def main():
     if sys.argv[1:] == ["--list"]:
         print("\n".join(sorted(MODELS)))
