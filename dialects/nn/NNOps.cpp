@@ -398,7 +398,7 @@ LogicalResult TileOp::verify() {
   shape::Shape out;
   for (size_t d = 0; d < in.size(); ++d)
     out.push_back(in[d] == shape::kDynamic ? shape::kDynamic
-                                           : in[d] * getRepeats()[d]);
+                                           : shape::mulSat(in[d], getRepeats()[d]));
   return checkResultShape(*this, {out, {}});
 }
 

@@ -34,7 +34,7 @@ int64_t numElements(const Shape &shape) {
   for (int64_t d : shape) {
     if (isDyn(d))
       return kDynamic;
-    n *= d;
+    n = mulSat(n, d);
   }
   return n;
 }
@@ -112,11 +112,12 @@ int64_t windowOutputDim(int64_t in, int64_t kernel, int64_t stride,
                         bool ceilMode) {
   if (isDyn(in))
     return kDynamic;
-  int64_t span = in + padBegin + padEnd - (dilation * (kernel - 1) + 1);
+  int64_t extent = addSat(mulSat(dilation, subSat(kernel, 1)), 1);
+  int64_t span = subSat(addSat(addSat(in, padBegin), padEnd), extent);
   if (span < 0)
     return 0;
-  int64_t q = ceilMode ? (span + stride - 1) / stride : span / stride;
-  return q + 1;
+  int64_t q = ceilMode ? addSat(span, stride - 1) / stride : span / stride;
+  return addSat(q, 1);
 }
 
 namespace {
@@ -127,8 +128,8 @@ std::string checkWindowFits(int64_t in, int64_t kernel, int64_t padBegin,
                             int64_t padEnd, int64_t dilation) {
   if (isDyn(in) || isDyn(kernel))
     return {};
-  int64_t extent = dilation * (kernel - 1) + 1;
-  if (in + padBegin + padEnd >= extent)
+  int64_t extent = addSat(mulSat(dilation, subSat(kernel, 1)), 1);
+  if (addSat(addSat(in, padBegin), padEnd) >= extent)
     return {};
   return "the window (" + std::to_string(extent) +
          " wide with dilation) is larger than the padded input (" +
@@ -164,10 +165,10 @@ ShapeOrError conv(const Shape &input, const Shape &weight,
   if (group < 1)
     return fail("group must be >= 1");
   int64_t c = input[1], wc = weight[1], m = weight[0];
-  if (!isDyn(c) && !isDyn(wc) && c != wc * group)
+  if (!isDyn(c) && !isDyn(wc) && c != mulSat(wc, group))
     return fail("input has " + std::to_string(c) + " channels but weight " +
                 toString(weight) + " with group " + std::to_string(group) +
-                " expects " + std::to_string(wc * group));
+                " expects " + std::to_string(mulSat(wc, group)));
   if (!isDyn(m) && m % group != 0)
     return fail("output channels " + std::to_string(m) +
                 " not divisible by group " + std::to_string(group));
@@ -298,9 +299,11 @@ ShapeOrError slice(const Shape &input, const std::vector<int64_t> &starts,
       out.push_back(kDynamic);
       continue;
     }
+    if (steps[d] == INT64_MIN)
+      return fail("step of dimension " + std::to_string(d) + " is out of range");
     int64_t n = steps[d] > 0
-                    ? (ends[d] - starts[d] + steps[d] - 1) / steps[d]
-                    : (starts[d] - ends[d] - steps[d] - 1) / -steps[d];
+                    ? addSat(subSat(ends[d], starts[d]), steps[d] - 1) / steps[d]
+                    : subSat(subSat(starts[d], ends[d]), steps[d] + 1) / -steps[d];
     out.push_back(std::max<int64_t>(n, 0));
   }
   return done(out);
@@ -325,7 +328,7 @@ ShapeOrError pad(const Shape &input, const std::vector<int64_t> &pads) {
     if (pads[d] < 0 || pads[d + rank] < 0)
       return fail("pads must be >= 0");
     out.push_back(isDyn(input[d]) ? kDynamic
-                                  : input[d] + pads[d] + pads[d + rank]);
+                                  : addSat(addSat(input[d], pads[d]), pads[d + rank]));
   }
   return done(out);
 }

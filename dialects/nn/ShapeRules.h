@@ -22,6 +22,23 @@ using Shape = std::vector<int64_t>;
 /// The same value as mlir::ShapedType::kDynamic (checked in ShapeRules.cpp).
 constexpr int64_t kDynamic = INT64_MIN;
 
+/// a + b, a - b and a * b saturating at the int64 range instead of
+/// overflowing. Attributes come from model files and may be anything (a Tile
+/// by 2^62); a saturated size then fails the checks that follow it.
+inline int64_t addSat(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN + 1) : r;
+}
+inline int64_t subSat(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_sub_overflow(a, b, &r) ? (b < 0 ? INT64_MAX : INT64_MIN + 1) : r;
+}
+inline int64_t mulSat(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_mul_overflow(a, b, &r) ? ((a < 0) != (b < 0) ? INT64_MIN + 1 : INT64_MAX)
+                                          : r;
+}
+
 /// A shape, or the reason there is none.
 struct ShapeOrError {
   Shape shape;
