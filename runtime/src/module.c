@@ -298,14 +298,14 @@ static int from_library(void *lib, const char *path, strata_module **out) {
     (void)dlopen("libdnnl.so.2", RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
   m->set_threads = (void (*)(int))dlsym(lib, STRATA_MODEL_SET_THREADS_SYMBOL);
   m->get_threads = (int (*)(void))dlsym(lib, STRATA_MODEL_GET_THREADS_SYMBOL);
-  if (!m->set_threads || !m->get_threads) {
+  if (!m->set_threads || !m->get_threads)
     m->set_threads = NULL, m->get_threads = NULL;
-  } else {
-    /* The module's OpenMP workers outlive it, parked in libgomp: keep
-     * libgomp loaded after the module is closed, or they would return into
-     * unmapped code. */
-    (void)dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
-  }
+  /* Every module links libgomp. Its OpenMP workers outlive the module,
+   * parked in libgomp, and libgomp's own set-up is never undone: keep it
+   * loaded after the module is closed (else the workers would return into
+   * unmapped code, and LeakSanitizer sees libgomp's environment records as
+   * leaked). A no-op if the module did not load it. */
+  (void)dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
   char dir[PATH_MAX];
   dir_of(path, dir, sizeof dir);
   if (parse_signature(sig, m) || map_weights(m, dir) || prepare_kernels(m)) {

@@ -67,13 +67,24 @@ int run() {
   std::string so = cachedModule(modelPath, options, true, error);
   if (so.empty())
     return reportError(error);
-  strata_module *m = nullptr;
-  if (strata_module_load(so.c_str(), &m))
+  // Freed however the benchmark ends (an error returns early).
+  struct Loaded {
+    strata_module *m = nullptr;
+    std::vector<strata_tensor> in;
+    ~Loaded() {
+      for (auto &t : in)
+        strata_tensor_free(&t);
+      strata_module_free(m);
+    }
+  } loaded;
+  if (strata_module_load(so.c_str(), &loaded.m))
     return reportError(strata_last_error());
+  strata_module *m = loaded.m;
   strata_module_set_threads(m, threads);
   int used = strata_module_threads(m);
   int nin = strata_module_num_inputs(m), nout = strata_module_num_outputs(m);
-  std::vector<strata_tensor> in(nin), out(nout);
+  loaded.in.assign(nin, strata_tensor{});
+  std::vector<strata_tensor> &in = loaded.in, out(nout);
   std::mt19937 rng(0);
   for (int i = 0; i < nin; ++i) {
     const strata_tensor_info *info = strata_module_input(m, i);
@@ -92,9 +103,6 @@ int run() {
     if (it > 0) // the first run warms caches and pages in weights
       ms.push_back(std::chrono::duration<double, std::milli>(end - start).count());
   }
-  for (auto &t : in)
-    strata_tensor_free(&t);
-  strata_module_free(m);
   std::sort(ms.begin(), ms.end());
   double median = ms.size() % 2 ? ms[ms.size() / 2]
                                 : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
