@@ -4,10 +4,11 @@
 #   ./dev.sh demo   install what is missing, build, train the bundled LeNet-5
 #                   on Fashion-MNIST for one epoch, compile the trained network
 #                   into an executable and run it on test images
-#   ./dev.sh test   install what is missing, build, run the whole test suite
+#   ./dev.sh test   install what is missing, build, run the whole test suite,
+#                   then the same suite on a sanitizer build (test-sanitize)
 #   ./dev.sh build  install what is missing and build
-#   ./dev.sh test-sanitize   the same set-up, then build-sanitize/ with
-#                   AddressSanitizer and UndefinedBehaviorSanitizer and
+#   ./dev.sh test-sanitize   only the second half of test: build-sanitize/
+#                   with AddressSanitizer and UndefinedBehaviorSanitizer and
 #                   the test suite on it (docs/testing.md)
 #   ./dev.sh fuzz [ARGS]     bench/fuzz.sh: the libFuzzer targets
 #
@@ -91,7 +92,8 @@ demo() {
 
 case "${1:-demo}" in
   demo) install_missing; build; demo ;;
-  test) install_missing; build; echo "==> ctest"; ctest --test-dir build --output-on-failure ;;
+  test) install_missing; build; echo "==> ctest"; ctest --test-dir build --output-on-failure
+        test_sanitize ;;
   build) install_missing; build ;;
   test-sanitize) install_missing; test_sanitize ;;
   fuzz) shift; install_missing; exec bench/fuzz.sh "$@" ;;
