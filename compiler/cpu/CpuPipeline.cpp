@@ -3,6 +3,7 @@
 #include "compiler/cpu/CpuPipeline.h"
 #include "compiler/cpu/OneDnnBufferization.h"
 #include "dialects/nn/NNDialect.h"
+#include "passes/ModelPipeline.h"
 #include "passes/Passes.h"
 
 #include "mlir/Conversion/Passes.h"
@@ -64,32 +65,29 @@ void registerCpuDialects(DialectRegistry &registry) {
   registerLLVMDialectTranslation(registry);
 }
 
-void buildNNToLinalgPipeline(OpPassManager &pm, bool oneDnnConvs, bool cpu,
-                             bool winograd) {
-  // Graph level first: constants and identities, batch norms into convs.
-  pm.addPass(createGraphFold());
-  pm.addPass(createCheckConstantIndices());
-  pm.addPass(createFoldBatchNorm());
-  if (oneDnnConvs)
+void buildNNToLinalgPipeline(OpPassManager &pm, const CpuBackendOptions &options) {
+  if (options.convKernels != ConvKernels::Generated)
     pm.addPass(createOneDnnConvs());
-  if (cpu) {
-    if (oneDnnConvs && winograd)
-      pm.addPass(createWinogradConvs());
-    pm.addPass(createDirectConv());
-    pm.addPass(createVectorizePooling());
-    pm.addPass(createVectorizeReductions());
-  }
+  if (options.convKernels == ConvKernels::Auto)
+    pm.addPass(createWinogradConvs());
+  pm.addPass(createDirectConv());
+  pm.addPass(createVectorizePooling());
+  pm.addPass(createVectorizeReductions());
+  addLinalgLowering(pm, /*runTimeChecks=*/true);
+}
+
+void addLinalgLowering(OpPassManager &pm, bool runTimeChecks) {
   LowerNNToLinalgOptions lowering;
-  lowering.runTimeChecks = cpu;
+  lowering.runTimeChecks = runTimeChecks;
   pm.addPass(createLowerNNToLinalg(lowering));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseElementwise());
   pm.addPass(createCSEPass());
 }
 
-void buildTilingPipeline(OpPassManager &pm, int64_t vectorBits) {
+void buildTilingPipeline(OpPassManager &pm, const CpuTarget &target) {
   TileAndVectorizeMatmulOptions options;
-  options.vectorBits = vectorBits;
+  options.vectorBits = target.vectorBits;
   pm.addNestedPass<func::FuncOp>(createTileAndVectorizeMatmul(options));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
@@ -174,15 +172,31 @@ void addHostToLLVMConversions(OpPassManager &pm) {
   pm.addPass(createConvertIndexToLLVMPass());
 }
 
+/// What strata-opt's pipelines compile for: a 256-bit AVX2 target (haswell),
+/// whatever machine the tests run on.
+CpuTarget testTarget() {
+  CpuTarget target;
+  target.cpu = "haswell";
+  target.avx2 = target.fma = true;
+  target.vectorBits = 256;
+  return target;
+}
+
 void registerCpuPipelines() {
   PassPipelineRegistration<>(
       "strata-nn-to-linalg-pipeline",
-      "nn to fused linalg on tensors (strata compile --emit=linalg)",
-      [](OpPassManager &pm) { buildNNToLinalgPipeline(pm); });
+      "the model stage, then the CPU's kernel selection and lowering to fused "
+      "linalg on tensors for an AVX2 target (strata compile --emit=linalg)",
+      [](OpPassManager &pm) {
+        buildModelPipeline(pm);
+        CpuBackendOptions options;
+        options.target = testTarget();
+        buildNNToLinalgPipeline(pm, options);
+      });
   PassPipelineRegistration<>(
       "strata-tiling-pipeline",
       "tile and vectorize linalg for a 256-bit vector target",
-      [](OpPassManager &pm) { buildTilingPipeline(pm, 256); });
+      [](OpPassManager &pm) { buildTilingPipeline(pm, testTarget()); });
   PassPipelineRegistration<>(
       "strata-linalg-to-llvm-pipeline",
       "linalg on tensors to the LLVM dialect (strata compile --emit=llvm)",

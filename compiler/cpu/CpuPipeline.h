@@ -3,6 +3,7 @@
 #ifndef STRATA_COMPILER_CPU_CPUPIPELINE_H
 #define STRATA_COMPILER_CPU_CPUPIPELINE_H
 
+#include "compiler/cpu/CpuTarget.h"
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
 
@@ -11,22 +12,41 @@ namespace strata::cpu {
 /// Every dialect, bufferization model and LLVM translation the CPU path uses.
 void registerCpuDialects(mlir::DialectRegistry &registry);
 
-/// nn -> linalg on tensors, with elementwise fusion (the --emit=linalg stage).
-/// With `oneDnnConvs`, 2-D convolutions oneDNN runs well go to it in the
-/// nChw8c layout (strata-onednn-convs) instead of the generated path. With
-/// `cpu` (not for CUDA), small convolutions and weight gradients read the
-/// input rows directly (strata-direct-conv), max pooling that tiles its
-/// input becomes row vector code (strata-vectorize-pooling) and sums over
-/// long rows accumulate in registers (strata-vectorize-reductions), and
-/// gather indices out of range are reported at run time. With
-/// `winograd` too, 3x3 convolutions that oneDNN got and that tile well
-/// become Winograd transforms around a batched matmul (strata-winograd-convs).
-void buildNNToLinalgPipeline(mlir::OpPassManager &pm, bool oneDnnConvs = false,
-                             bool cpu = true, bool winograd = false);
+/// Who computes 2-D convolutions on the CPU (--conv-kernels).
+enum class ConvKernels {
+  Auto,      ///< oneDNN where the cost rule picks it (strata-onednn-convs),
+             ///< Winograd for 3x3 ones that tile well (strata-winograd-convs)
+  Direct,    ///< as Auto, without Winograd: oneDNN's direct convolutions
+  Generated  ///< always strata's generated im2col + matmul code
+};
 
-/// Cache and register tiling plus vectorization for a target whose vector
-/// registers are `vectorBits` wide.
-void buildTilingPipeline(mlir::OpPassManager &pm, int64_t vectorBits);
+/// The CPU backend's configuration, built once per compilation from the
+/// compile options (or strata-opt's defaults: a 256-bit AVX2 target).
+struct CpuBackendOptions {
+  CpuTarget target;
+  ConvKernels convKernels = ConvKernels::Auto;
+};
+
+/// The CPU backend's kernel selection and lowering, run on the model stage's
+/// output (the --emit=linalg stage): 2-D convolutions oneDNN runs well go to
+/// it in the blocked layout (strata-onednn-convs), 3x3 ones that tile well
+/// become Winograd transforms (strata-winograd-convs, with
+/// ConvKernels::Auto), small convolutions and weight gradients read the
+/// input rows directly (strata-direct-conv), max pooling that tiles its input
+/// becomes row vector code (strata-vectorize-pooling), sums over long rows
+/// accumulate in registers (strata-vectorize-reductions); the rest lowers to
+/// linalg with run-time index checks, and elementwise ops fuse.
+void buildNNToLinalgPipeline(mlir::OpPassManager &pm,
+                             const CpuBackendOptions &options);
+
+/// nn -> linalg on tensors for any backend: the generic lowering
+/// (strata-lower-nn-to-linalg, gather indices checked at run time with
+/// `runTimeChecks`), then elementwise fusion.
+void addLinalgLowering(mlir::OpPassManager &pm, bool runTimeChecks);
+
+/// Cache and register tiling plus vectorization for the target's vector
+/// registers.
+void buildTilingPipeline(mlir::OpPassManager &pm, const CpuTarget &target);
 
 /// Bufferization shared by the CPU and GPU paths: @main's results become
 /// caller-owned out-parameters (identity layouts), copies are linalg.copy,
@@ -44,8 +64,9 @@ void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm);
 /// buffer), cf and index.
 void addHostToLLVMConversions(mlir::OpPassManager &pm);
 
-/// Makes the two stages available to strata-opt as
-/// --strata-nn-to-linalg-pipeline and --strata-linalg-to-llvm-pipeline.
+/// Makes the CPU's stages available to strata-opt as
+/// --strata-nn-to-linalg-pipeline, --strata-tiling-pipeline and
+/// --strata-linalg-to-llvm-pipeline.
 void registerCpuPipelines();
 
 } // namespace strata::cpu

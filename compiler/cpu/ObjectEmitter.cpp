@@ -308,27 +308,8 @@ void optimize(llvm::Module &m, llvm::TargetMachine *tm) {
 
 } // namespace
 
-int64_t targetVectorBits(const TargetOptions &target) {
-  llvm::InitializeNativeTarget();
-  std::string triple = llvm::sys::getDefaultTargetTriple(), error;
-  const llvm::Target *t = llvm::TargetRegistry::lookupTarget(triple, error);
-  if (!t)
-    return 128;
-  std::string cpu = target.cpu.empty() ? llvm::sys::getHostCPUName().str()
-                                       : target.cpu;
-  std::unique_ptr<llvm::MCSubtargetInfo> sti(
-      t->createMCSubtargetInfo(triple, cpu, ""));
-  if (!sti)
-    return 128;
-  if (sti->checkFeatures("+avx512f"))
-    return 512;
-  if (sti->checkFeatures("+avx"))
-    return 256;
-  return 128;
-}
-
 bool emitModule(ModuleOp module, const ModelSignature &sig,
-                const TargetOptions &target, OutputKind kind,
+                const CpuTarget &target, OutputKind kind,
                 llvm::raw_pwrite_stream &os, std::string &error) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
@@ -346,14 +327,7 @@ bool emitModule(ModuleOp module, const ModelSignature &sig,
   const llvm::Target *t = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!t)
     return false;
-  std::string cpu = target.cpu.empty() ? llvm::sys::getHostCPUName().str()
-                                       : target.cpu;
-  std::string features;
-  if (target.cpu.empty()) {
-    for (auto &f : llvm::sys::getHostCPUFeatures())
-      features += (features.empty() ? "" : ",") +
-                  std::string(f.second ? "+" : "-") + f.first().str();
-  }
+  const std::string &cpu = target.cpu, &features = target.features;
   llvm::TargetOptions options;
   std::unique_ptr<llvm::TargetMachine> tm(t->createTargetMachine(
       triple, cpu, features, options, llvm::Reloc::PIC_, std::nullopt,
@@ -362,22 +336,15 @@ bool emitModule(ModuleOp module, const ModelSignature &sig,
     error = "cannot create a target machine for CPU '" + cpu + "'";
     return false;
   }
-  if (!tm->getMCSubtargetInfo()->isCPUStringValid(cpu)) {
-    error = "unknown CPU '" + cpu + "' for " + triple +
-            " (names as LLVM knows them: haswell, skylake-avx512, znver4, ...; "
-            "see llc-19 -mcpu=help)";
-    return false;
-  }
   m->setDataLayout(tm->createDataLayout());
   m->setTargetTriple(triple);
   // LLVM prefers 256-bit vectors even on AVX-512 CPUs (to avoid frequency
   // drops in mixed code); a model's loops are the whole program, so use the
   // full width.
-  bool avx512 = tm->getMCSubtargetInfo()->checkFeatures("+avx512f");
   for (llvm::Function &f : *m) {
     if (f.isDeclaration())
       continue;
-    if (avx512)
+    if (target.vectorBits == 512)
       f.addFnAttr("prefer-vector-width", "512");
     f.addFnAttr("target-cpu", cpu);
     if (!features.empty())

@@ -12,6 +12,7 @@
 #ifndef STRATA_COMPILER_CPU_OBJECTEMITTER_H
 #define STRATA_COMPILER_CPU_OBJECTEMITTER_H
 
+#include "compiler/cpu/CpuTarget.h"
 #include "mlir/IR/BuiltinOps.h"
 
 #include <string>
@@ -62,19 +63,11 @@ ModelSignature signatureOf(mlir::ModuleOp module);
 
 enum class OutputKind { LLVMIR, Assembly, Object };
 
-struct TargetOptions {
-  std::string cpu; ///< empty: the host CPU (with all its features)
-};
-
-/// The width of the target CPU's vector registers in bits (512 with
-/// AVX-512F, 256 with AVX, else 128). Empty cpu means the host.
-int64_t targetVectorBits(const TargetOptions &target);
-
 /// Translates an LLVM-dialect module, adds the ABI symbols, optimizes at O3
 /// for the target CPU and writes IR, assembly or a PIC object. Returns false
 /// with `error` set on failure.
 bool emitModule(mlir::ModuleOp module, const ModelSignature &signature,
-                const TargetOptions &target, OutputKind kind,
+                const CpuTarget &target, OutputKind kind,
                 llvm::raw_pwrite_stream &os, std::string &error);
 
 } // namespace strata::cpu

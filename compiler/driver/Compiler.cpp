@@ -7,6 +7,7 @@
 #include "compiler/cpu/ObjectEmitter.h"
 #include "compiler/gpu/GpuPipeline.h"
 #include "compiler/onnx/OnnxImporter.h"
+#include "passes/ModelPipeline.h"
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
@@ -157,6 +158,29 @@ std::string headerFor(const std::string &soPath, const cpu::ModelSignature &sig)
   return out;
 }
 
+/// The pipelines of one compilation, configured once from its options.
+struct Pipelines {
+  ModelPipelineOptions model;
+  cpu::CpuBackendOptions cpu; ///< also the CUDA host code's target CPU
+  bool cuda = false;
+
+  /// Fills in the pipelines' options from `opt`; false if --cpu is unknown.
+  bool configure(const CompileOptions &opt, std::string &error) {
+    cuda = opt.target == Target::CUDA;
+    cpu.convKernels = opt.convKernels;
+    return cpu::describeCpu(opt.cpu, cpu.target, error);
+  }
+  void buildModel(OpPassManager &pm) const { buildModelPipeline(pm, model); }
+  /// The backend's kernel selection and lowering to linalg on tensors.
+  void buildKernels(OpPassManager &pm) const {
+    if (cuda)
+      gpu::buildNNToLinalgPipeline(pm);
+    else
+      cpu::buildNNToLinalgPipeline(pm, cpu);
+  }
+  void buildTiling(OpPassManager &pm) const { cpu::buildTilingPipeline(pm, cpu.target); }
+};
+
 } // namespace
 
 /// Imports an ONNX model, or parses nn IR from a `.mlir` file (what
@@ -251,12 +275,13 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
 bool compileNNModule(ModuleOp module, const std::string &outputPath,
                      const CompileOptions &opt, std::string &error) {
   MLIRContext &ctx = *module.getContext();
-  bool textStage = opt.emit == Stage::NN || opt.emit == Stage::Linalg ||
+  bool textStage = opt.emit == Stage::NN || opt.emit == Stage::Graph ||
+                   opt.emit == Stage::Linalg ||
                    opt.emit == Stage::LLVM || opt.emit == Stage::Asm ||
                    opt.emit == Stage::PTX;
   bool cuda = opt.target == Target::CUDA;
   if (!opt.weightsFile.empty()) {
-    if (opt.emit == Stage::NN || opt.emit == Stage::Linalg) {
+    if (opt.emit == Stage::NN || opt.emit == Stage::Graph || opt.emit == Stage::Linalg) {
       error = "--weights applies to --emit=exe, obj, llvm and asm";
       return false;
     }
@@ -296,29 +321,31 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
 
   if (opt.emit == Stage::NN)
     return writeIR();
+  Pipelines pipelines;
+  if (!pipelines.configure(opt, error))
+    return false;
   cpu::ModelSignature signature = cpu::signatureOf(module);
-  bool oneDnn = !cuda && opt.convKernels != ConvKernels::Generated;
-  bool winograd = opt.convKernels == ConvKernels::Auto;
-  if (!runPipeline(ctx, module,
-                   [&](OpPassManager &pm) {
-                     cpu::buildNNToLinalgPipeline(pm, oneDnn, !cuda, winograd);
-                   },
-                   error, opt.timePasses))
+  auto run = [&](void (Pipelines::*build)(OpPassManager &) const) {
+    return runPipeline(
+        ctx, module, [&](OpPassManager &pm) { (pipelines.*build)(pm); }, error,
+        opt.timePasses);
+  };
+  if (!run(&Pipelines::buildModel))
+    return false;
+  if (opt.emit == Stage::Graph)
+    return writeIR();
+  if (!run(&Pipelines::buildKernels))
     return false;
   if (opt.emit == Stage::Linalg)
     return writeIR();
-  cpu::TargetOptions target{opt.cpu};
+  const cpu::CpuTarget &target = pipelines.cpu.target;
   if (cuda) {
     // Splats and booleans become device computations; every other constant
     // (however small) a weight, uploaded to device memory once.
     if (!runPipeline(ctx, module, gpu::buildGpuConstantsPipeline, error, opt.timePasses))
       return false;
-  } else {
-    int64_t vectorBits = cpu::targetVectorBits(target);
-    if (!runPipeline(ctx, module,
-                     [&](OpPassManager &pm) { cpu::buildTilingPipeline(pm, vectorBits); },
-                     error, opt.timePasses))
-      return false;
+  } else if (!run(&Pipelines::buildTiling)) {
+    return false;
   }
   int64_t minWeightBytes = cuda ? 1 : 1024;
   // The weights file is written beside its final place and moved there only
@@ -458,18 +485,18 @@ bool planModelMemory(const std::string &modelPath, const CompileOptions &opt,
       ctx, modelPath, opt.batch > 0 ? opt.batch : 1, notes, error);
   if (!module)
     return false;
-  int64_t vectorBits = cpu::targetVectorBits(cpu::TargetOptions{opt.cpu});
-  bool oneDnn = opt.convKernels != ConvKernels::Generated;
-  bool winograd = opt.convKernels == ConvKernels::Auto;
-  if (!runPipeline(ctx, *module,
-                   [&](OpPassManager &pm) {
-                     cpu::buildNNToLinalgPipeline(pm, oneDnn, /*cpu=*/true, winograd);
-                   },
-                   error) ||
+  CompileOptions cpuOptions = opt;
+  cpuOptions.target = Target::CPU;
+  Pipelines pipelines;
+  if (!pipelines.configure(cpuOptions, error) ||
       !runPipeline(ctx, *module,
-                   [&](OpPassManager &pm) { cpu::buildTilingPipeline(pm, vectorBits); },
-                   error) ||
-      !runPipeline(ctx, *module, cpu::buildLinalgToLLVMPipeline, error))
+                   [&](OpPassManager &pm) {
+                     pipelines.buildModel(pm);
+                     pipelines.buildKernels(pm);
+                     pipelines.buildTiling(pm);
+                     cpu::buildLinalgToLLVMPipeline(pm);
+                   },
+                   error))
     return false;
   auto get = [&](const char *name) {
     auto a = (*module)->getAttrOfType<IntegerAttr>(name);

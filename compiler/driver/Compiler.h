@@ -9,6 +9,7 @@
 #ifndef STRATA_COMPILER_DRIVER_COMPILER_H
 #define STRATA_COMPILER_DRIVER_COMPILER_H
 
+#include "compiler/cpu/CpuPipeline.h"
 #include "mlir/IR/BuiltinOps.h"
 
 #include <functional>
@@ -18,18 +19,15 @@
 namespace strata {
 
 /// Stages in pipeline order (Toy's -emit): each adds passes to the previous.
-enum class Stage { NN, Linalg, LLVM, Asm, Obj, Exe, PTX };
+/// NN is the imported graph, Graph the model stage's output (the
+/// target-independent nn -> nn passes), Linalg the backend's kernel
+/// selection and lowering.
+enum class Stage { NN, Graph, Linalg, LLVM, Asm, Obj, Exe, PTX };
 
 /// Where the generated kernels run.
 enum class Target { CPU, CUDA };
 
-/// Who computes 2-D convolutions on the CPU.
-enum class ConvKernels {
-  Auto,      ///< oneDNN where the cost rule picks it (strata-onednn-convs),
-             ///< Winograd for 3x3 ones that tile well (strata-winograd-convs)
-  Direct,    ///< as Auto, without Winograd: oneDNN's direct convolutions
-  Generated  ///< always strata's generated im2col + matmul code
-};
+using cpu::ConvKernels;
 
 struct CompileOptions {
   Stage emit = Stage::Exe;

@@ -49,6 +49,10 @@ void registerGpuDialects(DialectRegistry &registry) {
   mlir::gpu::registerOffloadingLLVMTranslationInterfaceExternalModels(registry);
 }
 
+void buildNNToLinalgPipeline(OpPassManager &pm) {
+  cpu::addLinalgLowering(pm, /*runTimeChecks=*/false);
+}
+
 void buildGpuConstantsPipeline(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createGpuMaterializeConstants());
 }

@@ -32,6 +32,14 @@ bool checkArch(const std::string &arch, std::string &error);
 /// The GPU, NVVM and translation registrations on top of the CPU's.
 void registerGpuDialects(mlir::DialectRegistry &registry);
 
+/// The GPU's kernel selection and lowering, run on the model stage's output
+/// (the --emit=linalg stage): every op takes the generic lowering (gather
+/// indices unchecked: the kernels have no error path yet), then elementwise
+/// ops fuse. Kernel choices specific to the GPU come later, in
+/// buildGpuLoweringPipeline (strata-tile-matmul-for-gpu,
+/// strata-gpu-warp-reductions).
+void buildNNToLinalgPipeline(mlir::OpPassManager &pm);
+
 /// Before weights are moved out of @main: splat and boolean constants
 /// become device computations (strata-gpu-materialize-constants).
 void buildGpuConstantsPipeline(mlir::OpPassManager &pm);

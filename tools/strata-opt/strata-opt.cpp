@@ -8,6 +8,7 @@
 
 #include "compiler/cpu/CpuPipeline.h"
 #include "compiler/gpu/GpuPipeline.h"
+#include "passes/ModelPipeline.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
@@ -21,6 +22,7 @@ int main(int argc, char **argv) {
   mlir::registerTransformsPasses(); // canonicalize, cse, symbol-dce, ...
   mlir::bufferization::registerBufferizationPasses(); // one-shot-bufferize, ...
   strata::registerStrataPasses();
+  strata::registerModelPipeline();
   strata::cpu::registerCpuPipelines();
   strata::gpu::registerGpuPipelines();
   return mlir::asMainReturnCode(mlir::MlirOptMain(

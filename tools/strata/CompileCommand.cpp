@@ -20,7 +20,12 @@ cl::opt<Stage> emit(
     "emit", cl::desc("The stage to stop at and write out"),
     cl::values(
         clEnumValN(Stage::NN, "nn", "the imported graph (nn dialect)"),
-        clEnumValN(Stage::Linalg, "linalg", "lowered and fused linalg on tensors"),
+        clEnumValN(Stage::Graph, "graph",
+                   "the graph after the model stage's passes (folded "
+                   "constants, batch norms in convolutions)"),
+        clEnumValN(Stage::Linalg, "linalg",
+                   "after the backend's kernel selection: lowered and fused "
+                   "linalg on tensors"),
         clEnumValN(Stage::LLVM, "llvm", "optimized LLVM IR for the target CPU"),
         clEnumValN(Stage::Asm, "asm", "assembly for the target CPU"),
         clEnumValN(Stage::Obj, "obj", "an object file exporting the module ABI"),

@@ -165,6 +165,22 @@ def batch_norm(_):
 
 
 @model
+def conv_batch_norm(_):
+    """Conv -> BatchNormalization -> Relu, with a constant folded into the bias."""
+    rng = np.random.default_rng(0)
+    c = lambda: rng.uniform(0.5, 1.5, (8,)).astype(np.float32)  # noqa: E731
+    return make([h.make_node("Mul", ["b0", "two"], ["b"], name="bias_scale"),
+                 h.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+                 h.make_node("BatchNormalization", ["c", "s", "beta", "m", "v"], ["n"],
+                             name="bn"),
+                 h.make_node("Relu", ["n"], ["y"], name="relu")],
+                [vi("x", ["N", 3, 8, 8])], [vi("y", None)],
+                [init("w", rng.standard_normal((8, 3, 3, 3)).astype(np.float32)),
+                 init("b0", c()), init("two", np.full((8,), 2, np.float32)),
+                 init("s", c()), init("beta", c()), init("m", c()), init("v", c())])
+
+
+@model
 def gemm_matmul(_):
     return make([h.make_node("Gemm", ["a", "b", "c"], ["g"], name="gemm", transA=1,
                              alpha=0.5),

@@ -1,0 +1,84 @@
+//===- CpuTarget.cpp - what the CPU passes know about the target ----------===//
+
+#include "compiler/cpu/CpuTarget.h"
+
+#include "llvm/ADT/StringMap.h"
+#include "llvm/MC/MCSubtargetInfo.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/TargetParser/Host.h"
+
+#include <memory>
+
+namespace strata::cpu {
+
+bool describeCpu(const std::string &cpu, CpuTarget &target, std::string &error) {
+  llvm::InitializeNativeTarget();
+  std::string triple = llvm::sys::getDefaultTargetTriple();
+  const llvm::Target *t = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!t)
+    return false;
+  target = CpuTarget();
+  target.cpu = cpu.empty() ? llvm::sys::getHostCPUName().str() : cpu;
+  // The host's own feature list, not its model's: a virtual machine may
+  // hide some of what the model name implies.
+  if (cpu.empty())
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      target.features += (target.features.empty() ? "" : ",") +
+                         std::string(f.second ? "+" : "-") + f.first().str();
+  // Asked of a generic subtarget first: LLVM warns on stderr when it makes
+  // one for a name it does not know.
+  std::unique_ptr<llvm::MCSubtargetInfo> generic(
+      t->createMCSubtargetInfo(triple, "generic", ""));
+  std::unique_ptr<llvm::MCSubtargetInfo> sti;
+  if (generic && generic->isCPUStringValid(target.cpu))
+    sti.reset(t->createMCSubtargetInfo(triple, target.cpu, target.features));
+  if (!sti) {
+    error = "unknown CPU '" + target.cpu + "' for " + triple +
+            " (names as LLVM knows them: haswell, skylake-avx512, znver4, ...; "
+            "see llc-19 -mcpu=help)";
+    return false;
+  }
+  auto has = [&](const char *f) { return sti->checkFeatures(f); };
+  target.avx2 = has("+avx2");
+  target.fma = has("+fma");
+  target.avx512 = has("+avx512f,+avx512bw,+avx512vl,+avx512dq");
+  target.avx512vnni = target.avx512 && has("+avx512vnni");
+  target.avx512bf16 = target.avx512 && has("+avx512bf16");
+  target.amx = has("+amx-tile,+amx-int8,+amx-bf16");
+  target.vectorBits = has("+avx512f") ? 512 : has("+avx") ? 256 : 128;
+  target.vectorRegisters = has("+avx512f") ? 32 : 16;
+  // nChw8c on every x86 target for now, as before this description
+  // existed; the blocked kernels and oneDNN's descriptors take it from here.
+  target.channelBlock = 8;
+  return true;
+}
+
+std::string CpuTarget::oneDnnIsa() const {
+  if (amx)
+    return "avx512_core_amx";
+  if (avx512bf16)
+    return "avx512_core_bf16";
+  if (avx512vnni)
+    return "avx512_core_vnni";
+  if (avx512)
+    return "avx512_core";
+  if (avx2)
+    return "avx2";
+  return "sse41";
+}
+
+std::string CpuTarget::summary() const {
+  std::string isa;
+  for (auto [on, name] : {std::pair{avx2, "avx2"}, {fma, "fma"}, {avx512, "avx512"},
+                          {avx512vnni, "vnni"}, {avx512bf16, "bf16"}, {amx, "amx"}})
+    if (on)
+      isa += std::string(isa.empty() ? "" : ",") + name;
+  return llvm::formatv("{0}: {1}-bit vectors x {2}, blocked layout {3}, isa {4}", cpu,
+                       vectorBits, vectorRegisters, blockedLayout(),
+                       isa.empty() ? "sse" : isa)
+      .str();
+}
+
+} // namespace strata::cpu

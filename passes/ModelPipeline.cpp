@@ -1,0 +1,28 @@
+//===- ModelPipeline.cpp - the target-independent model stage -------------===//
+
+#include "passes/ModelPipeline.h"
+#include "passes/Passes.h"
+
+#include "mlir/Pass/PassRegistry.h"
+
+using namespace mlir;
+
+namespace strata {
+
+void buildModelPipeline(OpPassManager &pm, const ModelPipelineOptions &options) {
+  // Constants and identities first: what folds away needs no index check,
+  // and batch norms fold into convolutions whose weights are constants.
+  pm.addPass(createGraphFold());
+  pm.addPass(createCheckConstantIndices());
+  if (options.foldBatchNorm)
+    pm.addPass(createFoldBatchNorm());
+}
+
+void registerModelPipeline() {
+  PassPipelineRegistration<>(
+      "strata-model-pipeline",
+      "the target-independent nn -> nn passes (strata compile --emit=graph)",
+      [](OpPassManager &pm) { buildModelPipeline(pm); });
+}
+
+} // namespace strata
