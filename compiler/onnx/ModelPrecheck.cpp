@@ -71,6 +71,13 @@ private:
     uint64_t bytes = checkedTensorBytes(dims, width ? width : 1, what);
     if (t.data_location() == onnx::TensorProto::EXTERNAL && width)
       close(resolveExternalData(t, loaded.modelDir, bytes, what).fd);
+    // libonnx's shape inference reads constant shape inputs' raw_data
+    // without checking its size (ParseData copies it whole into a vector
+    // sized by whole elements: a heap overflow; fuzz-onnx-import).
+    else if (t.has_raw_data() && width && t.raw_data().size() != bytes)
+      throw ImportError(what + ": raw_data has " + std::to_string(t.raw_data().size()) +
+                        " bytes, expected " + std::to_string(bytes) + " for " +
+                        formatDims(dims));
   }
 
   std::string describe(const onnx::NodeProto &node, int index,
