@@ -65,7 +65,7 @@ void registerCpuDialects(DialectRegistry &registry) {
   registerLLVMDialectTranslation(registry);
 }
 
-void buildNNToLinalgPipeline(OpPassManager &pm, const CpuBackendOptions &options) {
+void buildKernelSelectionPipeline(OpPassManager &pm, const CpuBackendOptions &options) {
   if (options.convKernels != ConvKernels::Generated)
     pm.addPass(createOneDnnConvs());
   if (options.convKernels == ConvKernels::Auto)
@@ -73,6 +73,10 @@ void buildNNToLinalgPipeline(OpPassManager &pm, const CpuBackendOptions &options
   pm.addPass(createDirectConv());
   pm.addPass(createVectorizePooling());
   pm.addPass(createVectorizeReductions());
+}
+
+void buildNNToLinalgPipeline(OpPassManager &pm, const CpuBackendOptions &options) {
+  buildKernelSelectionPipeline(pm, options);
   addLinalgLowering(pm, /*runTimeChecks=*/true);
 }
 

@@ -39,6 +39,12 @@ struct CpuBackendOptions {
 void buildNNToLinalgPipeline(mlir::OpPassManager &pm,
                              const CpuBackendOptions &options);
 
+/// The selection half of buildNNToLinalgPipeline: the passes above, each
+/// recording what it chose (KernelChoice.h; strata compile --explain prints
+/// it), without the generic lowering.
+void buildKernelSelectionPipeline(mlir::OpPassManager &pm,
+                                  const CpuBackendOptions &options);
+
 /// nn -> linalg on tensors for any backend: the generic lowering
 /// (strata-lower-nn-to-linalg, gather indices checked at run time with
 /// `runTimeChecks`), then elementwise fusion.

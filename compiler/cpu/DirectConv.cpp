@@ -33,6 +33,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/cpu/KernelChoice.h"
 #include "compiler/cpu/VectorBuilders.h"
 #include "compiler/lowering/LoweringUtils.h"
 #include "dialects/nn/NNOps.h"
@@ -44,6 +45,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace strata {
@@ -197,6 +199,14 @@ Value buildForward(PatternRewriter &rw, nn::ConvOp conv, bool relu,
       });
 }
 
+void recordDirect(Operation *kernel, nn::ConvOp conv) {
+  auto out = cast<RankedTensorType>(conv.getType());
+  recordKernel(kernel, "direct convolution (vector FMAs from the input rows)",
+               llvm::formatv("stride 1, {0} output channels (at most {1}), rows of {2} "
+                             "(at most {3})",
+                             out.getDimSize(1), kMaxForwardChannels, out.getDimSize(3), kMaxRow));
+}
+
 /// A convolution with few output channels, not followed by a relu (the
 /// relu pattern takes those, to apply it in registers).
 struct DirectConvForward : OpRewritePattern<nn::ConvOp> {
@@ -207,7 +217,9 @@ struct DirectConvForward : OpRewritePattern<nn::ConvOp> {
       return rw.notifyMatchFailure(op, "not a small stride-1 convolution");
     if (op->hasOneUse() && isa<nn::ReluOp>(*op->user_begin()))
       return rw.notifyMatchFailure(op, "left for the relu pattern");
-    rw.replaceOp(op, buildForward(rw, op, /*relu=*/false, op.getType()));
+    Value y = buildForward(rw, op, /*relu=*/false, op.getType());
+    recordDirect(y.getDefiningOp(), op);
+    rw.replaceOp(op, y);
     return success();
   }
 };
@@ -221,6 +233,8 @@ struct DirectConvRelu : OpRewritePattern<nn::ReluOp> {
       return rw.notifyMatchFailure(op, "not the relu of a small stride-1 convolution");
     rw.setInsertionPoint(conv);
     Value y = buildForward(rw, conv, /*relu=*/true, cast<RankedTensorType>(op.getType()));
+    y.getDefiningOp()->setLoc(rw.getFusedLoc({conv.getLoc(), op.getLoc()}));
+    recordDirect(y.getDefiningOp(), conv);
     rw.replaceOp(op, y);
     rw.eraseOp(conv);
     return success();

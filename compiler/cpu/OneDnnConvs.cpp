@@ -18,10 +18,12 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/cpu/KernelChoice.h"
 #include "dialects/nn/NNOps.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace strata {
@@ -31,6 +33,8 @@ namespace strata {
 
 using namespace mlir;
 namespace nn = strata::nn;
+using strata::cpu::recordDeclined;
+using strata::cpu::recordKernel;
 
 namespace {
 
@@ -54,31 +58,48 @@ bool blockable(Type t) {
 }
 
 /// The cost rule: which convolutions oneDNN runs (faster than the generated
-/// path on these shapes, measured in bench/).
-bool useOneDnn(nn::ConvOp conv) {
+/// path on these shapes, measured in bench/). `rule` says why, either way
+/// (strata compile --explain).
+bool useOneDnn(nn::ConvOp conv, std::string &rule) {
   auto in = tensorType(conv.getInput()), w = tensorType(conv.getWeight()),
        out = tensorType(conv.getOutput());
   if (in.getRank() != 4 || !in.hasStaticShape() || !w.hasStaticShape() ||
       !out.hasStaticShape() || !in.getElementType().isF32() ||
-      !w.getElementType().isF32())
+      !w.getElementType().isF32() ||
+      (conv.getBias() && !tensorType(conv.getBias()).getElementType().isF32())) {
+    rule = "not a static 2-D f32 convolution: oneDNN takes only those";
     return false;
-  if (conv.getBias() && !tensorType(conv.getBias()).getElementType().isF32())
-    return false;
+  }
   int64_t c = in.getDimSize(1), m = out.getDimSize(1), g = conv.getGroup();
-  if (m % kBlock != 0)
+  if (m % kBlock != 0) {
+    rule = llvm::formatv("{0} output channels, not a multiple of the {1}-channel block",
+                         m, kBlock);
     return false;
+  }
   if (g == 1) {
     // A first layer reads NCHW (its channels do not fill a block); oneDNN's
     // AVX2 kernel for that covers ResNet's 7x7 stride 2 but not, e.g.,
     // AlexNet's 11x11 stride 4, which would run its reference code (3.5 s
     // instead of milliseconds; measured).
-    if (c % kBlock != 0)
-      return w.getDimSize(2) <= 7 && w.getDimSize(3) <= 7 &&
-             llvm::all_of(conv.getStrides(), [](int64_t s) { return s <= 2; });
+    if (c % kBlock != 0) {
+      bool fast = w.getDimSize(2) <= 7 && w.getDimSize(3) <= 7 &&
+                  llvm::all_of(conv.getStrides(), [](int64_t s) { return s <= 2; });
+      rule = llvm::formatv(
+          "{0} input channels read as NCHW: {1}", c,
+          fast ? "oneDNN has a fast kernel for kernels up to 7x7, strides up to 2"
+               : "oneDNN has only its reference kernel beyond 7x7 or stride 2");
+      return fast;
+    }
+    rule = llvm::formatv("dense, {0} -> {1} channels in {2}-channel blocks", c, m, kBlock);
     return true;
   }
   // Depthwise: one input and one output channel per group.
-  return g == c && g == m;
+  if (g == c && g == m) {
+    rule = "depthwise (one channel per group)";
+    return true;
+  }
+  rule = llvm::formatv("{0} groups of {1} channels: grouped, not depthwise", g, c / g);
+  return false;
 }
 
 /// Fully connected layers (Gemm with transB, as PyTorch's Linear exports)
@@ -87,7 +108,7 @@ bool useOneDnn(nn::ConvOp conv) {
 /// once into its blocked layout) does at about twice the generated
 /// matmul's rate (AlexNet's 9216 x 4096 layer; measured). Small layers and
 /// many rows stay on the generated tiled matmul, which is as fast there.
-bool useOneDnn(nn::GemmOp gemm) {
+bool useOneDnn(nn::GemmOp gemm, std::string &rule) {
   auto a = tensorType(gemm.getA()), b = tensorType(gemm.getB()),
        y = tensorType(gemm.getOutput());
   if (!a.hasStaticShape() || !b.hasStaticShape() || !a.getElementType().isF32() ||
@@ -102,7 +123,11 @@ bool useOneDnn(nn::GemmOp gemm) {
       return false;
   }
   constexpr int64_t kMinWeights = 1 << 20, kMaxRows = 16;
-  return b.getNumElements() >= kMinWeights && a.getDimSize(0) <= kMaxRows;
+  bool large = b.getNumElements() >= kMinWeights && a.getDimSize(0) <= kMaxRows;
+  rule = llvm::formatv("{0} weights at {1} rows: {2}", b.getNumElements(), a.getDimSize(0),
+                       large ? "at least 2^20 weights, at most 16 rows"
+                             : "below 2^20 weights or over 16 rows");
+  return large;
 }
 
 bool isElementwiseUnary(Operation *op) {
@@ -129,12 +154,17 @@ public:
         ops.push_back(op);
     });
     for (Operation *op : ops) {
+      std::string rule;
       if (auto conv = dyn_cast<nn::ConvOp>(op)) {
-        if (useOneDnn(conv))
-          rewriteConv(conv);
+        if (useOneDnn(conv, rule))
+          recordKernel(rewriteConv(conv), "oneDNN convolution", rule);
+        else
+          recordDeclined(conv, rule);
       } else if (auto gemm = dyn_cast<nn::GemmOp>(op)) {
-        if (useOneDnn(gemm))
-          rewriteGemm(gemm);
+        if (useOneDnn(gemm, rule))
+          recordKernel(rewriteGemm(gemm), "oneDNN inner product", rule);
+        else if (gemm.getTransB() && gemm.getB().getDefiningOp<nn::ConstantOp>())
+          recordDeclined(gemm, rule);
       } else if (auto pool = dyn_cast<nn::PoolOp>(op)) {
         rewritePool(pool);
       } else if (isElementwiseUnary(op)) {
@@ -166,7 +196,7 @@ private:
       b.setInsertionPointToStart(cast<BlockArgument>(nchw).getOwner());
     auto type = tensorType(nchw);
     ArrayRef<int64_t> s = type.getShape();
-    Location loc = nchw.getLoc();
+    Location loc = strata::cpu::reorderLoc(nchw.getLoc());
     auto split = RankedTensorType::get({s[0], s[1] / kBlock, kBlock, s[2], s[3]},
                                        type.getElementType());
     Value r = b.create<nn::ReshapeOp>(loc, split, nchw);
@@ -183,7 +213,7 @@ private:
     ArrayRef<int64_t> s = type.getShape();
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointAfter(value.getDefiningOp());
-    Location loc = value.getLoc();
+    Location loc = strata::cpu::reorderLoc(value.getLoc());
     auto split = RankedTensorType::get({s[0], s[1] / kBlock, kBlock, s[2], s[3]},
                                        type.getElementType());
     auto t = b.create<nn::TransposeOp>(loc, split, value,
@@ -195,7 +225,7 @@ private:
     twin[r.getResult()] = value;
   }
 
-  void rewriteConv(nn::ConvOp conv) {
+  Operation *rewriteConv(nn::ConvOp conv) {
     b.setInsertionPoint(conv);
     Value in = conv.getInput();
     // The first layer (3 channels) reads NCHW; oneDNN has kernels for that.
@@ -213,15 +243,17 @@ private:
         FloatAttr(), b.getBoolAttr(constantWeights));
     replaceWithBlocked(conv.getOutput(), y);
     conv.erase();
+    return y;
   }
 
-  void rewriteGemm(nn::GemmOp gemm) {
+  Operation *rewriteGemm(nn::GemmOp gemm) {
     b.setInsertionPoint(gemm);
     auto y = b.create<nn::OneDnnInnerProductOp>(
         gemm.getLoc(), gemm.getType(), gemm.getA(), gemm.getB(), gemm.getC(),
         b.getStrArrayAttr({}), FloatAttr(), FloatAttr(), b.getBoolAttr(true));
     gemm.replaceAllUsesWith(y.getResult());
     gemm.erase();
+    return y;
   }
 
   void rewritePool(nn::PoolOp pool) {
@@ -246,6 +278,7 @@ private:
         pool.getLoc(), blockedType(out), twin.lookup(in),
         pool.getKernelShapeAttr(), pool.getStridesAttr(),
         b.getDenseI64ArrayAttr(pads), b.getStringAttr("nChw8c"));
+    recordKernel(y, "oneDNN max pooling", "reads a blocked convolution's output");
     replaceWithBlocked(pool.getOutput(), y);
     pool.erase();
   }
@@ -275,12 +308,13 @@ void fuse(PatternRewriter &rw, nn::OneDnnConvOp conv, Operation *consumer,
   posts.push_back(rw.getStringAttr(post));
   rw.setInsertionPoint(consumer);
   auto fused = rw.create<nn::OneDnnConvOp>(
-      conv.getLoc(), conv.getType(), conv.getInput(), conv.getWeight(),
+      rw.getFusedLoc({conv.getLoc(), consumer->getLoc()}), conv.getType(), conv.getInput(), conv.getWeight(),
       conv.getBias(), sum ? sum : conv.getSum(), conv.getStridesAttr(),
       conv.getPadsAttr(), conv.getDilationsAttr(), conv.getGroupAttr(),
       conv.getSrcLayoutAttr(), conv.getDstLayoutAttr(), rw.getArrayAttr(posts),
       lo ? lo : conv.getClipMinAttr(), hi ? hi : conv.getClipMaxAttr(),
       conv.getWeightsConstantAttr());
+  fused->setDiscardableAttrs(conv->getDiscardableAttrDictionary());
   rw.replaceOp(consumer, fused.getResult());
   rw.eraseOp(conv);
 }
@@ -344,8 +378,9 @@ struct FuseInnerProductPostOp : OpRewritePattern<nn::OneDnnInnerProductOp> {
     }
     rw.setInsertionPoint(user);
     auto fused = rw.create<nn::OneDnnInnerProductOp>(
-        ip.getLoc(), ip.getType(), ip.getInput(), ip.getWeight(), ip.getBias(),
+        rw.getFusedLoc({ip.getLoc(), user->getLoc()}), ip.getType(), ip.getInput(), ip.getWeight(), ip.getBias(),
         rw.getArrayAttr(posts), lo, hi, ip.getWeightsConstantAttr());
+    fused->setDiscardableAttrs(ip->getDiscardableAttrDictionary());
     rw.replaceOp(user, fused.getResult());
     rw.eraseOp(ip);
     return success();

@@ -22,6 +22,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/cpu/KernelChoice.h"
 #include "compiler/cpu/VectorBuilders.h"
 #include "dialects/nn/NNOps.h"
 #include "passes/Passes.h"
@@ -31,6 +32,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace strata {
@@ -150,6 +152,8 @@ struct VectorizeMaxPool : OpRewritePattern<nn::PoolOp> {
                                                    ArrayRef<bool>{true})
               .getResult();
         });
+    recordKernel(y.getDefiningOp(), "vector max pooling (row vectors and shuffles)",
+                 "windows tile the input");
     rw.replaceOp(op, y);
     return success();
   }
@@ -304,6 +308,8 @@ struct VectorizeBlockedMaxPool : OpRewritePattern<nn::OneDnnPoolOp> {
               });
           return columns.getResult(0);
         });
+    recordKernel(y.getDefiningOp(), "vector max pooling of channel blocks",
+                 "blocked, every window holds an input position");
     rw.replaceOp(op, y);
     return success();
   }

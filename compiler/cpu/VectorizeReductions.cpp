@@ -13,6 +13,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/cpu/KernelChoice.h"
 #include "compiler/cpu/VectorBuilders.h"
 #include "dialects/nn/NNOps.h"
 #include "passes/Passes.h"
@@ -22,6 +23,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace strata {
@@ -140,6 +142,7 @@ struct VectorizeRowSum : OpRewritePattern<nn::ReduceOp> {
                         .getResult();
     rw.setInsertionPointToStart(forall.getTerminator().getBody());
     rw.create<tensor::ParallelInsertSliceOp>(loc, written, out, offsets, ones, ones);
+    recordKernel(forall, "vector row sums", "long contiguous rows, f32");
     rw.replaceOp(op, forall.getResult(0));
     return success();
   }

@@ -35,6 +35,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "compiler/cpu/KernelChoice.h"
 #include "compiler/cpu/VectorBuilders.h"
 #include "compiler/lowering/LoweringUtils.h"
 #include "dialects/nn/NNOps.h"
@@ -46,6 +47,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace strata {
@@ -366,6 +368,11 @@ struct WinogradConv : OpRewritePattern<nn::OneDnnConvOp> {
     Value m = rw.create<nn::OneDnnBatchMatmulOp>(
         loc, RankedTensorType::get({points, g->tiles(), g->k}, rw.getF32Type()), v, u,
         rw.getBoolAttr(true));
+    recordKernel(m.getDefiningOp(),
+                 llvm::formatv("Winograd F({0}x{0}, 3x3): vector transforms around a oneDNN "
+                               "batched matmul",
+                               g->m),
+                 llvm::formatv("3x3 stride 1 pad 1, constant weights, {0} tiles", g->tiles()));
     rw.replaceOp(conv, transformOutput(rw, conv, m, *g, t));
     return success();
   }

@@ -4,6 +4,7 @@
 #include "compiler/driver/DiagnosticCollector.h"
 #include "compiler/cpu/CpuPipeline.h"
 #include "compiler/cpu/ExternalWeights.h"
+#include "compiler/cpu/KernelChoice.h"
 #include "compiler/cpu/ObjectEmitter.h"
 #include "compiler/gpu/GpuPipeline.h"
 #include "compiler/onnx/OnnxImporter.h"
@@ -171,12 +172,17 @@ struct Pipelines {
     return cpu::describeCpu(opt.cpu, cpu.target, error);
   }
   void buildModel(OpPassManager &pm) const { buildModelPipeline(pm, model); }
-  /// The backend's kernel selection and lowering to linalg on tensors.
-  void buildKernels(OpPassManager &pm) const {
+  /// The backend's kernel selection (what --explain reports), then the
+  /// lowering of the rest to linalg on tensors.
+  void buildKernelSelection(OpPassManager &pm) const {
+    if (!cuda)
+      cpu::buildKernelSelectionPipeline(pm, cpu);
+  }
+  void buildLowering(OpPassManager &pm) const {
     if (cuda)
       gpu::buildNNToLinalgPipeline(pm);
     else
-      cpu::buildNNToLinalgPipeline(pm, cpu);
+      cpu::addLinalgLowering(pm, /*runTimeChecks=*/true);
   }
   void buildTiling(OpPassManager &pm) const { cpu::buildTilingPipeline(pm, cpu.target); }
 };
@@ -243,6 +249,15 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
   std::string archError;
   if (opt.target == Target::CUDA && !gpu::checkArch(opt.gpuArch, archError)) {
     error = archError;
+    return false;
+  }
+  if (opt.target == Target::CUDA && opt.explain) {
+    error = "--explain reports the CPU backend's kernel choice; the CUDA backend's "
+            "is not reported yet";
+    return false;
+  }
+  if (opt.explain && (opt.emit == Stage::NN || opt.emit == Stage::Graph)) {
+    error = "--explain needs the kernel stage: --emit=linalg or later";
     return false;
   }
   if (opt.target == Target::CPU && opt.emit == Stage::PTX) {
@@ -334,7 +349,11 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
     return false;
   if (opt.emit == Stage::Graph)
     return writeIR();
-  if (!run(&Pipelines::buildKernels))
+  if (!run(&Pipelines::buildKernelSelection))
+    return false;
+  if (opt.explain)
+    cpu::explainKernels(module, pipelines.cpu.target, llvm::errs());
+  if (!run(&Pipelines::buildLowering))
     return false;
   if (opt.emit == Stage::Linalg)
     return writeIR();
@@ -492,7 +511,8 @@ bool planModelMemory(const std::string &modelPath, const CompileOptions &opt,
       !runPipeline(ctx, *module,
                    [&](OpPassManager &pm) {
                      pipelines.buildModel(pm);
-                     pipelines.buildKernels(pm);
+                     pipelines.buildKernelSelection(pm);
+                     pipelines.buildLowering(pm);
                      pipelines.buildTiling(pm);
                      cpu::buildLinalgToLLVMPipeline(pm);
                    },

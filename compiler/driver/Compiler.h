@@ -43,6 +43,9 @@ struct CompileOptions {
   std::string weightsFile;
   /// Print MLIR's per-pass timing and the time of each phase to stderr.
   bool timePasses = false;
+  /// CPU: print the kernel and layout each ONNX node got, and the rule that
+  /// chose it, to stderr (after kernel selection).
+  bool explain = false;
   /// Receives notes (fixed symbolic dimensions, link steps) for the user.
   std::function<void(const std::string &)> note;
 };

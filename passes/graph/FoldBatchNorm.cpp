@@ -69,9 +69,13 @@ struct FoldIntoConv : OpRewritePattern<strata::nn::BatchNormOp> {
     Value newBias = f32Constant(
         rw, loc, RankedTensorType::get({m}, weightType.getElementType()), b,
         "folded_conv_bias");
-    rw.replaceOpWithNewOp<strata::nn::ConvOp>(
-        bn, bn.getType(), conv.getInput(), newWeight, newBias, conv.getStridesAttr(),
-        conv.getPadsAttr(), conv.getDilationsAttr(), conv.getGroupAttr());
+    // Named after both nodes, the convolution first: diagnostics and
+    // --explain name the convolution and say the batch norm is in it.
+    auto folded = rw.create<strata::nn::ConvOp>(
+        rw.getFusedLoc({conv.getLoc(), bn.getLoc()}), bn.getType(), conv.getInput(),
+        newWeight, newBias, conv.getStridesAttr(), conv.getPadsAttr(),
+        conv.getDilationsAttr(), conv.getGroupAttr());
+    rw.replaceOp(bn, folded.getResult());
     rw.eraseOp(conv);
     return success();
   }

@@ -65,6 +65,12 @@ cl::opt<bool> timePasses(
              "code generation, link) to stderr"),
     cl::sub(sub), cl::cat(category()));
 
+cl::opt<bool> explain(
+    "explain",
+    cl::desc("Print to stderr, per ONNX node, the kernel and layout the CPU "
+             "backend chose and the rule that chose it"),
+    cl::sub(sub), cl::cat(category()));
+
 std::string defaultOutput() {
   std::string stem = llvm::sys::path::stem(modelPath).str();
   switch (emit) {
@@ -87,6 +93,7 @@ int run() {
   options.printWeights = printWeights;
   options.weightsFile = weightsFile;
   options.timePasses = timePasses;
+  options.explain = explain;
   options.note = [](const std::string &n) {
     llvm::errs() << "strata: note: " << n << "\n";
   };

@@ -12,7 +12,7 @@
 // CHECK: scf.for
 // CHECK-COUNT-36: vector.transfer_read %[[PAD]]
 // CHECK-COUNT-36: vector.transfer_write
-// CHECK: %[[M:.+]] = nn.onednn_batch_matmul %[[V]], %[[U]] {weights_constant = true} : (tensor<36x32x8xf32>, tensor<36x8x16xf32>) -> tensor<36x32x16xf32>
+// CHECK: %[[M:.+]] = nn.onednn_batch_matmul %[[V]], %[[U]] {strata.kernel = "Winograd F(4x4, 3x3): vector transforms around a oneDNN batched matmul", strata.rule = "3x3 stride 1 pad 1, constant weights, 32 tiles", weights_constant = true} : (tensor<36x32x8xf32>, tensor<36x8x16xf32>) -> tensor<36x32x16xf32>
 // CHECK: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (1, 2, 4) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x2x16x32x8xf32>)
 // CHECK: vector.transfer_read {{.+}} : tensor<16xf32>, vector<8xf32>
 // CHECK: scf.for
