@@ -17,6 +17,7 @@ def GraphFold : Pass<"strata-graph-fold"> {
     casts; then removes ops whose results are unused. Unlike `canonicalize`
     it applies no other dialect's patterns, so it is safe to run right after
     import. `dense_resource` weights are never expanded.
+    Lit test: test/lit/passes/graph/graph-fold.mlir.
   }];
   let dependentDialects = ["::strata::nn::NNDialect"];
 }
@@ -42,6 +43,7 @@ def FoldBatchNorm : Pass<"strata-fold-batch-norm"> {
     with `s = gamma / sqrt(var + epsilon)` per output channel, computed at
     compile time in double precision. The convolution must have no other
     user. Batch norms elsewhere are left for the elementwise lowering.
+    Lit test: test/lit/passes/graph/fold-batch-norm.mlir.
   }];
   let dependentDialects = ["::strata::nn::NNDialect"];
 }
@@ -62,6 +64,7 @@ def OneDnnConvs : Pass<"strata-onednn-convs", "mlir::ModuleOp"> {
     A Gemm with transB and a constant weight of at least 2^20 elements, at
     most 16 rows (a large fully connected layer at small batch) becomes
     `nn.onednn_inner_product`, with a following relu or clip fused.
+    Lit test: test/lit/compiler/cpu/onednn-convs.mlir (the choice per node: test/lit/cli/explain.test).
   }];
   let dependentDialects = ["::strata::nn::NNDialect"];
 }
@@ -76,6 +79,7 @@ def Autodiff : Pass<"strata-autodiff", "mlir::ModuleOp"> {
     its own backward ops through `DifferentiableOpInterface`; an op on the
     path without a rule is an error naming it. `strata train` uses the same
     walk (passes/train/Autodiff.h) with the trainable weights as arguments.
+    Lit test: test/lit/passes/train/autodiff.mlir, autodiff-errors.mlir.
   }];
   let dependentDialects = ["::strata::nn::NNDialect"];
 }
@@ -92,6 +96,7 @@ def BuildTrainingStep : Pass<"strata-build-training-step", "mlir::ModuleOp"> {
     `(params..., state..., inputs..., labels, mask) -> (loss, params'...,
     state'...)`. Batch-norm statistics and `freeze`-matching initializers
     stay constants.
+    Lit test: test/lit/passes/train/build-training-step.mlir.
   }];
   let options = [
     Option<"loss", "loss", "std::string", /*default=*/"\"cross-entropy\"",
@@ -158,6 +163,7 @@ def WinogradConvs : Pass<"strata-winograd-convs"> {
     registers before writing nChw8c. F(4x4, 3x3) needs 4x fewer
     multiplications than the direct convolution, F(2x2, 3x3) 2.25x.
     Runs after `strata-onednn-convs` in the CPU pipeline.
+    Lit test: test/lit/compiler/cpu/winograd-convs.mlir.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
                            "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
@@ -184,6 +190,7 @@ def DirectConv : Pass<"strata-direct-conv"> {
     matrix, no col2im. Padding is a zero-padded copy of the input (its
     gradient is cropped). Runs before
     `strata-lower-nn-to-linalg` in the CPU pipeline only.
+    Lit test: test/lit/compiler/cpu/direct-conv.mlir.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
                            "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect",
@@ -201,6 +208,7 @@ def VectorizeReductions : Pass<"strata-vectorize-reductions"> {
     time into the result in memory, a load-add-store chain LLVM cannot
     keep in a register. Runs before `strata-lower-nn-to-linalg` in the CPU
     pipeline only.
+    Lit test: test/lit/compiler/cpu/vectorize-reductions.mlir.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
                            "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
@@ -224,6 +232,7 @@ def VectorizePooling : Pass<"strata-vectorize-pooling"> {
     positions read at the nearest input index (same window, same max);
     2-3x faster than oneDNN's AVX2 kernel here. Runs before
     `strata-lower-nn-to-linalg` in the CPU pipeline only.
+    Lit test: test/lit/compiler/cpu/vectorize-pooling.mlir.
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
                            "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
@@ -238,6 +247,7 @@ def FuseElementwise : Pass<"strata-fuse-elementwise"> {
     Convolutions lowered through a patch matrix are matmuls between two
     reshapes, so this keeps them on the fast path. Elementwise producers and
     consumers (bias, activation, residual add) still fuse into one loop.
+    Lit test: test/lit/compiler/lowering/fused-transpose.mlir, shared-patches.mlir.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::affine::AffineDialect"];
@@ -252,6 +262,7 @@ def TileAndVectorizeMatmul : Pass<"strata-tile-and-vectorize-matmul", "mlir::fun
     turns into broadcast-FMA outer products after bufferization. Tile sizes
     are chosen to divide the matmul exactly, so every tile is static; a
     matmul with no fitting sizes is left for the scalar path.
+    Lit test: test/lit/compiler/cpu/tile-and-vectorize-matmul.mlir.
   }];
   let options = [
     Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",
@@ -271,6 +282,7 @@ def CopyReturnedViews : Pass<"strata-copy-returned-views", "mlir::func::FuncOp">
     caller-owned out-parameters that the function computes into directly. That needs every returned tensor to be a fresh
     allocation; arguments returned as they are (Identity), constants,
     reshape views and duplicated results are copied with linalg.copy first.
+    Lit test: test/lit/compiler/cpu/copy-returned-views.mlir.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect"];
 }
@@ -282,6 +294,7 @@ def LowerVectors : Pass<"strata-lower-vectors", "mlir::func::FuncOp"> {
     pairs (the matmul accumulator) out of the reduction loop, lowers
     vector.contract to outer products and FMAs, and transfers to loads and
     stores, leaving only what convert-vector-to-llvm handles.
+    Lit test: test/lit/compiler/cpu/lower-vectors.mlir.
   }];
   let dependentDialects = ["::mlir::vector::VectorDialect", "::mlir::memref::MemRefDialect"];
 }
@@ -355,6 +368,7 @@ def OutlineParallelLoops : Pass<"strata-outline-parallel-loops", "mlir::ModuleOp
     thread runs it, so results do not depend on the thread count. A loop
     whose captures cannot be passed as bare pointers (dynamic shapes or
     strides) stays sequential.
+    Lit test: test/lit/compiler/cpu/outline-parallel-loops.mlir.
   }];
   let options = [
     Option<"minWork", "min-work", "int64_t", /*default=*/"32768",
@@ -372,6 +386,7 @@ def MaterializeParallelLaunches : Pass<"strata-materialize-parallel-launches", "
     struct and calls the runtime's `strata_parallel_for(thunk, ctx, count)`;
     the thunk `@__strata_par_N_thunk(ctx, lo, hi)` loads them back and calls
     the body. Launch, thunk and body become internal to the module.
+    Lit test: test/lit/compiler/cpu/materialize-parallel-launches.mlir.
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
@@ -388,6 +403,7 @@ def GpuMaterializeConstants : Pass<"strata-gpu-materialize-constants", "mlir::fu
     constant becomes an i8 constant compared with zero, so that every
     remaining tensor constant is one of @main's weights (moved to device
     memory by the runtime) and no kernel reads a host `memref.global`.
+    Lit test: test/lit/compiler/gpu/materialize-constants.mlir.
   }];
   let dependentDialects = ["::mlir::linalg::LinalgDialect", "::mlir::tensor::TensorDialect",
                            "::mlir::arith::ArithDialect"];
@@ -420,6 +436,7 @@ def MapLoopsToGpu : Pass<"strata-map-loops-to-gpu", "mlir::func::FuncOp"> {
     it), joins a group that runs as one single-thread kernel, so the host
     never touches device memory. A value the host itself would need (a
     function result) is an error naming the op.
+    Lit test: test/lit/compiler/gpu/map-loops-to-gpu.mlir.
   }];
   let options = [
     Option<"blockSize", "block-size", "int64_t", /*default=*/"256",
@@ -439,6 +456,7 @@ def MergeGpuKernels : Pass<"strata-merge-gpu-kernels", "mlir::ModuleOp"> {
     `k3_conv1_relu1`, so the PTX, profiles and the runtime's CUDA error
     messages say which part of the model a kernel computes. Launches are
     updated.
+    Lit test: test/lit/compiler/gpu/merge-gpu-kernels.mlir.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }
