@@ -26,6 +26,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "passes/Passes.h"
+#include "runtime/include/strata/onednn_calls.h"
 
 #include "mlir/IR/SymbolTable.h"
 
@@ -128,12 +129,12 @@ struct LowerOneDnnCallsPass
       std::string node =
           site->getAttrOfType<StringAttr>("strata.onednn_node").getValue().str();
       std::string entry = ("strata_onednn_" + kernel).str();
-      // Where the descriptor says whether there is a bias (see
-      // OneDnnBufferization.cpp); pooling has none.
+      // Whether the site has a bias, as its descriptor says
+      // (strata/onednn_calls.h); pooling has none.
       bool withWeights = kernel == "conv" || kernel == "inner_product" ||
                          kernel == "batch_matmul";
-      bool hasBias = (kernel == "conv" && desc[21] != 0) ||
-                     (kernel == "inner_product" && desc[4] != 0);
+      bool hasBias = (kernel == "conv" && desc[STRATA_CONV_HAS_BIAS] != 0) ||
+                     (kernel == "inner_product" && desc[STRATA_IP_HAS_BIAS] != 0);
       unsigned arity = withWeights ? 8 : 6;
 
       OpBuilder b(call);

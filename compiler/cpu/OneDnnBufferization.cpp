@@ -13,6 +13,8 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/cpu/OneDnnBufferization.h"
+#include "runtime/include/strata/onednn_calls.h"
+#include "runtime/include/strata/runtime.h"
 #include "dialects/nn/NodeLocation.h"
 #include "dialects/nn/NNOps.h"
 
@@ -31,9 +33,31 @@ namespace nn = strata::nn;
 
 namespace {
 
-// Must match runtime/src/onednn.c.
-enum : int64_t { kConv = 1, kPool = 2, kInnerProduct = 3, kBatchMatmul = 4 };
-enum : int64_t { kPostSum = 1, kPostRelu = 2, kPostClip = 3 };
+/// The channel block of a layout attribute ("nChw8c" -> 8), 0 for "nchw".
+int64_t channelBlock(StringRef layout) {
+  int64_t block = 0;
+  if (layout.consume_front("nChw") && layout.consume_back("c"))
+    layout.getAsInteger(10, block);
+  return block;
+}
+
+/// The strata_dtype of a value's element type (runtime/include/strata/runtime.h).
+int64_t dtypeOf(Value v) {
+  Type t = cast<ShapedType>(v.getType()).getElementType();
+  if (t.isF32())
+    return STRATA_FLOAT;
+  if (t.isBF16())
+    return STRATA_BFLOAT16;
+  if (t.isF16())
+    return STRATA_FLOAT16;
+  if (t.isSignlessInteger(8) || t.isSignedInteger(8))
+    return STRATA_INT8;
+  if (t.isUnsignedInteger(8))
+    return STRATA_UINT8;
+  if (t.isInteger(32))
+    return STRATA_INT32;
+  return 0; // the runtime refuses it at prepare, naming the node
+}
 
 int64_t floatBits(float f) {
   int32_t bits;
@@ -44,7 +68,7 @@ int64_t floatBits(float f) {
 /// NCHW dims of a tensor in `layout`.
 SmallVector<int64_t> logicalDims(Value v, StringRef layout) {
   ArrayRef<int64_t> s = cast<RankedTensorType>(v.getType()).getShape();
-  if (layout == "nChw8c")
+  if (channelBlock(layout))
     return {s[0], s[1] * s[4], s[2], s[3]};
   return SmallVector<int64_t>(s);
 }
@@ -57,12 +81,15 @@ SmallVector<int64_t> convDescriptor(nn::OneDnnConvOp op) {
   SmallVector<int64_t> out = logicalDims(op.getOutput(), op.getDstLayout());
   auto w = cast<RankedTensorType>(op.getWeight().getType()).getShape();
   ArrayRef<int64_t> s = op.getStrides(), p = op.getPads(), d = op.getDilations();
-  SmallVector<int64_t> desc{kConv, in[0], in[1], in[2], in[3], out[1], out[2],
-                            out[3], w[2], w[3], s[0], s[1], p[0], p[1], p[2],
-                            p[3], d[0], d[1], op.getGroup(),
-                            op.getSrcLayout() == "nChw8c",
-                            op.getDstLayout() == "nChw8c", op.getBias() != nullptr,
-                            op.getWeightsConstant(), int64_t(op.getPostOps().size())};
+  SmallVector<int64_t> desc{STRATA_ONEDNN_CONV, in[0], in[1], in[2], in[3], out[1],
+                            out[2], out[3], w[2], w[3], s[0], s[1], p[0], p[1],
+                            p[2], p[3], d[0], d[1], op.getGroup(),
+                            channelBlock(op.getSrcLayout()),
+                            channelBlock(op.getDstLayout()), dtypeOf(op.getInput()),
+                            dtypeOf(op.getWeight()), dtypeOf(op.getOutput()),
+                            op.getBias() != nullptr, op.getWeightsConstant(),
+                            int64_t(op.getPostOps().size())};
+  assert(desc.size() == STRATA_CONV_POST && "descriptor fields out of order");
   appendPostOps(desc, op.getPostOps(), op.getClipMin(), op.getClipMax());
   return desc;
 }
@@ -72,11 +99,11 @@ void appendPostOps(SmallVector<int64_t> &desc, ArrayAttr postOps,
                    std::optional<APFloat> lo, std::optional<APFloat> hi) {
   for (StringRef post : postOps.getAsValueRange<StringAttr>()) {
     if (post == "sum")
-      desc.append({kPostSum, 0, 0});
+      desc.append({STRATA_ONEDNN_POST_SUM, 0, 0});
     else if (post == "relu")
-      desc.append({kPostRelu, 0, 0});
+      desc.append({STRATA_ONEDNN_POST_RELU, 0, 0});
     else
-      desc.append({kPostClip, floatBits(lo->convertToFloat()),
+      desc.append({STRATA_ONEDNN_POST_CLIP, floatBits(lo->convertToFloat()),
                    floatBits(hi->convertToFloat())});
   }
 }
@@ -84,9 +111,11 @@ void appendPostOps(SmallVector<int64_t> &desc, ArrayAttr postOps,
 SmallVector<int64_t> innerProductDescriptor(nn::OneDnnInnerProductOp op) {
   auto in = cast<RankedTensorType>(op.getInput().getType()).getShape();
   auto w = cast<RankedTensorType>(op.getWeight().getType()).getShape();
-  SmallVector<int64_t> desc{kInnerProduct, in[0], in[1], w[0],
-                            op.getBias() != nullptr, op.getWeightsConstant(),
-                            int64_t(op.getPostOps().size())};
+  SmallVector<int64_t> desc{STRATA_ONEDNN_INNER_PRODUCT, in[0], in[1], w[0],
+                            dtypeOf(op.getInput()), dtypeOf(op.getWeight()),
+                            dtypeOf(op.getOutput()), op.getBias() != nullptr,
+                            op.getWeightsConstant(), int64_t(op.getPostOps().size())};
+  assert(desc.size() == STRATA_IP_POST && "descriptor fields out of order");
   appendPostOps(desc, op.getPostOps(), op.getClipMin(), op.getClipMax());
   return desc;
 }
@@ -94,15 +123,22 @@ SmallVector<int64_t> innerProductDescriptor(nn::OneDnnInnerProductOp op) {
 SmallVector<int64_t> batchMatmulDescriptor(nn::OneDnnBatchMatmulOp op) {
   auto a = cast<RankedTensorType>(op.getLhs().getType()).getShape();
   auto b = cast<RankedTensorType>(op.getRhs().getType()).getShape();
-  return {kBatchMatmul, a[0], a[1], a[2], b[2], op.getWeightsConstant()};
+  SmallVector<int64_t> desc{STRATA_ONEDNN_BATCH_MATMUL, a[0], a[1], a[2], b[2],
+                            dtypeOf(op.getLhs()), dtypeOf(op.getRhs()),
+                            dtypeOf(op.getOutput()), op.getWeightsConstant()};
+  assert(desc.size() == STRATA_BMM_WEIGHTS_CONST + 1 && "descriptor fields out of order");
+  return desc;
 }
 
 SmallVector<int64_t> poolDescriptor(nn::OneDnnPoolOp op) {
   SmallVector<int64_t> in = logicalDims(op.getInput(), op.getLayout());
   SmallVector<int64_t> out = logicalDims(op.getOutput(), op.getLayout());
   ArrayRef<int64_t> k = op.getKernelShape(), s = op.getStrides(), p = op.getPads();
-  return {kPool, in[0], in[1], in[2], in[3], out[2], out[3], k[0], k[1],
-          s[0], s[1], p[0], p[1], p[2], p[3], op.getLayout() == "nChw8c"};
+  SmallVector<int64_t> desc{STRATA_ONEDNN_POOL, in[0], in[1], in[2], in[3], out[2],
+                            out[3], k[0], k[1], s[0], s[1], p[0], p[1], p[2], p[3],
+                            channelBlock(op.getLayout()), dtypeOf(op.getInput())};
+  assert(desc.size() == STRATA_POOL_TYPE + 1 && "descriptor fields out of order");
+  return desc;
 }
 
 /// A dense (identity-layout) buffer holding `tensor`.

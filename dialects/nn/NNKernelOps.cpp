@@ -1,7 +1,8 @@
 //===- NNKernelOps.cpp - verifiers of the ops handed to oneDNN -----------===//
 //
 // The shapes are checked with the same rules as nn.conv and nn.pool, after
-// reading a blocked (nChw8c) tensor as the NCHW shape it stands for.
+// reading a blocked (nChw<block>c: nChw8c, nChw16c) tensor as the NCHW shape
+// it stands for.
 //
 //===----------------------------------------------------------------------===//
 
@@ -13,7 +14,8 @@ using namespace strata::nn;
 
 namespace {
 
-constexpr int64_t kBlock = 8;
+/// The channel blocks the runtime's oneDNN glue takes (strata/onednn_calls.h).
+bool knownBlock(int64_t block) { return block == 8 || block == 16; }
 
 /// The NCHW shape `v` holds in `layout`, or an error.
 FailureOr<shape::Shape> logicalShape(Operation *op, Value v, StringRef layout) {
@@ -26,13 +28,17 @@ FailureOr<shape::Shape> logicalShape(Operation *op, Value v, StringRef layout) {
       return op->emitOpError() << "an nchw tensor must be 4-d";
     return shape::Shape(s.begin(), s.end());
   }
-  if (layout == "nChw8c") {
-    if (s.size() != 5 || s[4] != kBlock)
-      return op->emitOpError() << "an nChw8c tensor must be N x C/8 x H x W x 8";
-    return shape::Shape{s[0], s[1] * kBlock, s[2], s[3]};
+  StringRef digits = layout;
+  int64_t block = 0;
+  if (digits.consume_front("nChw") && digits.consume_back("c") &&
+      !digits.getAsInteger(10, block) && knownBlock(block)) {
+    if (s.size() != 5 || s[4] != block)
+      return op->emitOpError() << "an " << layout << " tensor must be N x C/" << block
+                               << " x H x W x " << block;
+    return shape::Shape{s[0], s[1] * block, s[2], s[3]};
   }
   return op->emitOpError() << "unknown layout '" << layout
-                           << "' (nchw or nChw8c)";
+                           << "' (nchw, nChw8c or nChw16c)";
 }
 
 std::vector<int64_t> vec(ArrayRef<int64_t> a) { return {a.begin(), a.end()}; }

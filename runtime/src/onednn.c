@@ -19,8 +19,8 @@
  * primitive is never destroyed under a run. Constant weights are reordered
  * once, under a mutex.
  *
- * A call site's descriptor is a list of int64 written by the compiler; the
- * indices below must match compiler/cpu/OneDnnBufferization.cpp.
+ * A call site's descriptor is a list of int64 written by the compiler, its
+ * fields defined in strata/onednn_calls.h.
  *
  * Errors never abort: the first failure of a run is recorded in its context
  * with the ONNX node's name (strata_run_fail), later calls of that run do
@@ -28,6 +28,8 @@
  * strata_onednn_prepare_status / strata_onednn_last_error. The functions
  * are hidden in shared-library modules except the ABI's. */
 #include "run_checks.h"
+#include "strata/onednn_calls.h"
+#include "strata/runtime.h"
 
 #include <oneapi/dnnl/dnnl.h>
 #include <omp.h>
@@ -41,24 +43,6 @@
 
 /* From libstrata_parallel.a, linked into every module. */
 int strata_model_get_threads(void);
-
-enum { KIND_CONV = 1, KIND_POOL = 2, KIND_INNER_PRODUCT = 3, KIND_BATCH_MATMUL = 4 };
-enum { POST_SUM = 1, POST_RELU = 2, POST_CLIP = 3 };
-/* Conv descriptor. */
-enum {
-  C_N = 1, C_IC, C_IH, C_IW, C_OC, C_OH, C_OW, C_KH, C_KW, C_SH, C_SW, C_PT,
-  C_PL, C_PB, C_PR, C_DH, C_DW, C_G, C_SRC_BLOCKED, C_DST_BLOCKED, C_HAS_BIAS,
-  C_WEIGHTS_CONST, C_NUM_POST, C_POST
-};
-/* Inner product descriptor. */
-enum { I_M = 1, I_K, I_N, I_HAS_BIAS, I_WEIGHTS_CONST, I_NUM_POST, I_POST };
-/* Batched matmul descriptor: [G, M, K] x [G, K, N]. */
-enum { B_G = 1, B_M, B_K, B_N, B_WEIGHTS_CONST };
-/* Pool descriptor. */
-enum {
-  P_N = 1, P_C, P_IH, P_IW, P_OH, P_OW, P_KH, P_KW, P_SH, P_SW, P_PT, P_PL,
-  P_PB, P_PR, P_BLOCKED
-};
 
 /* One call site's shared objects. */
 typedef struct site_state {
@@ -157,9 +141,9 @@ static int add_post_ops(dnnl_primitive_attr_t attr, int64_t count,
     float lo, hi;
     memcpy(&lo, &bits[0], 4);
     memcpy(&hi, &bits[1], 4);
-    if (p[0] == POST_SUM)
+    if (p[0] == STRATA_ONEDNN_POST_SUM)
       st = dnnl_post_ops_append_sum(post, 1.0f);
-    else if (p[0] == POST_RELU)
+    else if (p[0] == STRATA_ONEDNN_POST_RELU)
       st = dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
     else
       st = dnnl_post_ops_append_eltwise(post, 1.0f, dnnl_eltwise_clip, lo, hi);
@@ -246,81 +230,122 @@ static int create_weighted(site_state *s, const_dnnl_op_desc_t op_desc,
   return rc;
 }
 
+/* oneDNN's tag of an activation layout field: 0 plain NCHW, else the
+ * channel block of nChw<block>c. */
+static int layout_tag(int64_t block, dnnl_format_tag_t *tag, const char *node) {
+  switch (block) {
+  case 0: *tag = dnnl_nchw; return 0;
+  case 8: *tag = dnnl_nChw8c; return 0;
+  case 16: *tag = dnnl_nChw16c; return 0;
+  default: return fail(NULL, node, "the activation layout's channel block is not 0, 8 or 16",
+                       dnnl_unimplemented);
+  }
+}
+
+/* oneDNN's data type of a strata_dtype field. */
+static int data_type(int64_t dtype, dnnl_data_type_t *type, const char *node) {
+  switch (dtype) {
+  case STRATA_FLOAT: *type = dnnl_f32; return 0;
+  case STRATA_BFLOAT16: *type = dnnl_bf16; return 0;
+  case STRATA_FLOAT16: *type = dnnl_f16; return 0;
+  case STRATA_INT8: *type = dnnl_s8; return 0;
+  case STRATA_UINT8: *type = dnnl_u8; return 0;
+  case STRATA_INT32: *type = dnnl_s32; return 0;
+  default: return fail(NULL, node, "an element type the oneDNN glue does not take",
+                       dnnl_unimplemented);
+  }
+}
+
 static int create_conv(site_state *s, const int64_t *d, const char *node) {
-  int grouped = d[C_G] != 1, wrank = grouped ? 5 : 4;
-  dnnl_dims_t src_dims = {d[C_N], d[C_IC], d[C_IH], d[C_IW]};
-  dnnl_dims_t dst_dims = {d[C_N], d[C_OC], d[C_OH], d[C_OW]};
-  dnnl_dims_t w_dims = {d[C_OC], d[C_IC], d[C_KH], d[C_KW]};
+  int grouped = d[STRATA_CONV_GROUPS] != 1, wrank = grouped ? 5 : 4;
+  dnnl_dims_t src_dims = {d[STRATA_CONV_N], d[STRATA_CONV_IC], d[STRATA_CONV_IH], d[STRATA_CONV_IW]};
+  dnnl_dims_t dst_dims = {d[STRATA_CONV_N], d[STRATA_CONV_OC], d[STRATA_CONV_OH], d[STRATA_CONV_OW]};
+  dnnl_dims_t w_dims = {d[STRATA_CONV_OC], d[STRATA_CONV_IC], d[STRATA_CONV_KH], d[STRATA_CONV_KW]};
   if (grouped) {
-    dnnl_dims_t g = {d[C_G], d[C_OC] / d[C_G], d[C_IC] / d[C_G], d[C_KH], d[C_KW]};
+    dnnl_dims_t g = {d[STRATA_CONV_GROUPS], d[STRATA_CONV_OC] / d[STRATA_CONV_GROUPS], d[STRATA_CONV_IC] / d[STRATA_CONV_GROUPS], d[STRATA_CONV_KH], d[STRATA_CONV_KW]};
     memcpy(w_dims, g, sizeof g);
   }
-  dnnl_dims_t b_dims = {d[C_OC]};
+  dnnl_dims_t b_dims = {d[STRATA_CONV_OC]};
   dnnl_memory_desc_t src_md, dst_md, w_md, w_user_md, b_md;
-  CHECK(dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32,
-                                     d[C_SRC_BLOCKED] ? dnnl_nChw8c : dnnl_nchw),
+  dnnl_format_tag_t src_tag, dst_tag;
+  dnnl_data_type_t src_type, w_type, dst_type;
+  if (layout_tag(d[STRATA_CONV_SRC_BLOCK], &src_tag, node) ||
+      layout_tag(d[STRATA_CONV_DST_BLOCK], &dst_tag, node) ||
+      data_type(d[STRATA_CONV_SRC_TYPE], &src_type, node) ||
+      data_type(d[STRATA_CONV_WEIGHTS_TYPE], &w_type, node) ||
+      data_type(d[STRATA_CONV_DST_TYPE], &dst_type, node))
+    return 1;
+  CHECK(dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, src_type, src_tag),
         "describing the input");
-  CHECK(dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32,
-                                     d[C_DST_BLOCKED] ? dnnl_nChw8c : dnnl_nchw),
+  CHECK(dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dst_type, dst_tag),
         "describing the output");
-  CHECK(dnnl_memory_desc_init_by_tag(&w_md, wrank, w_dims, dnnl_f32,
-                                     dnnl_format_tag_any),
+  CHECK(dnnl_memory_desc_init_by_tag(&w_md, wrank, w_dims, w_type, dnnl_format_tag_any),
         "describing the weights");
-  CHECK(dnnl_memory_desc_init_by_tag(&w_user_md, wrank, w_dims, dnnl_f32,
+  CHECK(dnnl_memory_desc_init_by_tag(&w_user_md, wrank, w_dims, w_type,
                                      grouped ? dnnl_goihw : dnnl_oihw),
         "describing the weights");
-  CHECK(dnnl_memory_desc_init_by_tag(&b_md, 1, b_dims, dnnl_f32, dnnl_x),
+  CHECK(dnnl_memory_desc_init_by_tag(&b_md, 1, b_dims, dst_type, dnnl_x),
         "describing the bias");
-  dnnl_dims_t strides = {d[C_SH], d[C_SW]};
-  dnnl_dims_t dilates = {d[C_DH] - 1, d[C_DW] - 1}; /* oneDNN counts from 0 */
-  dnnl_dims_t pad_l = {d[C_PT], d[C_PL]}, pad_r = {d[C_PB], d[C_PR]};
+  dnnl_dims_t strides = {d[STRATA_CONV_SH], d[STRATA_CONV_SW]};
+  dnnl_dims_t dilates = {d[STRATA_CONV_DH] - 1, d[STRATA_CONV_DW] - 1}; /* oneDNN counts from 0 */
+  dnnl_dims_t pad_l = {d[STRATA_CONV_PT], d[STRATA_CONV_PL]}, pad_r = {d[STRATA_CONV_PB], d[STRATA_CONV_PR]};
   dnnl_convolution_desc_t desc;
   CHECK(dnnl_dilated_convolution_forward_desc_init(
             &desc, dnnl_forward_inference, dnnl_convolution_direct, &src_md,
-            &w_md, d[C_HAS_BIAS] ? &b_md : NULL, &dst_md, strides, dilates,
+            &w_md, d[STRATA_CONV_HAS_BIAS] ? &b_md : NULL, &dst_md, strides, dilates,
             pad_l, pad_r),
         "describing the convolution");
-  return create_weighted(s, &desc, d[C_NUM_POST], d + C_POST, &w_user_md,
-                         d[C_HAS_BIAS], "no convolution implementation for this shape",
+  return create_weighted(s, &desc, d[STRATA_CONV_NUM_POST], d + STRATA_CONV_POST, &w_user_md,
+                         d[STRATA_CONV_HAS_BIAS], "no convolution implementation for this shape",
                          node);
 }
 
 static int create_inner_product(site_state *s, const int64_t *d, const char *node) {
-  dnnl_dims_t src_dims = {d[I_M], d[I_K]}, w_dims = {d[I_N], d[I_K]};
-  dnnl_dims_t dst_dims = {d[I_M], d[I_N]}, b_dims = {d[I_N]};
+  dnnl_dims_t src_dims = {d[STRATA_IP_M], d[STRATA_IP_K]}, w_dims = {d[STRATA_IP_N], d[STRATA_IP_K]};
+  dnnl_dims_t dst_dims = {d[STRATA_IP_M], d[STRATA_IP_N]}, b_dims = {d[STRATA_IP_N]};
   dnnl_memory_desc_t src_md, dst_md, w_md, w_user_md, b_md;
-  CHECK(dnnl_memory_desc_init_by_tag(&src_md, 2, src_dims, dnnl_f32, dnnl_nc),
+  dnnl_data_type_t src_type, w_type, dst_type;
+  if (data_type(d[STRATA_IP_SRC_TYPE], &src_type, node) ||
+      data_type(d[STRATA_IP_WEIGHTS_TYPE], &w_type, node) ||
+      data_type(d[STRATA_IP_DST_TYPE], &dst_type, node))
+    return 1;
+  CHECK(dnnl_memory_desc_init_by_tag(&src_md, 2, src_dims, src_type, dnnl_nc),
         "describing the input");
-  CHECK(dnnl_memory_desc_init_by_tag(&dst_md, 2, dst_dims, dnnl_f32, dnnl_nc),
+  CHECK(dnnl_memory_desc_init_by_tag(&dst_md, 2, dst_dims, dst_type, dnnl_nc),
         "describing the output");
-  CHECK(dnnl_memory_desc_init_by_tag(&w_md, 2, w_dims, dnnl_f32, dnnl_format_tag_any),
+  CHECK(dnnl_memory_desc_init_by_tag(&w_md, 2, w_dims, w_type, dnnl_format_tag_any),
         "describing the weights");
-  CHECK(dnnl_memory_desc_init_by_tag(&w_user_md, 2, w_dims, dnnl_f32, dnnl_oi),
+  CHECK(dnnl_memory_desc_init_by_tag(&w_user_md, 2, w_dims, w_type, dnnl_oi),
         "describing the weights");
-  CHECK(dnnl_memory_desc_init_by_tag(&b_md, 1, b_dims, dnnl_f32, dnnl_x),
+  CHECK(dnnl_memory_desc_init_by_tag(&b_md, 1, b_dims, dst_type, dnnl_x),
         "describing the bias");
   dnnl_inner_product_desc_t desc;
   CHECK(dnnl_inner_product_forward_desc_init(&desc, dnnl_forward_inference, &src_md,
-                                             &w_md, d[I_HAS_BIAS] ? &b_md : NULL,
+                                             &w_md, d[STRATA_IP_HAS_BIAS] ? &b_md : NULL,
                                              &dst_md),
         "describing the inner product");
-  return create_weighted(s, &desc, d[I_NUM_POST], d + I_POST, &w_user_md,
-                         d[I_HAS_BIAS], "no inner product implementation for this shape",
+  return create_weighted(s, &desc, d[STRATA_IP_NUM_POST], d + STRATA_IP_POST, &w_user_md,
+                         d[STRATA_IP_HAS_BIAS], "no inner product implementation for this shape",
                          node);
 }
 
 static int create_batch_matmul(site_state *s, const int64_t *d, const char *node) {
-  dnnl_dims_t src_dims = {d[B_G], d[B_M], d[B_K]}, w_dims = {d[B_G], d[B_K], d[B_N]};
-  dnnl_dims_t dst_dims = {d[B_G], d[B_M], d[B_N]};
+  dnnl_dims_t src_dims = {d[STRATA_BMM_G], d[STRATA_BMM_M], d[STRATA_BMM_K]}, w_dims = {d[STRATA_BMM_G], d[STRATA_BMM_K], d[STRATA_BMM_N]};
+  dnnl_dims_t dst_dims = {d[STRATA_BMM_G], d[STRATA_BMM_M], d[STRATA_BMM_N]};
   dnnl_memory_desc_t src_md, dst_md, w_md, w_user_md;
-  CHECK(dnnl_memory_desc_init_by_tag(&src_md, 3, src_dims, dnnl_f32, dnnl_abc),
+  dnnl_data_type_t lhs_type, rhs_type, dst_type;
+  if (data_type(d[STRATA_BMM_LHS_TYPE], &lhs_type, node) ||
+      data_type(d[STRATA_BMM_RHS_TYPE], &rhs_type, node) ||
+      data_type(d[STRATA_BMM_DST_TYPE], &dst_type, node))
+    return 1;
+  CHECK(dnnl_memory_desc_init_by_tag(&src_md, 3, src_dims, lhs_type, dnnl_abc),
         "describing the left operand");
-  CHECK(dnnl_memory_desc_init_by_tag(&dst_md, 3, dst_dims, dnnl_f32, dnnl_abc),
+  CHECK(dnnl_memory_desc_init_by_tag(&dst_md, 3, dst_dims, dst_type, dnnl_abc),
         "describing the result");
-  CHECK(dnnl_memory_desc_init_by_tag(&w_md, 3, w_dims, dnnl_f32,
-                                     d[B_WEIGHTS_CONST] ? dnnl_format_tag_any : dnnl_abc),
+  CHECK(dnnl_memory_desc_init_by_tag(&w_md, 3, w_dims, rhs_type,
+                                     d[STRATA_BMM_WEIGHTS_CONST] ? dnnl_format_tag_any : dnnl_abc),
         "describing the right operand");
-  CHECK(dnnl_memory_desc_init_by_tag(&w_user_md, 3, w_dims, dnnl_f32, dnnl_abc),
+  CHECK(dnnl_memory_desc_init_by_tag(&w_user_md, 3, w_dims, rhs_type, dnnl_abc),
         "describing the right operand");
   dnnl_matmul_desc_t desc;
   CHECK(dnnl_matmul_desc_init(&desc, &src_md, &w_md, NULL, &dst_md),
@@ -330,16 +355,20 @@ static int create_batch_matmul(site_state *s, const int64_t *d, const char *node
 }
 
 static int create_pool(site_state *s, const int64_t *d, const char *node) {
-  dnnl_format_tag_t tag = d[P_BLOCKED] ? dnnl_nChw8c : dnnl_nchw;
-  dnnl_dims_t src_dims = {d[P_N], d[P_C], d[P_IH], d[P_IW]};
-  dnnl_dims_t dst_dims = {d[P_N], d[P_C], d[P_OH], d[P_OW]};
+  dnnl_format_tag_t tag;
+  dnnl_data_type_t type;
+  if (layout_tag(d[STRATA_POOL_BLOCK], &tag, node) ||
+      data_type(d[STRATA_POOL_TYPE], &type, node))
+    return 1;
+  dnnl_dims_t src_dims = {d[STRATA_POOL_N], d[STRATA_POOL_C], d[STRATA_POOL_IH], d[STRATA_POOL_IW]};
+  dnnl_dims_t dst_dims = {d[STRATA_POOL_N], d[STRATA_POOL_C], d[STRATA_POOL_OH], d[STRATA_POOL_OW]};
   dnnl_memory_desc_t src_md, dst_md;
-  CHECK(dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, dnnl_f32, tag),
+  CHECK(dnnl_memory_desc_init_by_tag(&src_md, 4, src_dims, type, tag),
         "describing the input");
-  CHECK(dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, dnnl_f32, tag),
+  CHECK(dnnl_memory_desc_init_by_tag(&dst_md, 4, dst_dims, type, tag),
         "describing the output");
-  dnnl_dims_t strides = {d[P_SH], d[P_SW]}, kernel = {d[P_KH], d[P_KW]};
-  dnnl_dims_t pad_l = {d[P_PT], d[P_PL]}, pad_r = {d[P_PB], d[P_PR]};
+  dnnl_dims_t strides = {d[STRATA_POOL_SH], d[STRATA_POOL_SW]}, kernel = {d[STRATA_POOL_KH], d[STRATA_POOL_KW]};
+  dnnl_dims_t pad_l = {d[STRATA_POOL_PT], d[STRATA_POOL_PL]}, pad_r = {d[STRATA_POOL_PB], d[STRATA_POOL_PR]};
   dnnl_pooling_desc_t desc;
   CHECK(dnnl_pooling_forward_desc_init(&desc, dnnl_forward_inference,
                                        dnnl_pooling_max, &src_md, &dst_md,
@@ -387,9 +416,9 @@ static site_state *prepare_locked(int64_t *state, const int64_t *d, const char *
   }
   release_site(s);
   int (*create)(site_state *, const int64_t *, const char *) =
-      d[0] == KIND_CONV ? create_conv
-      : d[0] == KIND_INNER_PRODUCT ? create_inner_product
-      : d[0] == KIND_BATCH_MATMUL ? create_batch_matmul
+      d[0] == STRATA_ONEDNN_CONV ? create_conv
+      : d[0] == STRATA_ONEDNN_INNER_PRODUCT ? create_inner_product
+      : d[0] == STRATA_ONEDNN_BATCH_MATMUL ? create_batch_matmul
                                   : create_pool;
   if (create(s, d, node)) {
     release_site(s);
@@ -588,14 +617,14 @@ static void run_site(strata_run_context *context, int64_t *state, const int64_t 
 HIDDEN void strata_onednn_conv(strata_run_context *context, int64_t *state,
                                const int64_t *d, const char *node, const float *src,
                                const float *weights, const float *bias, float *dst) {
-  run_site(context, state, d, node, src, weights, bias, dst, d[C_WEIGHTS_CONST]);
+  run_site(context, state, d, node, src, weights, bias, dst, d[STRATA_CONV_WEIGHTS_CONST]);
 }
 
 HIDDEN void strata_onednn_inner_product(strata_run_context *context, int64_t *state,
                                         const int64_t *d, const char *node,
                                         const float *src, const float *weights,
                                         const float *bias, float *dst) {
-  run_site(context, state, d, node, src, weights, bias, dst, d[I_WEIGHTS_CONST]);
+  run_site(context, state, d, node, src, weights, bias, dst, d[STRATA_IP_WEIGHTS_CONST]);
 }
 
 /* Bias is always null (the compiler passes the conv/inner product ABI). */
@@ -604,7 +633,7 @@ HIDDEN void strata_onednn_batch_matmul(strata_run_context *context, int64_t *sta
                                        const float *lhs, const float *rhs,
                                        const float *bias, float *dst) {
   (void)bias;
-  run_site(context, state, d, node, lhs, rhs, NULL, dst, d[B_WEIGHTS_CONST]);
+  run_site(context, state, d, node, lhs, rhs, NULL, dst, d[STRATA_BMM_WEIGHTS_CONST]);
 }
 
 HIDDEN void strata_onednn_pool(strata_run_context *context, int64_t *state,

@@ -144,6 +144,15 @@ func.func @onednn_layout(%x: tensor<1x16x4x4xf32>, %w: tensor<16x16x1x1xf32>) ->
 
 // -----
 
+func.func @onednn_unknown_block(%x: tensor<1x1x4x4x12xf32>, %w: tensor<12x12x1x1xf32>) -> tensor<1x1x4x4x12xf32> {
+  // expected-error @+1 {{unknown layout 'nChw12c' (nchw, nChw8c or nChw16c)}}
+  %0 = nn.onednn_conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nChw12c", dst_layout = "nChw12c", post_ops = [], weights_constant = true}
+      : (tensor<1x1x4x4x12xf32>, tensor<12x12x1x1xf32>) -> tensor<1x1x4x4x12xf32>
+  return %0 : tensor<1x1x4x4x12xf32>
+}
+
+// -----
+
 func.func @onednn_sum_without_post_op(%x: tensor<1x2x4x4x8xf32>, %w: tensor<16x16x1x1xf32>) -> tensor<1x2x4x4x8xf32> {
   // expected-error @+1 {{a sum operand goes with a "sum" post-op}}
   %0 = nn.onednn_conv %x, %w sum %x {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["relu"], weights_constant = true}

@@ -8,14 +8,14 @@
 // declaration is gone and the module is tagged.
 // CHECK: module attributes {strata.uses_onednn}
 // CHECK: memref.global "private" @__strata_onednn_conv_0_state : memref<1xi64> = dense<0>
-// CHECK: memref.global "private" constant @__strata_onednn_conv_0_desc : memref<27xi64> = dense<[1, 1, 16, 4, 4,
+// CHECK: memref.global "private" constant @__strata_onednn_conv_0_desc : memref<30xi64> = dense<[1, 1, 16, 4, 4,
 // CHECK: memref.global "private" constant @__strata_onednn_conv_0_node : memref<6xi8> = dense<[99, 111, 110, 118, 49, 0]>
 // CHECK: func.func private @strata_onednn_conv(index, index, index, index, index, index, index, index)
 // CHECK-NOT: __strata_onednn_conv_0(
 // CHECK-LABEL: func @main
 // CHECK-SAME: (%[[W:.+]]: memref<16x16x3x3xf32>, %[[ARENA:.+]]: memref<4096xi8> {strata.arena}, %[[CTX:.+]]: index {strata.run_context})
 // CHECK: %[[STATE:.+]] = memref.extract_aligned_pointer_as_index %{{.+}} : memref<1xi64> -> index
-// CHECK: %[[DESC:.+]] = memref.extract_aligned_pointer_as_index %{{.+}} : memref<27xi64> -> index
+// CHECK: %[[DESC:.+]] = memref.extract_aligned_pointer_as_index %{{.+}} : memref<30xi64> -> index
 // CHECK: %[[NODE:.+]] = memref.extract_aligned_pointer_as_index %{{.+}} : memref<6xi8> -> index
 // CHECK: %[[BASE1:.+]] = memref.extract_aligned_pointer_as_index %[[ARENA]]
 // CHECK: %[[SRC:.+]] = arith.addi %[[BASE1]], %c2048
@@ -25,7 +25,7 @@
 // CHECK: %[[DST:.+]] = arith.addi %[[BASE2]], %c0
 // CHECK: call @strata_onednn_conv(%[[CTX]], %[[STATE]], %[[DESC]], %[[NODE]], %[[SRC]], %[[WP]], %[[NOBIAS]], %[[DST]])
 module {
-  func.func private @__strata_onednn_conv_0(memref<1x2x8x4x4xf32>, memref<16x16x3x3xf32>, memref<1x2x4x4x8xf32>) attributes {strata.onednn_desc = array<i64: 1, 1, 16, 4, 4, 16, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 2, 0, 0>, strata.onednn_kernel = "conv", strata.onednn_node = "conv1"}
+  func.func private @__strata_onednn_conv_0(memref<1x2x8x4x4xf32>, memref<16x16x3x3xf32>, memref<1x2x4x4x8xf32>) attributes {strata.onednn_desc = array<i64: 1, 1, 16, 4, 4, 16, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 1, 1, 1, 0, 1, 1, 2, 0, 0>, strata.onednn_kernel = "conv", strata.onednn_node = "conv1"}
   func.func @main(%w: memref<16x16x3x3xf32>, %arena: memref<4096xi8> {strata.arena}, %ctx: index {strata.run_context}) {
     %c0 = arith.constant 0 : index
     %c2048 = arith.constant 2048 : index

@@ -6,7 +6,7 @@
 // function boundaries here) are copied into dense buffers first.
 // CHECK-LABEL: func.func private @__strata_onednn_conv_0
 // CHECK-SAME: (memref<1x2x4x4x8xf32>, memref<16x16x3x3xf32>, memref<16xf32>, memref<1x2x4x4x8xf32>)
-// CHECK-SAME: strata.onednn_desc = array<i64: 1, 1, 16, 4, 4, 16, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 2, 0, 0>
+// CHECK-SAME: strata.onednn_desc = array<i64: 1, 1, 16, 4, 4, 16, 4, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 8, 8, 1, 1, 1, 1, 0, 1, 2, 0, 0>
 // CHECK-SAME: strata.onednn_kernel = "conv", strata.onednn_node = "layer1.conv"
 // CHECK-LABEL: func @conv
 // CHECK: %[[SRC:.+]] = memref.alloc() {{.*}}: memref<1x2x4x4x8xf32>
@@ -42,7 +42,7 @@ func.func @sum_of_live_value(%x: tensor<1x2x4x4x8xf32>, %w: tensor<16x16x1x1xf32
 // is (kind 4, G, M, K, N, constant right operand).
 // CHECK-LABEL: func.func private @__strata_onednn_batch_matmul_0
 // CHECK-SAME: (memref<36x32x8xf32>, memref<36x8x16xf32>, memref<36x32x16xf32>)
-// CHECK-SAME: strata.onednn_desc = array<i64: 4, 36, 32, 8, 16, 1>
+// CHECK-SAME: strata.onednn_desc = array<i64: 4, 36, 32, 8, 16, 1, 1, 1, 1>
 // CHECK-SAME: strata.onednn_kernel = "batch_matmul"
 // CHECK-LABEL: func @batch_matmul
 // CHECK: %[[DST:.+]] = memref.alloc() {{.*}}: memref<36x32x16xf32>
