@@ -344,8 +344,15 @@ def LowerOneDnnCalls : Pass<"strata-lower-onednn-calls", "mlir::ModuleOp"> {
     global (the runtime keeps the oneDNN primitive, shared by all contexts,
     there), constant globals for the descriptor and the node name, and the
     buffers' addresses. The module gets `strata.uses_onednn`, which makes the
-    driver link oneDNN. Lit test: test/lit/compiler/cpu/onednn-bufferize.mlir.
+    driver link oneDNN. With `max-isa` (a strata_onednn_isa value,
+    strata/onednn_calls.h, from the target CPU), @strata_onednn_prepare_sites
+    first caps oneDNN's instruction set there. Lit test:
+    test/lit/compiler/cpu/onednn-bufferize.mlir.
   }];
+  let options = [
+    Option<"maxIsa", "max-isa", "int64_t", /*default=*/"0",
+           "The widest ISA oneDNN may use (0: no cap)">
+  ];
   let dependentDialects = ["::mlir::memref::MemRefDialect", "::mlir::arith::ArithDialect"];
 }
 

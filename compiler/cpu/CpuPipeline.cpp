@@ -126,7 +126,7 @@ void buildBufferizationPipeline(OpPassManager &pm) {
                                                  dealloc);
 }
 
-void buildLinalgToLLVMPipeline(OpPassManager &pm) {
+void buildLinalgToLLVMPipeline(OpPassManager &pm, const CpuTarget &target) {
   buildBufferizationPipeline(pm);
   // Tiled matmuls' scf.forall and every other linalg op's parallel
   // dimensions become scf.parallel; the outermost of each goes to the
@@ -139,7 +139,9 @@ void buildLinalgToLLVMPipeline(OpPassManager &pm) {
   // arena are not.
   pm.addPass(createPlanMemory());
   pm.addPass(createMaterializeRunContext());
-  pm.addPass(createLowerOneDnnCalls());
+  LowerOneDnnCallsOptions onednn;
+  onednn.maxIsa = target.oneDnnIsa();
+  pm.addPass(createLowerOneDnnCalls(onednn));
   pm.addPass(createConvertLinalgToParallelLoopsPass());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createOutlineParallelLoops());
@@ -203,8 +205,9 @@ void registerCpuPipelines() {
       [](OpPassManager &pm) { buildTilingPipeline(pm, testTarget()); });
   PassPipelineRegistration<>(
       "strata-linalg-to-llvm-pipeline",
-      "linalg on tensors to the LLVM dialect (strata compile --emit=llvm)",
-      buildLinalgToLLVMPipeline);
+      "linalg on tensors to the LLVM dialect for an AVX2 target "
+      "(strata compile --emit=llvm)",
+      [](OpPassManager &pm) { buildLinalgToLLVMPipeline(pm, testTarget()); });
 }
 
 } // namespace strata::cpu

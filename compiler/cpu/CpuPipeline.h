@@ -63,7 +63,7 @@ void buildBufferizationPipeline(mlir::OpPassManager &pm);
 /// linalg on tensors -> LLVM dialect: bufferize (results become caller-owned
 /// out-parameters), loops, and the LLVM conversions with the bare-pointer
 /// calling convention, so @main takes one pointer per input and output.
-void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm);
+void buildLinalgToLLVMPipeline(mlir::OpPassManager &pm, const CpuTarget &target);
 
 /// The conversions of host code to the LLVM dialect shared with the GPU
 /// path: arith, memref, func (bare pointers, so @main takes one pointer per

@@ -1,6 +1,7 @@
 //===- CpuTarget.cpp - what the CPU passes know about the target ----------===//
 
 #include "compiler/cpu/CpuTarget.h"
+#include "runtime/include/strata/onednn_calls.h"
 
 #include "llvm/ADT/StringMap.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -55,18 +56,18 @@ bool describeCpu(const std::string &cpu, CpuTarget &target, std::string &error) 
   return true;
 }
 
-std::string CpuTarget::oneDnnIsa() const {
-  if (amx)
-    return "avx512_core_amx";
+int64_t CpuTarget::oneDnnIsa() const {
+  if (amx && avx512bf16)
+    return STRATA_ONEDNN_ISA_AVX512_CORE_AMX;
   if (avx512bf16)
-    return "avx512_core_bf16";
+    return STRATA_ONEDNN_ISA_AVX512_CORE_BF16;
   if (avx512vnni)
-    return "avx512_core_vnni";
+    return STRATA_ONEDNN_ISA_AVX512_CORE_VNNI;
   if (avx512)
-    return "avx512_core";
+    return STRATA_ONEDNN_ISA_AVX512_CORE;
   if (avx2)
-    return "avx2";
-  return "sse41";
+    return STRATA_ONEDNN_ISA_AVX2;
+  return STRATA_ONEDNN_ISA_SSE41;
 }
 
 std::string CpuTarget::summary() const {

@@ -40,9 +40,10 @@ struct CpuTarget {
   std::string blockedLayout() const {
     return "nChw" + std::to_string(channelBlock) + "c";
   }
-  /// oneDNN's name of the widest ISA the code may use ("avx512_core",
-  /// "avx2"): the runtime caps oneDNN there (dnnl_set_max_cpu_isa).
-  std::string oneDnnIsa() const;
+  /// The widest ISA oneDNN may use (a strata_onednn_isa value,
+  /// strata/onednn_calls.h): the runtime caps oneDNN there
+  /// (dnnl_set_max_cpu_isa), so it uses no wider vectors than this code.
+  int64_t oneDnnIsa() const;
   /// One line for --explain: "znver4: 512-bit vectors x 32, nChw8c, ...".
   std::string summary() const;
 };

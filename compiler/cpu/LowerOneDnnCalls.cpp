@@ -98,6 +98,8 @@ SmallVector<Value> siteAddresses(OpBuilder &b, Location loc, ModuleOp module,
 
 struct LowerOneDnnCallsPass
     : strata::impl::LowerOneDnnCallsBase<LowerOneDnnCallsPass> {
+  using LowerOneDnnCallsBase::LowerOneDnnCallsBase;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
     SmallVector<func::CallOp> calls;
@@ -207,6 +209,15 @@ struct LowerOneDnnCallsPass
     auto sites = mb.create<func::FuncOp>(loc, "strata_onednn_prepare_sites",
                                          mb.getFunctionType({}, {}));
     OpBuilder b = OpBuilder::atBlockBegin(sites.addEntryBlock());
+    if (maxIsa != STRATA_ONEDNN_ISA_ALL) {
+      OpBuilder::InsertionGuard guard(mb);
+      mb.setInsertionPoint(prepare);
+      auto limit = mb.create<func::FuncOp>(loc, "strata_onednn_limit_isa",
+                                           mb.getFunctionType({index}, {}));
+      limit.setPrivate();
+      b.create<func::CallOp>(loc, limit,
+                             ValueRange{b.create<arith::ConstantIndexOp>(loc, maxIsa)});
+    }
     for (const std::string &prefix : prefixes)
       b.create<func::CallOp>(loc, prepare, siteAddresses(b, loc, module, prefix));
     b.create<func::ReturnOp>(loc);

@@ -394,8 +394,10 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
     if (auto arena = module->getAttrOfType<IntegerAttr>("strata.gpu_arena_bytes"))
       signature.gpuArenaBytes = arena.getInt();
     signature.cuda = true;
-  } else if (!runPipeline(ctx, module, cpu::buildLinalgToLLVMPipeline, error,
-                          opt.timePasses)) {
+  } else if (!runPipeline(
+                 ctx, module,
+                 [&](OpPassManager &pm) { cpu::buildLinalgToLLVMPipeline(pm, target); },
+                 error, opt.timePasses)) {
     return false;
   } else if (auto arena = module->getAttrOfType<IntegerAttr>("strata.arena_bytes")) {
     signature.arenaBytes = arena.getInt();
@@ -514,7 +516,7 @@ bool planModelMemory(const std::string &modelPath, const CompileOptions &opt,
                      pipelines.buildKernelSelection(pm);
                      pipelines.buildLowering(pm);
                      pipelines.buildTiling(pm);
-                     cpu::buildLinalgToLLVMPipeline(pm);
+                     cpu::buildLinalgToLLVMPipeline(pm, pipelines.cpu.target);
                    },
                    error))
     return false;

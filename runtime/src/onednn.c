@@ -428,6 +428,23 @@ static site_state *prepare_locked(int64_t *state, const int64_t *d, const char *
   return s;
 }
 
+/* Caps oneDNN's instruction set at the one the module was compiled for
+ * (strata_onednn_isa). oneDNN takes this once per process, before its first
+ * primitive: the first module loaded sets it, later calls change nothing. */
+HIDDEN void strata_onednn_limit_isa(int64_t isa) {
+  static const dnnl_cpu_isa_t isas[] = {
+      [STRATA_ONEDNN_ISA_ALL] = dnnl_cpu_isa_all,
+      [STRATA_ONEDNN_ISA_SSE41] = dnnl_cpu_isa_sse41,
+      [STRATA_ONEDNN_ISA_AVX2] = dnnl_cpu_isa_avx2,
+      [STRATA_ONEDNN_ISA_AVX512_CORE] = dnnl_cpu_isa_avx512_core,
+      [STRATA_ONEDNN_ISA_AVX512_CORE_VNNI] = dnnl_cpu_isa_avx512_core_vnni,
+      [STRATA_ONEDNN_ISA_AVX512_CORE_BF16] = dnnl_cpu_isa_avx512_core_bf16,
+      [STRATA_ONEDNN_ISA_AVX512_CORE_AMX] = dnnl_cpu_isa_avx512_core_amx,
+  };
+  if (isa > 0 && isa < (int64_t)(sizeof isas / sizeof isas[0]))
+    (void)dnnl_set_max_cpu_isa(isas[isa]);
+}
+
 /* Creates a site's primitive for the module's current thread count ahead of
  * its first run (called by strata_model_prepare, never during a run). */
 HIDDEN void strata_onednn_prepare(int64_t *state, const int64_t *d, const char *node) {

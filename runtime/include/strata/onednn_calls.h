@@ -60,4 +60,17 @@ enum strata_onednn_pool_field {
   STRATA_POOL_PB, STRATA_POOL_PR, STRATA_POOL_BLOCK, STRATA_POOL_TYPE
 };
 
+/* The widest instruction set oneDNN may use: the one the module's own code
+ * was compiled for (--cpu), so that one program does not mix two vector
+ * widths. Passed to strata_onednn_limit_isa before any primitive exists. */
+enum strata_onednn_isa {
+  STRATA_ONEDNN_ISA_ALL = 0, /* no cap */
+  STRATA_ONEDNN_ISA_SSE41 = 1,
+  STRATA_ONEDNN_ISA_AVX2 = 2,
+  STRATA_ONEDNN_ISA_AVX512_CORE = 3,
+  STRATA_ONEDNN_ISA_AVX512_CORE_VNNI = 4,
+  STRATA_ONEDNN_ISA_AVX512_CORE_BF16 = 5,
+  STRATA_ONEDNN_ISA_AVX512_CORE_AMX = 6
+};
+
 #endif /* STRATA_ONEDNN_CALLS_H */
