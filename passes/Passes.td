@@ -49,12 +49,13 @@ def FoldBatchNorm : Pass<"strata-fold-batch-norm"> {
 }
 
 def OneDnnConvs : Pass<"strata-onednn-convs", "mlir::ModuleOp"> {
-  let summary = "Give 2-D convolutions to oneDNN in the nChw8c layout, with fused post-ops";
+  let summary = "Give 2-D convolutions to oneDNN in a blocked layout, with fused post-ops";
   let description = [{
     The CPU's kernel and layout choice for convolutions. A 2-D f32 `nn.conv`
-    (plain, or depthwise) whose output channels are a multiple of 8 becomes
-    `nn.onednn_conv` writing oneDNN's channel-blocked layout nChw8c (a 5-d
-    tensor N x C/8 x H x W x 8). The layout spreads to elementwise ops with
+    (plain, or depthwise) whose output channels are a multiple of the
+    target's channel block B (`channel-block`: 8, or 16) becomes
+    `nn.onednn_conv` writing oneDNN's channel-blocked layout nChw<B>c (a 5-d
+    tensor N x C/B x H x W x B). The layout spreads to elementwise ops with
     same-shape operands and to 2-D max pooling (`nn.onednn_pool`); reorders
     (reshape + transpose) are inserted once per value at the edges, where an
     NCHW op reads. Then a convolution's only consumer that is a relu, a
@@ -66,6 +67,10 @@ def OneDnnConvs : Pass<"strata-onednn-convs", "mlir::ModuleOp"> {
     `nn.onednn_inner_product`, with a following relu or clip fused.
     Lit test: test/lit/compiler/cpu/onednn-convs.mlir (the choice per node: test/lit/cli/explain.test).
   }];
+  let options = [
+    Option<"channelBlock", "channel-block", "int64_t", /*default=*/"8",
+           "Channels per block of the blocked layout, nChw<block>c (CpuTarget)">
+  ];
   let dependentDialects = ["::strata::nn::NNDialect"];
 }
 
@@ -192,6 +197,10 @@ def DirectConv : Pass<"strata-direct-conv"> {
     `strata-lower-nn-to-linalg` in the CPU pipeline only.
     Lit test: test/lit/compiler/cpu/direct-conv.mlir.
   }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",
+           "Width of the target's vector registers in bits (CpuTarget)">
+  ];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
                            "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect",
                            "::mlir::linalg::LinalgDialect"];
@@ -210,6 +219,10 @@ def VectorizeReductions : Pass<"strata-vectorize-reductions"> {
     pipeline only.
     Lit test: test/lit/compiler/cpu/vectorize-reductions.mlir.
   }];
+  let options = [
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",
+           "Width of the target's vector registers in bits (CpuTarget)">
+  ];
   let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
                            "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
 }

@@ -66,13 +66,20 @@ void registerCpuDialects(DialectRegistry &registry) {
 }
 
 void buildKernelSelectionPipeline(OpPassManager &pm, const CpuBackendOptions &options) {
-  if (options.convKernels != ConvKernels::Generated)
-    pm.addPass(createOneDnnConvs());
+  if (options.convKernels != ConvKernels::Generated) {
+    OneDnnConvsOptions onednn;
+    onednn.channelBlock = options.target.channelBlock;
+    pm.addPass(createOneDnnConvs(onednn));
+  }
   if (options.convKernels == ConvKernels::Auto)
     pm.addPass(createWinogradConvs());
-  pm.addPass(createDirectConv());
+  DirectConvOptions direct;
+  direct.vectorBits = options.target.vectorBits;
+  pm.addPass(createDirectConv(direct));
   pm.addPass(createVectorizePooling());
-  pm.addPass(createVectorizeReductions());
+  VectorizeReductionsOptions reductions;
+  reductions.vectorBits = options.target.vectorBits;
+  pm.addPass(createVectorizeReductions(reductions));
 }
 
 void buildNNToLinalgPipeline(OpPassManager &pm, const CpuBackendOptions &options) {

@@ -134,7 +134,7 @@ bool directForward(nn::ConvOp conv) {
 
 /// y = conv(x, w) + b, then max(y, 0) if `relu`, one output row per item.
 Value buildForward(PatternRewriter &rw, nn::ConvOp conv, bool relu,
-                   RankedTensorType resultType) {
+                   RankedTensorType resultType, int64_t lanes) {
   Location loc = conv.getLoc();
   Value w = conv.getWeight(), bias = conv.getBias();
   Geometry g = *geometryOf(conv.getInput(), cast<RankedTensorType>(w.getType()).getShape(),
@@ -142,7 +142,8 @@ Value buildForward(PatternRewriter &rw, nn::ConvOp conv, bool relu,
   Value x = padded(rw, loc, conv.getInput(), conv.getPads());
   // Channel tiles of equal size whose accumulators (rows of `registers`
   // vectors each) fit in kAccumulators registers.
-  int64_t registers = (g.ow + kLanes - 1) / kLanes;
+  lanes = rowLanes(g.ow, lanes);
+  int64_t registers = (g.ow + lanes - 1) / lanes;
   int64_t maxTile = std::max<int64_t>(1, kAccumulators / registers);
   int64_t tiles = (g.o + maxTile - 1) / maxTile;
   int64_t tile = (g.o + tiles - 1) / tiles;
@@ -210,14 +211,15 @@ void recordDirect(Operation *kernel, nn::ConvOp conv) {
 /// A convolution with few output channels, not followed by a relu (the
 /// relu pattern takes those, to apply it in registers).
 struct DirectConvForward : OpRewritePattern<nn::ConvOp> {
-  using OpRewritePattern::OpRewritePattern;
+  DirectConvForward(MLIRContext *ctx, int64_t lanes) : OpRewritePattern(ctx), lanes(lanes) {}
+  int64_t lanes; ///< f32 lanes of the target's vector registers
 
   LogicalResult matchAndRewrite(nn::ConvOp op, PatternRewriter &rw) const override {
     if (!directForward(op))
       return rw.notifyMatchFailure(op, "not a small stride-1 convolution");
     if (op->hasOneUse() && isa<nn::ReluOp>(*op->user_begin()))
       return rw.notifyMatchFailure(op, "left for the relu pattern");
-    Value y = buildForward(rw, op, /*relu=*/false, op.getType());
+    Value y = buildForward(rw, op, /*relu=*/false, op.getType(), lanes);
     recordDirect(y.getDefiningOp(), op);
     rw.replaceOp(op, y);
     return success();
@@ -225,14 +227,15 @@ struct DirectConvForward : OpRewritePattern<nn::ConvOp> {
 };
 
 struct DirectConvRelu : OpRewritePattern<nn::ReluOp> {
-  using OpRewritePattern::OpRewritePattern;
+  DirectConvRelu(MLIRContext *ctx, int64_t lanes) : OpRewritePattern(ctx), lanes(lanes) {}
+  int64_t lanes; ///< f32 lanes of the target's vector registers
 
   LogicalResult matchAndRewrite(nn::ReluOp op, PatternRewriter &rw) const override {
     auto conv = op.getOperand().getDefiningOp<nn::ConvOp>();
     if (!conv || !conv->hasOneUse() || !directForward(conv))
       return rw.notifyMatchFailure(op, "not the relu of a small stride-1 convolution");
     rw.setInsertionPoint(conv);
-    Value y = buildForward(rw, conv, /*relu=*/true, cast<RankedTensorType>(op.getType()));
+    Value y = buildForward(rw, conv, /*relu=*/true, cast<RankedTensorType>(op.getType()), lanes);
     y.getDefiningOp()->setLoc(rw.getFusedLoc({conv.getLoc(), op.getLoc()}));
     recordDirect(y.getDefiningOp(), conv);
     rw.replaceOp(op, y);
@@ -243,7 +246,8 @@ struct DirectConvRelu : OpRewritePattern<nn::ReluOp> {
 
 /// dW = sum over batch and positions of dY rows times shifted input rows.
 struct DirectFilterGrad : OpRewritePattern<nn::ConvFilterGradOp> {
-  using OpRewritePattern::OpRewritePattern;
+  DirectFilterGrad(MLIRContext *ctx, int64_t lanes) : OpRewritePattern(ctx), lanes(lanes) {}
+  int64_t lanes; ///< f32 lanes of the target's vector registers
 
   LogicalResult matchAndRewrite(nn::ConvFilterGradOp op, PatternRewriter &rw) const override {
     RankedTensorType dwType = op.getType();
@@ -265,7 +269,8 @@ struct DirectFilterGrad : OpRewritePattern<nn::ConvFilterGradOp> {
     while (perBatch * parts < kMinFilterGradItems && g.n % (parts * 2) == 0)
       parts *= 2;
     int64_t imagesPerPart = g.n / parts;
-    auto laneType = VectorType::get({kLanes}, rw.getF32Type());
+    int64_t lanes = rowLanes(g.ow, this->lanes);
+    auto laneType = VectorType::get({lanes}, rw.getF32Type());
     auto tapsType = VectorType::get({g.kw}, rw.getF32Type());
     auto partialType =
         RankedTensorType::get({parts, g.o, g.c, g.kh, g.kw}, rw.getF32Type());
@@ -277,7 +282,7 @@ struct DirectFilterGrad : OpRewritePattern<nn::ConvFilterGradOp> {
           Value part = ivs[0], c = ivs[2], ky = ivs[3];
           Value first = b.create<arith::MulIOp>(loc, ivs[1], index(b, loc, tile));
           Value zero = zeros(b, loc, laneType);
-          // One step: kLanes output positions from `ow` of row (n, oh).
+          // One step: lanes output positions from `ow` of row (n, oh).
           auto step = [&](OpBuilder &b, Location loc, Value n, Value oh, Value ow,
                           bool inBounds, ValueRange accs) {
             SmallVector<Value> next(accs), grads;
@@ -299,7 +304,7 @@ struct DirectFilterGrad : OpRewritePattern<nn::ConvFilterGradOp> {
           Value firstImage = b.create<arith::MulIOp>(loc, part, index(b, loc, imagesPerPart));
           Value lastImage = addIndex(b, loc, firstImage, imagesPerPart);
           SmallVector<Value> inits(tile * g.kw, zero);
-          int64_t full = g.ow / kLanes * kLanes;
+          int64_t full = g.ow / lanes * lanes;
           auto images = b.create<scf::ForOp>(
               loc, firstImage, lastImage, index(b, loc, 1), inits,
               [&](OpBuilder &b, Location loc, Value n, ValueRange accs) {
@@ -309,7 +314,7 @@ struct DirectFilterGrad : OpRewritePattern<nn::ConvFilterGradOp> {
                       SmallVector<Value> sums(accs);
                       if (full > 0) {
                         auto chunks = b.create<scf::ForOp>(
-                            loc, index(b, loc, 0), index(b, loc, full), index(b, loc, kLanes),
+                            loc, index(b, loc, 0), index(b, loc, full), index(b, loc, lanes),
                             sums, [&](OpBuilder &b, Location loc, Value ow, ValueRange accs) {
                               b.create<scf::YieldOp>(loc, step(b, loc, n, oh, ow, true, accs));
                             });
@@ -359,7 +364,8 @@ struct DirectFilterGrad : OpRewritePattern<nn::ConvFilterGradOp> {
 /// per channel sum dY row h - ky times the broadcast weight W[o, c, ky, kx]
 /// over (o, ky); the dX row is the sum of accumulator kx shifted by kx.
 struct DirectInputGrad : OpRewritePattern<nn::ConvInputGradOp> {
-  using OpRewritePattern::OpRewritePattern;
+  DirectInputGrad(MLIRContext *ctx, int64_t lanes) : OpRewritePattern(ctx), lanes(lanes) {}
+  int64_t lanes; ///< f32 lanes of the target's vector registers
 
   LogicalResult matchAndRewrite(nn::ConvInputGradOp op, PatternRewriter &rw) const override {
     RankedTensorType dxType = op.getType();
@@ -370,7 +376,8 @@ struct DirectInputGrad : OpRewritePattern<nn::ConvInputGradOp> {
     if (!found)
       return rw.notifyMatchFailure(op, "not a stride-1 convolution's input gradient");
     Geometry g = *found;
-    int64_t registers = (g.ow + kLanes - 1) / kLanes;
+    int64_t lanes = rowLanes(g.ow, this->lanes);
+    int64_t registers = (g.ow + lanes - 1) / lanes;
     // Channels per tile: the largest divisor of C whose KW accumulators
     // each fit in kAccumulators registers.
     int64_t tile = 0;
@@ -454,10 +461,12 @@ struct DirectInputGrad : OpRewritePattern<nn::ConvInputGradOp> {
 };
 
 struct DirectConvPass : strata::impl::DirectConvBase<DirectConvPass> {
+  using DirectConvBase::DirectConvBase;
+
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<DirectConvForward, DirectConvRelu, DirectFilterGrad, DirectInputGrad>(
-        &getContext());
+        &getContext(), vectorBits / 32);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

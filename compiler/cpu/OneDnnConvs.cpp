@@ -38,29 +38,28 @@ using strata::cpu::recordKernel;
 
 namespace {
 
-constexpr int64_t kBlock = 8;
 
 RankedTensorType tensorType(Value v) {
   return cast<RankedTensorType>(v.getType());
 }
 
 /// The nChw8c type standing for an NCHW type (C a multiple of 8).
-RankedTensorType blockedType(RankedTensorType nchw) {
+RankedTensorType blockedType(RankedTensorType nchw, int64_t block) {
   ArrayRef<int64_t> s = nchw.getShape();
-  return RankedTensorType::get({s[0], s[1] / kBlock, s[2], s[3], kBlock},
+  return RankedTensorType::get({s[0], s[1] / block, s[2], s[3], block},
                                nchw.getElementType());
 }
 
-bool blockable(Type t) {
+bool blockable(Type t, int64_t block) {
   auto type = dyn_cast<RankedTensorType>(t);
   return type && type.hasStaticShape() && type.getRank() == 4 &&
-         type.getElementType().isF32() && type.getDimSize(1) % kBlock == 0;
+         type.getElementType().isF32() && type.getDimSize(1) % block == 0;
 }
 
 /// The cost rule: which convolutions oneDNN runs (faster than the generated
 /// path on these shapes, measured in bench/). `rule` says why, either way
 /// (strata compile --explain).
-bool useOneDnn(nn::ConvOp conv, std::string &rule) {
+bool useOneDnn(nn::ConvOp conv, int64_t block, std::string &rule) {
   auto in = tensorType(conv.getInput()), w = tensorType(conv.getWeight()),
        out = tensorType(conv.getOutput());
   if (in.getRank() != 4 || !in.hasStaticShape() || !w.hasStaticShape() ||
@@ -71,9 +70,9 @@ bool useOneDnn(nn::ConvOp conv, std::string &rule) {
     return false;
   }
   int64_t c = in.getDimSize(1), m = out.getDimSize(1), g = conv.getGroup();
-  if (m % kBlock != 0) {
+  if (m % block != 0) {
     rule = llvm::formatv("{0} output channels, not a multiple of the {1}-channel block",
-                         m, kBlock);
+                         m, block);
     return false;
   }
   if (g == 1) {
@@ -81,7 +80,7 @@ bool useOneDnn(nn::ConvOp conv, std::string &rule) {
     // AVX2 kernel for that covers ResNet's 7x7 stride 2 but not, e.g.,
     // AlexNet's 11x11 stride 4, which would run its reference code (3.5 s
     // instead of milliseconds; measured).
-    if (c % kBlock != 0) {
+    if (c % block != 0) {
       bool fast = w.getDimSize(2) <= 7 && w.getDimSize(3) <= 7 &&
                   llvm::all_of(conv.getStrides(), [](int64_t s) { return s <= 2; });
       rule = llvm::formatv(
@@ -90,7 +89,7 @@ bool useOneDnn(nn::ConvOp conv, std::string &rule) {
                : "oneDNN has only its reference kernel beyond 7x7 or stride 2");
       return fast;
     }
-    rule = llvm::formatv("dense, {0} -> {1} channels in {2}-channel blocks", c, m, kBlock);
+    rule = llvm::formatv("dense, {0} -> {1} channels in {2}-channel blocks", c, m, block);
     return true;
   }
   // Depthwise: one input and one output channel per group.
@@ -145,7 +144,8 @@ bool isElementwiseBinary(Operation *op) {
 /// has a blocked twin the twin.
 class LayoutRewriter {
 public:
-  explicit LayoutRewriter(MLIRContext *ctx) : b(ctx) {}
+  LayoutRewriter(MLIRContext *ctx, int64_t block)
+      : b(ctx), block(block), layout(("nChw" + llvm::Twine(block) + "c").str()) {}
 
   void run(func::FuncOp func) {
     SmallVector<Operation *> ops;
@@ -156,7 +156,7 @@ public:
     for (Operation *op : ops) {
       std::string rule;
       if (auto conv = dyn_cast<nn::ConvOp>(op)) {
-        if (useOneDnn(conv, rule))
+        if (useOneDnn(conv, block, rule))
           recordKernel(rewriteConv(conv), "oneDNN convolution", rule);
         else
           recordDeclined(conv, rule);
@@ -173,7 +173,7 @@ public:
       } else if (isElementwiseBinary(op)) {
         Value l = op->getOperand(0), r = op->getOperand(1);
         if (l.getType() == op->getResult(0).getType() &&
-            r.getType() == l.getType() && blockable(l.getType()) &&
+            r.getType() == l.getType() && blockable(l.getType(), block) &&
             (twin.count(l) || twin.count(r)))
           rewriteElementwise(op);
       }
@@ -197,10 +197,10 @@ private:
     auto type = tensorType(nchw);
     ArrayRef<int64_t> s = type.getShape();
     Location loc = strata::cpu::reorderLoc(nchw.getLoc());
-    auto split = RankedTensorType::get({s[0], s[1] / kBlock, kBlock, s[2], s[3]},
+    auto split = RankedTensorType::get({s[0], s[1] / block, block, s[2], s[3]},
                                        type.getElementType());
     Value r = b.create<nn::ReshapeOp>(loc, split, nchw);
-    Value t = b.create<nn::TransposeOp>(loc, blockedType(type), r,
+    Value t = b.create<nn::TransposeOp>(loc, blockedType(type, block), r,
                                         b.getDenseI64ArrayAttr({0, 1, 3, 4, 2}));
     twin[nchw] = t;
     return t;
@@ -214,7 +214,7 @@ private:
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointAfter(value.getDefiningOp());
     Location loc = strata::cpu::reorderLoc(value.getLoc());
-    auto split = RankedTensorType::get({s[0], s[1] / kBlock, kBlock, s[2], s[3]},
+    auto split = RankedTensorType::get({s[0], s[1] / block, block, s[2], s[3]},
                                        type.getElementType());
     auto t = b.create<nn::TransposeOp>(loc, split, value,
                                        b.getDenseI64ArrayAttr({0, 1, 4, 2, 3}));
@@ -229,17 +229,17 @@ private:
     b.setInsertionPoint(conv);
     Value in = conv.getInput();
     // The first layer (3 channels) reads NCHW; oneDNN has kernels for that.
-    bool blockedSrc = blockable(in.getType());
+    bool blockedSrc = blockable(in.getType(), block);
     Value src = blockedSrc ? toBlocked(in) : in;
     b.setInsertionPoint(conv);
     auto nchw = tensorType(conv.getOutput());
     bool constantWeights = bool(conv.getWeight().getDefiningOp<nn::ConstantOp>());
     auto y = b.create<nn::OneDnnConvOp>(
-        conv.getLoc(), blockedType(nchw), src, conv.getWeight(), conv.getBias(),
+        conv.getLoc(), blockedType(nchw, block), src, conv.getWeight(), conv.getBias(),
         /*sum=*/Value(), conv.getStridesAttr(), conv.getPadsAttr(),
         conv.getDilationsAttr(), conv.getGroupAttr(),
-        b.getStringAttr(blockedSrc ? "nChw8c" : "nchw"),
-        b.getStringAttr("nChw8c"), b.getStrArrayAttr({}), FloatAttr(),
+        b.getStringAttr(blockedSrc ? layout : "nchw"),
+        b.getStringAttr(layout), b.getStrArrayAttr({}), FloatAttr(),
         FloatAttr(), b.getBoolAttr(constantWeights));
     replaceWithBlocked(conv.getOutput(), y);
     conv.erase();
@@ -275,9 +275,9 @@ private:
     }
     b.setInsertionPoint(pool);
     auto y = b.create<nn::OneDnnPoolOp>(
-        pool.getLoc(), blockedType(out), twin.lookup(in),
+        pool.getLoc(), blockedType(out, block), twin.lookup(in),
         pool.getKernelShapeAttr(), pool.getStridesAttr(),
-        b.getDenseI64ArrayAttr(pads), b.getStringAttr("nChw8c"));
+        b.getDenseI64ArrayAttr(pads), b.getStringAttr(layout));
     recordKernel(y, "oneDNN max pooling", "reads a blocked convolution's output");
     replaceWithBlocked(pool.getOutput(), y);
     pool.erase();
@@ -291,12 +291,14 @@ private:
     Operation *clone = b.clone(*op);
     clone->setOperands(operands);
     Value old = op->getResult(0);
-    clone->getResult(0).setType(blockedType(tensorType(old)));
+    clone->getResult(0).setType(blockedType(tensorType(old), block));
     replaceWithBlocked(old, clone->getResult(0));
     op->erase();
   }
 
   OpBuilder b;
+  int64_t block;     ///< channels per block (the target's)
+  std::string layout; ///< its name, nChw<block>c
   DenseMap<Value, Value> twin;
   SmallVector<Operation *> edges;
 };
@@ -388,9 +390,11 @@ struct FuseInnerProductPostOp : OpRewritePattern<nn::OneDnnInnerProductOp> {
 };
 
 struct OneDnnConvsPass : strata::impl::OneDnnConvsBase<OneDnnConvsPass> {
+  using OneDnnConvsBase::OneDnnConvsBase;
+
   void runOnOperation() override {
     getOperation()->walk([&](func::FuncOp func) {
-      LayoutRewriter(&getContext()).run(func);
+      LayoutRewriter(&getContext(), channelBlock).run(func);
     });
     RewritePatternSet patterns(&getContext());
     patterns.add<FusePostOp, FuseInnerProductPostOp>(&getContext());

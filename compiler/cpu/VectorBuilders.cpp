@@ -10,6 +10,13 @@ using namespace mlir;
 
 namespace strata::cpu {
 
+int64_t rowLanes(int64_t width, int64_t maxLanes) {
+  for (int64_t lanes = maxLanes; lanes >= 8; lanes /= 2)
+    if (width % lanes == 0)
+      return lanes;
+  return maxLanes;
+}
+
 Value index(OpBuilder &b, Location loc, int64_t v) {
   return b.create<arith::ConstantIndexOp>(loc, v);
 }

@@ -12,7 +12,7 @@
 // recomputes each window's first maximum (the same ordered `>` chain as
 // the generic argmax) in registers and interleaves the routed rows back.
 //
-// Also max pooling in oneDNN's blocked layout (nn.onednn_pool on nChw8c,
+// Also max pooling in oneDNN's blocked layout (nn.onednn_pool on nChw<block>c,
 // ResNet's 3x3 stride 2 pad 1): one work item per output row (n, channel
 // block, oh), each output the max of its window's 8-channel vectors. A
 // padded position is read at the nearest index inside the input instead,
@@ -239,17 +239,19 @@ struct VectorizeMaxPoolGrad : OpRewritePattern<nn::PoolGradOp> {
 /// input position (then clamping padded positions is exact).
 struct BlockedPool {
   int64_t n, cBlocks, h, w, oh, ow, kh, kw, sh, sw, pt, pl;
+  int64_t block; ///< channels per block: floats per vector
 };
 
 std::optional<BlockedPool> blockedPoolOf(nn::OneDnnPoolOp op) {
   auto in = cast<RankedTensorType>(op.getInput().getType());
   auto out = cast<RankedTensorType>(op.getOutput().getType());
   ArrayRef<int64_t> k = op.getKernelShape(), s = op.getStrides(), p = op.getPads();
-  if (op.getLayout() != "nChw8c" || !in.hasStaticShape() || !out.hasStaticShape() ||
-      in.getDimSize(4) != kLanes)
+  if (op.getLayout() == "nchw" || !in.hasStaticShape() || !out.hasStaticShape() ||
+      in.getRank() != 5)
     return std::nullopt;
   BlockedPool b{in.getDimSize(0), in.getDimSize(1), in.getDimSize(2), in.getDimSize(3),
-                out.getDimSize(2), out.getDimSize(3), k[0], k[1], s[0], s[1], p[0], p[1]};
+                out.getDimSize(2), out.getDimSize(3), k[0], k[1], s[0], s[1], p[0], p[1],
+                in.getDimSize(4)};
   if (b.pt >= b.kh || b.pl >= b.kw || (b.oh - 1) * b.sh - b.pt > b.h - 1 ||
       (b.ow - 1) * b.sw - b.pl > b.w - 1 || b.kh * b.kw > 25)
     return std::nullopt;
@@ -276,7 +278,7 @@ struct VectorizeBlockedMaxPool : OpRewritePattern<nn::OneDnnPoolOp> {
     if (!p)
       return rw.notifyMatchFailure(op, "not a blocked pooling whose windows all hold input");
     Value x = op.getInput();
-    auto vecType = VectorType::get({kLanes}, rw.getF32Type());
+    auto vecType = VectorType::get({p->block}, rw.getF32Type());
     Value y = forEachItem(
         rw, op.getLoc(), {p->n, p->cBlocks, p->oh}, cast<RankedTensorType>(op.getType()),
         [&](OpBuilder &b, Location loc, ValueRange ivs, Value out,
@@ -284,8 +286,8 @@ struct VectorizeBlockedMaxPool : OpRewritePattern<nn::OneDnnPoolOp> {
           Value n = ivs[0], cb = ivs[1], oh = ivs[2], zero = index(b, loc, 0);
           offsets.assign({n, cb, oh, b.getIndexAttr(0), b.getIndexAttr(0)});
           sizes.assign({b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(1),
-                        b.getIndexAttr(p->ow), b.getIndexAttr(kLanes)});
-          Value row = sliceOf(b, loc, out, offsets, sizes, {p->ow, kLanes});
+                        b.getIndexAttr(p->ow), b.getIndexAttr(p->block)});
+          Value row = sliceOf(b, loc, out, offsets, sizes, {p->ow, p->block});
           SmallVector<Value> rows;
           for (int64_t ky = 0; ky < p->kh; ++ky)
             rows.push_back(clampIndex(b, loc, affineIndex(b, loc, oh, p->sh, ky - p->pt), p->h));

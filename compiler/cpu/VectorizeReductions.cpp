@@ -41,7 +41,8 @@ namespace {
 constexpr int64_t kMinReduced = 64;
 
 struct VectorizeRowSum : OpRewritePattern<nn::ReduceOp> {
-  using OpRewritePattern::OpRewritePattern;
+  VectorizeRowSum(MLIRContext *ctx, int64_t lanes) : OpRewritePattern(ctx), lanes(lanes) {}
+  int64_t lanes; ///< f32 lanes of the target's vector registers
 
   LogicalResult matchAndRewrite(nn::ReduceOp op, PatternRewriter &rw) const override {
     auto in = cast<RankedTensorType>(op.getInput().getType());
@@ -68,8 +69,9 @@ struct VectorizeRowSum : OpRewritePattern<nn::ReduceOp> {
 
     Location loc = op.getLoc();
     Value x = op.getInput();
-    int64_t width = in.getDimSize(rank - 1), full = width / kLanes * kLanes;
-    auto laneType = VectorType::get({kLanes}, rw.getF32Type());
+    int64_t width = in.getDimSize(rank - 1), lanes = rowLanes(width, this->lanes);
+    int64_t full = width / lanes * lanes;
+    auto laneType = VectorType::get({lanes}, rw.getF32Type());
     Value init = rw.create<tensor::EmptyOp>(loc, outType.getShape(), rw.getF32Type());
     SmallVector<OpFoldResult> ubs;
     for (int64_t d : kept)
@@ -88,7 +90,7 @@ struct VectorizeRowSum : OpRewritePattern<nn::ReduceOp> {
     auto addRow = [&](OpBuilder &b, Location loc, Value acc) {
       if (full > 0) {
         acc = b.create<scf::ForOp>(
-                   loc, index(b, loc, 0), index(b, loc, full), index(b, loc, kLanes),
+                   loc, index(b, loc, 0), index(b, loc, full), index(b, loc, lanes),
                    ValueRange{acc},
                    [&](OpBuilder &b, Location loc, Value w, ValueRange accs) {
                      at[rank - 1] = w;
@@ -150,9 +152,11 @@ struct VectorizeRowSum : OpRewritePattern<nn::ReduceOp> {
 
 struct VectorizeReductionsPass
     : strata::impl::VectorizeReductionsBase<VectorizeReductionsPass> {
+  using VectorizeReductionsBase::VectorizeReductionsBase;
+
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<VectorizeRowSum>(&getContext());
+    patterns.add<VectorizeRowSum>(&getContext(), vectorBits / 32);
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

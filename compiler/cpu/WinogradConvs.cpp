@@ -16,7 +16,8 @@
 // the transforms and padded copies add roughly half as much again (perf:
 // 11% of ResNet-18's run for its ten Winograd layers; bench/RESULTS.md).
 //
-// The transforms work on nChw8c activations, 8 channels per vector:
+// The transforms work on blocked (nChw<block>c) activations, one channel
+// block per vector (8 or 16 floats, the layout's block):
 // - U is computed here, at compile time, from the constant weights.
 // - Input: an scf.forall over (n, channel block, tile row); per tile, the
 //   (m+2)^2 vectors of the zero-padded input become V with adds and
@@ -24,7 +25,7 @@
 // - nn.onednn_batch_matmul: M = V U (oneDNN's GEMM; U reordered once).
 // - Output: an scf.forall over (n, output channel block, tile row); per
 //   tile, A^T M A, then the bias and the convolution's post-ops (residual
-//   sum, relu, clip) in registers, written as nChw8c.
+//   sum, relu, clip) in registers, written in the same layout.
 //
 // The tile: F(4x4, 3x3) where the output has at least kMinTiles tiles of
 // 4x4, else F(2x2, 3x3) where it has that many of 2x2; a partial last tile
@@ -103,7 +104,8 @@ const WinogradTransform &transformFor(int64_t m) {
 
 /// The shape of a convolution this pass takes.
 struct Geometry {
-  int64_t n, cBlocks, h, w; // input (= output) in nChw8c
+  int64_t n, cBlocks, h, w; // input (= output) in nChw<block>c
+  int64_t block;            // channels per block: floats per vector
   int64_t k;                // output channels
   int64_t m;                // output tile size (4 or 2)
   int64_t tileRows() const { return (h + m - 1) / m; }
@@ -123,7 +125,8 @@ std::optional<Geometry> winogradGeometry(nn::OneDnnConvOp conv) {
   auto all = [](ArrayRef<int64_t> v, int64_t x) {
     return llvm::all_of(v, [x](int64_t e) { return e == x; });
   };
-  if (conv.getSrcLayout() != "nChw8c" || conv.getDstLayout() != "nChw8c" ||
+  if (in.getRank() != 5 || out.getRank() != 5 || in.getDimSize(4) != out.getDimSize(4) ||
+      conv.getSrcLayout() != conv.getDstLayout() || conv.getSrcLayout() == "nchw" ||
       conv.getGroup() != 1 || !all(conv.getStrides(), 1) || !all(conv.getDilations(), 1) ||
       !all(conv.getPads(), 1) || !w.hasStaticShape() || w.getDimSize(2) != 3 ||
       w.getDimSize(3) != 3 || !conv.getWeight().getDefiningOp<nn::ConstantOp>() ||
@@ -131,8 +134,8 @@ std::optional<Geometry> winogradGeometry(nn::OneDnnConvOp conv) {
       in.getDimSize(0) != out.getDimSize(0) || in.getDimSize(2) != out.getDimSize(2) || in.getDimSize(3) != out.getDimSize(3))
     return std::nullopt;
   Geometry g{in.getDimSize(0), in.getDimSize(1), in.getDimSize(2), in.getDimSize(3),
-             w.getDimSize(0), 0};
-  if (w.getDimSize(1) != g.cBlocks * kLanes)
+             in.getDimSize(4), w.getDimSize(0), 0};
+  if (w.getDimSize(1) != g.cBlocks * g.block)
     return std::nullopt;
   // F(4x4, 3x3) needs the fewest multiplications per output, even with a
   // partial last tile (13x13: 16x16 computed); F(2x2, 3x3) keeps enough
@@ -211,12 +214,14 @@ SmallVector<Value> transform2d(OpBuilder &b, Location loc, ArrayRef<Value> x, in
   return out;
 }
 
-Value read8(OpBuilder &b, Location loc, Value tensor, ValueRange indices) {
-  auto type = VectorType::get({kLanes}, b.getF32Type());
+/// One channel block of `tensor` at `indices` as a vector.
+Value readBlock(OpBuilder &b, Location loc, Value tensor, ValueRange indices,
+                int64_t block) {
+  auto type = VectorType::get({block}, b.getF32Type());
   return b.create<vector::TransferReadOp>(loc, type, tensor, indices, ArrayRef<bool>{true});
 }
 
-Value write8(OpBuilder &b, Location loc, Value v, Value tensor, ValueRange indices) {
+Value writeBlock(OpBuilder &b, Location loc, Value v, Value tensor, ValueRange indices) {
   return b.create<vector::TransferWriteOp>(loc, v, tensor, indices, ArrayRef<bool>{true})
       .getResult();
 }
@@ -239,16 +244,16 @@ Value transformInput(PatternRewriter &rw, Location loc, Value input, const Geome
                                       {0, 0, 1 + g.tiledH() - g.h, 1 + g.tiledW() - g.w, 0},
                                       0.0);
   int64_t a = t.alpha, tc = g.tileCols();
-  auto type = RankedTensorType::get({a * a, g.tiles(), g.cBlocks * kLanes}, rw.getF32Type());
+  auto type = RankedTensorType::get({a * a, g.tiles(), g.cBlocks * g.block}, rw.getF32Type());
   return forEachItem(
       rw, loc, {g.n, g.cBlocks, g.tileRows()}, type,
       [&](OpBuilder &b, Location loc, ValueRange ivs, Value out,
           SmallVectorImpl<OpFoldResult> &offsets, SmallVectorImpl<OpFoldResult> &sizes) {
         Value n = ivs[0], cb = ivs[1], th = ivs[2];
         Value tile0 = firstTile(b, loc, g, n, th), row0 = mul(b, loc, th, g.m);
-        offsets.assign({b.getIndexAttr(0), tile0, mul(b, loc, cb, kLanes)});
-        sizes.assign({b.getIndexAttr(a * a), b.getIndexAttr(tc), b.getIndexAttr(kLanes)});
-        Value slice = sliceOf(b, loc, out, offsets, sizes, {a * a, tc, kLanes});
+        offsets.assign({b.getIndexAttr(0), tile0, mul(b, loc, cb, g.block)});
+        sizes.assign({b.getIndexAttr(a * a), b.getIndexAttr(tc), b.getIndexAttr(g.block)});
+        Value slice = sliceOf(b, loc, out, offsets, sizes, {a * a, tc, g.block});
         auto tiles = b.create<scf::ForOp>(
             loc, index(b, loc, 0), index(b, loc, tc), index(b, loc, 1), ValueRange{slice},
             [&](OpBuilder &b, Location loc, Value tw, ValueRange acc) {
@@ -256,13 +261,14 @@ Value transformInput(PatternRewriter &rw, Location loc, Value input, const Geome
               SmallVector<Value> d;
               for (int64_t r = 0; r < a; ++r)
                 for (int64_t s = 0; s < a; ++s)
-                  d.push_back(read8(b, loc, x,
-                                    {n, cb, addIndex(b, loc, row0, r),
-                                     addIndex(b, loc, col0, s), zero}));
+                  d.push_back(readBlock(b, loc, x,
+                                        {n, cb, addIndex(b, loc, row0, r),
+                                         addIndex(b, loc, col0, s), zero},
+                                        g.block));
               SmallVector<Value> v = transform2d(b, loc, d, a, t.bt, t.bt);
               Value result = acc[0];
               for (int64_t p = 0; p < a * a; ++p)
-                result = write8(b, loc, v[p], result, {index(b, loc, p), tw, zero});
+                result = writeBlock(b, loc, v[p], result, {index(b, loc, p), tw, zero});
               b.create<scf::YieldOp>(loc, result);
             });
         return tiles.getResult(0);
@@ -280,24 +286,24 @@ Value transformOutput(PatternRewriter &rw, nn::OneDnnConvOp conv, Value m,
   // at the end (the residual is padded to match).
   int64_t extraH = g.tiledH() - g.h, extraW = g.tiledW() - g.w;
   auto cropped = cast<RankedTensorType>(conv.getType());
-  auto type = RankedTensorType::get({g.n, g.k / kLanes, g.tiledH(), g.tiledW(), kLanes},
+  auto type = RankedTensorType::get({g.n, g.k / g.block, g.tiledH(), g.tiledW(), g.block},
                                     rw.getF32Type());
   if (sum)
     sum = strata::lowering::padWith(rw, loc, sum, {0, 0, 0, 0, 0},
                                     {0, 0, extraH, extraW, 0}, 0.0);
-  auto vecType = VectorType::get({kLanes}, rw.getF32Type());
+  auto vecType = VectorType::get({g.block}, rw.getF32Type());
   Value y = forEachItem(
-      rw, loc, {g.n, g.k / kLanes, g.tileRows()}, type,
+      rw, loc, {g.n, g.k / g.block, g.tileRows()}, type,
       [&](OpBuilder &b, Location loc, ValueRange ivs, Value out,
           SmallVectorImpl<OpFoldResult> &offsets, SmallVectorImpl<OpFoldResult> &sizes) {
         Value n = ivs[0], kb = ivs[1], th = ivs[2];
         Value tile0 = firstTile(b, loc, g, n, th), row0 = mul(b, loc, th, g.m);
-        Value k0 = mul(b, loc, kb, kLanes), zero = index(b, loc, 0);
+        Value k0 = mul(b, loc, kb, g.block), zero = index(b, loc, 0);
         offsets.assign({n, kb, row0, b.getIndexAttr(0), b.getIndexAttr(0)});
         sizes.assign({b.getIndexAttr(1), b.getIndexAttr(1), b.getIndexAttr(g.m),
-                      b.getIndexAttr(g.tiledW()), b.getIndexAttr(kLanes)});
-        Value slice = sliceOf(b, loc, out, offsets, sizes, {g.m, g.tiledW(), kLanes});
-        Value biasVec = bias ? read8(b, loc, bias, {k0}) : Value();
+                      b.getIndexAttr(g.tiledW()), b.getIndexAttr(g.block)});
+        Value slice = sliceOf(b, loc, out, offsets, sizes, {g.m, g.tiledW(), g.block});
+        Value biasVec = bias ? readBlock(b, loc, bias, {k0}, g.block) : Value();
         Value zeroVec = zeros(b, loc, vecType);
         auto tiles = b.create<scf::ForOp>(
             loc, index(b, loc, 0), index(b, loc, tc), index(b, loc, 1), ValueRange{slice},
@@ -306,7 +312,7 @@ Value transformOutput(PatternRewriter &rw, nn::OneDnnConvOp conv, Value m,
               Value col0 = mul(b, loc, tw, g.m);
               SmallVector<Value> mm;
               for (int64_t p = 0; p < a * a; ++p)
-                mm.push_back(read8(b, loc, m, {index(b, loc, p), tile, k0}));
+                mm.push_back(readBlock(b, loc, m, {index(b, loc, p), tile, k0}, g.block));
               SmallVector<Value> y = transform2d(b, loc, mm, a, t.at, t.at);
               Value result = acc[0];
               for (int64_t r = 0; r < g.m; ++r)
@@ -319,7 +325,8 @@ Value transformOutput(PatternRewriter &rw, nn::OneDnnConvOp conv, Value m,
                     if (post == "sum")
                       v = b.create<arith::AddFOp>(
                           loc, v,
-                          read8(b, loc, sum, {n, kb, addIndex(b, loc, row0, r), col, zero}));
+                          readBlock(b, loc, sum, {n, kb, addIndex(b, loc, row0, r), col, zero},
+                                    g.block));
                     else if (post == "relu")
                       v = b.create<arith::MaximumFOp>(loc, v, zeroVec);
                     else
@@ -334,7 +341,7 @@ Value transformOutput(PatternRewriter &rw, nn::OneDnnConvOp conv, Value m,
                               loc, vecType,
                               b.create<arith::ConstantOp>(loc, conv.getClipMaxAttr())));
                   }
-                  result = write8(b, loc, v, result, {index(b, loc, r), col, zero});
+                  result = writeBlock(b, loc, v, result, {index(b, loc, r), col, zero});
                 }
               b.create<scf::YieldOp>(loc, result);
             });
@@ -361,7 +368,7 @@ struct WinogradConv : OpRewritePattern<nn::OneDnnConvOp> {
       return rw.notifyMatchFailure(conv, "the weights are not f32 constants");
     const WinogradTransform &t = transformFor(g->m);
     Location loc = conv.getLoc();
-    int64_t c = g->cBlocks * kLanes, points = t.alpha * t.alpha;
+    int64_t c = g->cBlocks * g->block, points = t.alpha * t.alpha;
     Value u = strata::f32Constant(rw, loc, RankedTensorType::get({points, c, g->k}, rw.getF32Type()),
                                   transformWeights(*w, g->k, c, t), "winograd_weight");
     Value v = transformInput(rw, loc, conv.getInput(), *g, t);

@@ -1,4 +1,16 @@
 // RUN: strata-opt %s --split-input-file --strata-direct-conv --canonicalize --cse | FileCheck %s
+// RUN: strata-opt %s --split-input-file --strata-direct-conv=vector-bits=512 --canonicalize --cse | FileCheck %s --check-prefix=AVX512
+
+// On an AVX-512 target a weight gradient takes 16-lane vectors where they
+// divide the rows (32), and 8-lane ones where only those do (24): no
+// register is half masked.
+// AVX512-LABEL: func @filter_grad(
+// AVX512-NOT: vector<16xf32>
+// AVX512: vector.transfer_read %arg1{{.+}} : tensor<4x6x24x24xf32>, vector<8xf32>
+// AVX512-LABEL: func @filter_grad_rows_of_32
+// AVX512-NOT: vector<8xf32>
+// AVX512: vector.transfer_read %arg1{{.+}} {in_bounds = [true]} : tensor<2x4x32x32xf32>, vector<16xf32>
+// AVX512-NOT: vector<8xf32>
 
 // A convolution with few output channels and its relu: one work item per
 // output row (n, oh); each shifted input row is read once and multiplied
@@ -126,4 +138,15 @@ func.func @left_alone(%x: tensor<1x3x9x9xf32>, %w: tensor<4x3x3x3xf32>, %wide: t
   %3 = nn.conv_input_grad %dys, %w {dilations = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>}
       : (tensor<1x4x4x4xf32>, tensor<4x3x3x3xf32>) -> tensor<1x3x9x9xf32>
   return %0, %1, %2, %3 : tensor<1x4x4x4xf32>, tensor<1x32x7x7xf32>, tensor<32x3x3x3xf32>, tensor<1x3x9x9xf32>
+}
+
+// -----
+
+// Rows of 32: 8-lane vectors on the default (AVX2) target.
+// CHECK-LABEL: func @filter_grad_rows_of_32
+// CHECK: vector.transfer_read %arg1{{.+}} {in_bounds = [true]} : tensor<2x4x32x32xf32>, vector<8xf32>
+func.func @filter_grad_rows_of_32(%x: tensor<2x1x36x36xf32>, %dy: tensor<2x4x32x32xf32>) -> tensor<4x1x5x5xf32> {
+  %0 = nn.conv_filter_grad %x, %dy {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>}
+      : (tensor<2x1x36x36xf32>, tensor<2x4x32x32xf32>) -> tensor<4x1x5x5xf32>
+  return %0 : tensor<4x1x5x5xf32>
 }

@@ -1,4 +1,14 @@
 // RUN: strata-opt %s --split-input-file --strata-vectorize-reductions --canonicalize --cse | FileCheck %s
+// RUN: strata-opt %s --split-input-file --strata-vectorize-reductions=vector-bits=512 --canonicalize --cse | FileCheck %s --check-prefix=AVX512
+
+// An AVX-512 target accumulates rows of 24 in 8-lane vectors (16 would
+// leave half a register masked), rows of 130 in 16-lane ones.
+// AVX512-LABEL: func @bias_grad
+// AVX512-NOT: vector<16xf32>
+// AVX512: vector.transfer_read {{.+}} : tensor<4x6x24x24xf32>, vector<8xf32>
+// AVX512-LABEL: func @rows_keepdims
+// AVX512-NOT: vector<8xf32>
+// AVX512: vector.transfer_read {{.+}} : tensor<3x130xf32>, vector<16xf32>
 
 // A bias gradient: one item per channel sums its rows of 24 in a vector
 // accumulator (3 full vectors per row), reduces it once and writes its
