@@ -2,9 +2,9 @@
 //
 // The kernel and layout choice for convolutions on the CPU. A 2-D f32
 // convolution that oneDNN runs well (plain or depthwise, output channels a
-// multiple of 8) becomes nn.onednn_conv; its activations move to oneDNN's
-// channel-blocked layout nChw8c (N x C/8 x H x W x 8), where its AVX2/AVX-512
-// kernels are fastest. The layout then spreads forward through what works on
+// multiple of the target's channel block B, CpuTarget::channelBlock) becomes
+// nn.onednn_conv; its activations move to oneDNN's channel-blocked layout
+// nChw<B>c (N x C/B x H x W x B), where its kernels are fastest. The layout then spreads forward through what works on
 // it unchanged: elementwise ops (same-shape operands) and 2-D max pooling
 // (nn.onednn_pool). Everything else reads NCHW, so the reorders
 // (a reshape and a transpose each, generated code) are inserted only at the
@@ -43,7 +43,7 @@ RankedTensorType tensorType(Value v) {
   return cast<RankedTensorType>(v.getType());
 }
 
-/// The nChw8c type standing for an NCHW type (C a multiple of 8).
+/// The nChw<block>c type standing for an NCHW type (C a multiple of block).
 RankedTensorType blockedType(RankedTensorType nchw, int64_t block) {
   ArrayRef<int64_t> s = nchw.getShape();
   return RankedTensorType::get({s[0], s[1] / block, s[2], s[3], block},
