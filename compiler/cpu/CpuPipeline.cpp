@@ -39,6 +39,7 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/ErrorHandling.h"
 
 using namespace mlir;
 
@@ -189,9 +190,9 @@ void addHostToLLVMConversions(OpPassManager &pm) {
 /// whatever machine the tests run on.
 CpuTarget testTarget() {
   CpuTarget target;
-  target.cpu = "haswell";
-  target.avx2 = target.fma = true;
-  target.vectorBits = 256;
+  std::string error;
+  if (!describeCpu("haswell", target, error))
+    llvm::report_fatal_error(llvm::Twine("strata-opt: ") + error);
   return target;
 }
 

@@ -9,6 +9,7 @@
 
 #include "compiler/cpu/KernelChoice.h"
 #include "dialects/nn/NNOps.h"
+#include "dialects/nn/NodeLocation.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringExtras.h"
@@ -21,25 +22,7 @@ using namespace mlir;
 namespace strata::cpu {
 namespace {
 
-struct Node {
-  std::string name, opType;
-};
-
-/// Every ONNX node a location names, in order (fused locations name all the
-/// nodes a rewrite combined; the first is the one computed).
-void collectNodes(Location loc, SmallVectorImpl<Node> &nodes) {
-  if (auto name = dyn_cast<NameLoc>(loc)) {
-    auto type = dyn_cast<NameLoc>(name.getChildLoc());
-    Node node{name.getName().str(), type ? type.getName().str() : ""};
-    if (llvm::none_of(nodes, [&](const Node &n) { return n.name == node.name; }))
-      nodes.push_back(node);
-  } else if (auto fused = dyn_cast<FusedLoc>(loc)) {
-    for (Location l : fused.getLocations())
-      collectNodes(l, nodes);
-  } else if (auto call = dyn_cast<CallSiteLoc>(loc)) {
-    collectNodes(call.getCallee(), nodes);
-  }
-}
+using nn::OnnxNode;
 
 /// A layout change OneDnnConvs inserted at the edge of a blocked region
 /// (reorderLoc): it carries the location of the value it reorders.
@@ -102,17 +85,17 @@ void explainKernels(ModuleOp module, const CpuTarget &target, llvm::raw_ostream 
     return;
   // Each node's op: the one with a record, else the first that is not a
   // reorder; and the nodes fused into another's op.
-  std::map<std::string, std::pair<Operation *, Node>> primary;
-  std::vector<Node> order;
+  std::map<std::string, std::pair<Operation *, OnnxNode>> primary;
+  std::vector<OnnxNode> order;
   llvm::StringMap<std::string> fusedInto;
   for (Operation &op : main.getBody().front()) {
     if (isa<nn::ConstantOp, func::ReturnOp>(op))
       continue;
-    SmallVector<Node> nodes;
-    collectNodes(op.getLoc(), nodes);
+    SmallVector<OnnxNode> nodes;
+    nn::collectOnnxNodes(op.getLoc(), nodes);
     if (nodes.empty())
       continue;
-    const Node &first = nodes.front();
+    const OnnxNode &first = nodes.front();
     if (!primary.count(first.name))
       order.push_back(first);
     auto &[chosen, node] = primary[first.name];
@@ -122,14 +105,14 @@ void explainKernels(ModuleOp module, const CpuTarget &target, llvm::raw_ostream 
       chosen = &op;
       node = first;
     }
-    for (const Node &other : llvm::drop_begin(nodes))
+    for (const OnnxNode &other : llvm::drop_begin(nodes))
       if (!fusedInto.count(other.name)) {
         fusedInto[other.name] = first.name;
         order.push_back(other);
       }
   }
   llvm::StringSet<> printed;
-  for (const Node &node : order) {
+  for (const OnnxNode &node : order) {
     if (!printed.insert(node.name).second)
       continue;
     os << "  " << node.name;

@@ -12,36 +12,51 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Location.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/SmallVector.h"
 
 #include <string>
 
 namespace strata::nn {
 
-/// The ONNX node's name (the first NameLoc), or "".
-inline std::string nodeNameOf(mlir::Location loc) {
-  if (auto name = mlir::dyn_cast<mlir::NameLoc>(loc))
-    return name.getName().str();
-  if (auto fused = mlir::dyn_cast<mlir::FusedLoc>(loc))
+/// An ONNX node a location names.
+struct OnnxNode {
+  std::string name;
+  std::string opType; ///< "" when the location does not record it
+};
+
+/// Every ONNX node `loc` names, in order, each once: one for an imported
+/// op, several for a fused location (a rewrite that merged nodes lists the
+/// node it computes first).
+inline void collectOnnxNodes(mlir::Location loc, llvm::SmallVectorImpl<OnnxNode> &nodes) {
+  if (auto name = mlir::dyn_cast<mlir::NameLoc>(loc)) {
+    auto type = mlir::dyn_cast<mlir::NameLoc>(name.getChildLoc());
+    OnnxNode node{name.getName().str(), type ? type.getName().str() : ""};
+    if (llvm::none_of(nodes, [&](const OnnxNode &n) { return n.name == node.name; }))
+      nodes.push_back(std::move(node));
+  } else if (auto fused = mlir::dyn_cast<mlir::FusedLoc>(loc)) {
     for (mlir::Location l : fused.getLocations())
-      if (std::string n = nodeNameOf(l); !n.empty())
-        return n;
-  if (auto call = mlir::dyn_cast<mlir::CallSiteLoc>(loc))
-    return nodeNameOf(call.getCallee());
-  return "";
+      collectOnnxNodes(l, nodes);
+  } else if (auto call = mlir::dyn_cast<mlir::CallSiteLoc>(loc)) {
+    collectOnnxNodes(call.getCallee(), nodes);
+  }
 }
 
-/// The ONNX op type the importer recorded with the node's name, or "".
+/// The ONNX node's name (the first NameLoc), or "".
+inline std::string nodeNameOf(mlir::Location loc) {
+  llvm::SmallVector<OnnxNode, 2> nodes;
+  collectOnnxNodes(loc, nodes);
+  return nodes.empty() ? "" : nodes.front().name;
+}
+
+/// The ONNX op type the importer recorded with the node's name (the first
+/// recorded), or "".
 inline std::string onnxOpTypeOf(mlir::Location loc) {
-  if (auto name = mlir::dyn_cast<mlir::NameLoc>(loc)) {
-    auto op = mlir::dyn_cast<mlir::NameLoc>(name.getChildLoc());
-    return op ? op.getName().str() : "";
-  }
-  if (auto fused = mlir::dyn_cast<mlir::FusedLoc>(loc))
-    for (mlir::Location l : fused.getLocations())
-      if (std::string t = onnxOpTypeOf(l); !t.empty())
-        return t;
-  if (auto call = mlir::dyn_cast<mlir::CallSiteLoc>(loc))
-    return onnxOpTypeOf(call.getCallee());
+  llvm::SmallVector<OnnxNode, 2> nodes;
+  collectOnnxNodes(loc, nodes);
+  for (const OnnxNode &node : nodes)
+    if (!node.opType.empty())
+      return node.opType;
   return "";
 }
 
