@@ -4,6 +4,7 @@
 #define STRATA_PASSES_PASSES_H
 
 #include "dialects/nn/NNDialect.h"
+#include "dialects/onednn/OneDnnDialect.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -54,9 +54,9 @@ def OneDnnConvs : Pass<"strata-onednn-convs", "mlir::ModuleOp"> {
     The CPU's kernel and layout choice for convolutions. A 2-D f32 `nn.conv`
     (plain, or depthwise) whose output channels are a multiple of the
     target's channel block B (`channel-block`: 8, or 16) becomes
-    `nn.onednn_conv` writing oneDNN's channel-blocked layout nChw<B>c (a 5-d
+    `onednn.conv` writing oneDNN's channel-blocked layout nChw<B>c (a 5-d
     tensor N x C/B x H x W x B). The layout spreads to elementwise ops with
-    same-shape operands and to 2-D max pooling (`nn.onednn_pool`); reorders
+    same-shape operands and to 2-D max pooling (`onednn.pool`); reorders
     (reshape + transpose) are inserted once per value at the edges, where an
     NCHW op reads. Then a convolution's only consumer that is a relu, a
     two-sided clip or a same-shape add becomes a post-op of the convolution
@@ -64,14 +64,14 @@ def OneDnnConvs : Pass<"strata-onednn-convs", "mlir::ModuleOp"> {
     convolutions stay `nn.conv` for the generated im2col + matmul path.
     A Gemm with transB and a constant weight of at least 2^20 elements, at
     most 16 rows (a large fully connected layer at small batch) becomes
-    `nn.onednn_inner_product`, with a following relu or clip fused.
+    `onednn.inner_product`, with a following relu or clip fused.
     Lit test: test/lit/compiler/cpu/onednn-convs.mlir (the choice per node: test/lit/cli/explain.test).
   }];
   let options = [
     Option<"channelBlock", "channel-block", "int64_t", /*default=*/"8",
            "Channels per block of the blocked layout, nChw<block>c (CpuTarget)">
   ];
-  let dependentDialects = ["::strata::nn::NNDialect"];
+  let dependentDialects = ["::strata::nn::NNDialect", "::strata::onednn::OneDnnDialect"];
 }
 
 def Autodiff : Pass<"strata-autodiff", "mlir::ModuleOp"> {
@@ -153,7 +153,7 @@ def LowerNNToLinalg : Pass<"strata-lower-nn-to-linalg", "mlir::ModuleOp"> {
 def WinogradConvs : Pass<"strata-winograd-convs"> {
   let summary = "3x3 convolutions as Winograd transforms around a batched matmul (CPU)";
   let description = [{
-    An `nn.onednn_conv` with a 3x3 kernel, stride 1, dilation 1, padding 1,
+    An `onednn.conv` with a 3x3 kernel, stride 1, dilation 1, padding 1,
     one group, constant weights and blocked (nChw8c) input and output whose
     output splits into at least 32 tiles of 4x4 (or else of 2x2; a partial
     last tile is computed from zeros and cropped) becomes Winograd's minimal
@@ -162,7 +162,7 @@ def WinogradConvs : Pass<"strata-winograd-convs"> {
     matrices C x K); an `scf.forall` over (n, input channel block, tile row)
     transforms 6x6 (4x4) input tiles, 8 channels per vector, into
     V = B^T d B, written as 36 (16) row-major T x C matrices;
-    `nn.onednn_batch_matmul` forms M = V U; and an `scf.forall` over (n,
+    `onednn.batch_matmul` forms M = V U; and an `scf.forall` over (n,
     output channel block, tile row) maps each tile back with A^T M A and
     applies the bias and the convolution's post-ops (sum, relu, clip) in
     registers before writing nChw8c. F(4x4, 3x3) needs 4x fewer
@@ -170,7 +170,7 @@ def WinogradConvs : Pass<"strata-winograd-convs"> {
     Runs after `strata-onednn-convs` in the CPU pipeline.
     Lit test: test/lit/compiler/cpu/winograd-convs.mlir.
   }];
-  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+  let dependentDialects = ["::strata::onednn::OneDnnDialect", "::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
                            "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect"];
 }
 
@@ -238,7 +238,7 @@ def VectorizePooling : Pass<"strata-vectorize-pooling"> {
     their KW interleaved lanes. The gradient recomputes each window's first
     maximum (ordered `>`, as the generic argmax) in registers and writes the
     routed rows back interleaved, instead of materializing an i64 argmax
-    and routing each input position with a division. Also `nn.onednn_pool`
+    and routing each input position with a division. Also `onednn.pool`
     in the blocked nChw8c layout whose every window holds an input position
     (ResNet's 3x3 stride 2 pad 1): an `scf.forall` over (N, C/8, OH) output
     rows, each output the max of its window's 8-channel vectors, padded

@@ -3,6 +3,7 @@
 #include "compiler/cpu/CpuPipeline.h"
 #include "compiler/cpu/OneDnnBufferization.h"
 #include "dialects/nn/NNDialect.h"
+#include "dialects/onednn/OneDnnDialect.h"
 #include "passes/ModelPipeline.h"
 #include "passes/Passes.h"
 
@@ -46,7 +47,8 @@ using namespace mlir;
 namespace strata::cpu {
 
 void registerCpuDialects(DialectRegistry &registry) {
-  registry.insert<nn::NNDialect, func::FuncDialect, arith::ArithDialect,
+  registry.insert<nn::NNDialect, onednn::OneDnnDialect, func::FuncDialect,
+                  arith::ArithDialect,
                   math::MathDialect, linalg::LinalgDialect,
                   tensor::TensorDialect, memref::MemRefDialect,
                   bufferization::BufferizationDialect, scf::SCFDialect,

@@ -9,6 +9,7 @@
 
 #include "compiler/cpu/KernelChoice.h"
 #include "dialects/nn/NNOps.h"
+#include "dialects/onednn/OneDnnOps.h"
 #include "dialects/nn/NodeLocation.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -58,12 +59,12 @@ std::string describe(Operation *op, const CpuTarget &target) {
     text = kernel.str();
   else
     text = genericKernel(op);
-  if (auto conv = dyn_cast<nn::OneDnnConvOp>(op)) {
+  if (auto conv = dyn_cast<onednn::ConvOp>(op)) {
     text += ", " + conv.getSrcLayout().str() + " -> " + conv.getDstLayout().str();
     if (!conv.getPostOps().empty())
       text += ", post-ops " +
               llvm::join(conv.getPostOps().getAsValueRange<StringAttr>(), "+");
-  } else if (auto ip = dyn_cast<nn::OneDnnInnerProductOp>(op)) {
+  } else if (auto ip = dyn_cast<onednn::InnerProductOp>(op)) {
     if (!ip.getPostOps().empty())
       text += ", post-ops " +
               llvm::join(ip.getPostOps().getAsValueRange<StringAttr>(), "+");

@@ -1,7 +1,7 @@
 //===- OneDnnBufferization.cpp - oneDNN ops to per-site calls -------------===//
 //
-// nn.onednn_conv, nn.onednn_pool, nn.onednn_inner_product and
-// nn.onednn_batch_matmul bufferize into `func.call`s of private
+// onednn.conv, onednn.pool, onednn.inner_product and
+// onednn.batch_matmul bufferize into `func.call`s of private
 // declarations, one per op, that carry what the runtime needs to build the
 // oneDNN primitive: a descriptor (shapes, strides, pads, layouts, post-ops,
 // as the i64 list runtime/src/onednn.c reads) and the ONNX node's name for
@@ -17,6 +17,7 @@
 #include "runtime/include/strata/runtime.h"
 #include "dialects/nn/NodeLocation.h"
 #include "dialects/nn/NNOps.h"
+#include "dialects/onednn/OneDnnOps.h"
 
 #include "mlir/Dialect/Bufferization/IR/BufferizableOpInterface.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -30,6 +31,7 @@
 using namespace mlir;
 using namespace mlir::bufferization;
 namespace nn = strata::nn;
+namespace onednn = strata::onednn;
 
 namespace {
 
@@ -76,7 +78,7 @@ SmallVector<int64_t> logicalDims(Value v, StringRef layout) {
 void appendPostOps(SmallVector<int64_t> &desc, ArrayAttr postOps,
                    std::optional<APFloat> lo, std::optional<APFloat> hi);
 
-SmallVector<int64_t> convDescriptor(nn::OneDnnConvOp op) {
+SmallVector<int64_t> convDescriptor(onednn::ConvOp op) {
   SmallVector<int64_t> in = logicalDims(op.getInput(), op.getSrcLayout());
   SmallVector<int64_t> out = logicalDims(op.getOutput(), op.getDstLayout());
   auto w = cast<RankedTensorType>(op.getWeight().getType()).getShape();
@@ -108,7 +110,7 @@ void appendPostOps(SmallVector<int64_t> &desc, ArrayAttr postOps,
   }
 }
 
-SmallVector<int64_t> innerProductDescriptor(nn::OneDnnInnerProductOp op) {
+SmallVector<int64_t> innerProductDescriptor(onednn::InnerProductOp op) {
   auto in = cast<RankedTensorType>(op.getInput().getType()).getShape();
   auto w = cast<RankedTensorType>(op.getWeight().getType()).getShape();
   SmallVector<int64_t> desc{STRATA_ONEDNN_INNER_PRODUCT, in[0], in[1], w[0],
@@ -120,7 +122,7 @@ SmallVector<int64_t> innerProductDescriptor(nn::OneDnnInnerProductOp op) {
   return desc;
 }
 
-SmallVector<int64_t> batchMatmulDescriptor(nn::OneDnnBatchMatmulOp op) {
+SmallVector<int64_t> batchMatmulDescriptor(onednn::BatchMatmulOp op) {
   auto a = cast<RankedTensorType>(op.getLhs().getType()).getShape();
   auto b = cast<RankedTensorType>(op.getRhs().getType()).getShape();
   SmallVector<int64_t> desc{STRATA_ONEDNN_BATCH_MATMUL, a[0], a[1], a[2], b[2],
@@ -130,7 +132,7 @@ SmallVector<int64_t> batchMatmulDescriptor(nn::OneDnnBatchMatmulOp op) {
   return desc;
 }
 
-SmallVector<int64_t> poolDescriptor(nn::OneDnnPoolOp op) {
+SmallVector<int64_t> poolDescriptor(onednn::PoolOp op) {
   SmallVector<int64_t> in = logicalDims(op.getInput(), op.getLayout());
   SmallVector<int64_t> out = logicalDims(op.getOutput(), op.getLayout());
   ArrayRef<int64_t> k = op.getKernelShape(), s = op.getStrides(), p = op.getPads();
@@ -184,7 +186,7 @@ template <typename OpTy>
 struct OneDnnOpModel
     : BufferizableOpInterface::ExternalModel<OneDnnOpModel<OpTy>, OpTy> {
   static bool isSum(Operation *op, OpOperand &operand) {
-    if constexpr (std::is_same_v<OpTy, nn::OneDnnConvOp>)
+    if constexpr (std::is_same_v<OpTy, onednn::ConvOp>)
       return cast<OpTy>(op).getSum() &&
              operand.get() == cast<OpTy>(op).getSum() &&
              operand.getOperandNumber() == op->getNumOperands() - 1;
@@ -205,17 +207,17 @@ struct OneDnnOpModel
     return {};
   }
   bool bufferizesToAllocation(Operation *op, Value) const {
-    if constexpr (std::is_same_v<OpTy, nn::OneDnnConvOp>)
+    if constexpr (std::is_same_v<OpTy, onednn::ConvOp>)
       return !cast<OpTy>(op).getSum();
     return true;
   }
 
   static StringRef kernelName() {
-    if constexpr (std::is_same_v<OpTy, nn::OneDnnConvOp>)
+    if constexpr (std::is_same_v<OpTy, onednn::ConvOp>)
       return "conv";
-    else if constexpr (std::is_same_v<OpTy, nn::OneDnnInnerProductOp>)
+    else if constexpr (std::is_same_v<OpTy, onednn::InnerProductOp>)
       return "inner_product";
-    else if constexpr (std::is_same_v<OpTy, nn::OneDnnBatchMatmulOp>)
+    else if constexpr (std::is_same_v<OpTy, onednn::BatchMatmulOp>)
       return "batch_matmul";
     else
       return "pool";
@@ -228,7 +230,7 @@ struct OneDnnOpModel
     rw.setInsertionPoint(op);
     // Every operand but a "sum" destination is read from a dense buffer.
     Value sum;
-    if constexpr (std::is_same_v<OpTy, nn::OneDnnConvOp>)
+    if constexpr (std::is_same_v<OpTy, onednn::ConvOp>)
       sum = typed.getSum();
     SmallVector<Value> buffers;
     for (OpOperand &operand : op->getOpOperands()) {
@@ -240,11 +242,11 @@ struct OneDnnOpModel
       buffers.push_back(*b);
     }
     SmallVector<int64_t> desc;
-    if constexpr (std::is_same_v<OpTy, nn::OneDnnConvOp>)
+    if constexpr (std::is_same_v<OpTy, onednn::ConvOp>)
       desc = convDescriptor(typed);
-    else if constexpr (std::is_same_v<OpTy, nn::OneDnnInnerProductOp>)
+    else if constexpr (std::is_same_v<OpTy, onednn::InnerProductOp>)
       desc = innerProductDescriptor(typed);
-    else if constexpr (std::is_same_v<OpTy, nn::OneDnnBatchMatmulOp>)
+    else if constexpr (std::is_same_v<OpTy, onednn::BatchMatmulOp>)
       desc = batchMatmulDescriptor(typed);
     else
       desc = poolDescriptor(typed);
@@ -273,12 +275,12 @@ struct OneDnnOpModel
 } // namespace
 
 void strata::cpu::registerOneDnnBufferization(DialectRegistry &registry) {
-  registry.addExtension(+[](MLIRContext *ctx, nn::NNDialect *) {
-    nn::OneDnnConvOp::attachInterface<OneDnnOpModel<nn::OneDnnConvOp>>(*ctx);
-    nn::OneDnnPoolOp::attachInterface<OneDnnOpModel<nn::OneDnnPoolOp>>(*ctx);
-    nn::OneDnnInnerProductOp::attachInterface<
-        OneDnnOpModel<nn::OneDnnInnerProductOp>>(*ctx);
-    nn::OneDnnBatchMatmulOp::attachInterface<
-        OneDnnOpModel<nn::OneDnnBatchMatmulOp>>(*ctx);
+  registry.addExtension(+[](MLIRContext *ctx, onednn::OneDnnDialect *) {
+    onednn::ConvOp::attachInterface<OneDnnOpModel<onednn::ConvOp>>(*ctx);
+    onednn::PoolOp::attachInterface<OneDnnOpModel<onednn::PoolOp>>(*ctx);
+    onednn::InnerProductOp::attachInterface<
+        OneDnnOpModel<onednn::InnerProductOp>>(*ctx);
+    onednn::BatchMatmulOp::attachInterface<
+        OneDnnOpModel<onednn::BatchMatmulOp>>(*ctx);
   });
 }

@@ -7,7 +7,7 @@
 
 namespace strata::cpu {
 
-/// Lets one-shot bufferization turn nn.onednn_conv / nn.onednn_pool into
+/// Lets one-shot bufferization turn onednn.conv / onednn.pool into
 /// calls of per-site declarations (typed memrefs, so memory planning and
 /// deallocation see the buffers), which strata-lower-onednn-calls then binds
 /// to the runtime's C functions.

@@ -3,10 +3,10 @@
 // The kernel and layout choice for convolutions on the CPU. A 2-D f32
 // convolution that oneDNN runs well (plain or depthwise, output channels a
 // multiple of the target's channel block B, CpuTarget::channelBlock) becomes
-// nn.onednn_conv; its activations move to oneDNN's channel-blocked layout
+// onednn.conv; its activations move to oneDNN's channel-blocked layout
 // nChw<B>c (N x C/B x H x W x B), where its kernels are fastest. The layout then spreads forward through what works on
 // it unchanged: elementwise ops (same-shape operands) and 2-D max pooling
-// (nn.onednn_pool). Everything else reads NCHW, so the reorders
+// (onednn.pool). Everything else reads NCHW, so the reorders
 // (a reshape and a transpose each, generated code) are inserted only at the
 // edges of these regions, once per value. Finally, a convolution's single
 // consumer that oneDNN can apply as a post-op (relu, clip, a residual add)
@@ -14,12 +14,13 @@
 //
 // Other convolutions (1-D/3-D, grouped, narrow outputs, other types) stay
 // nn.conv for the generated im2col + matmul path. Large fully connected
-// layers at small batch become nn.onednn_inner_product (see the rule below).
+// layers at small batch become onednn.inner_product (see the rule below).
 //
 //===----------------------------------------------------------------------===//
 
 #include "compiler/cpu/KernelChoice.h"
 #include "dialects/nn/NNOps.h"
+#include "dialects/onednn/OneDnnOps.h"
 #include "passes/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -33,6 +34,7 @@ namespace strata {
 
 using namespace mlir;
 namespace nn = strata::nn;
+namespace onednn = strata::onednn;
 using strata::cpu::recordDeclined;
 using strata::cpu::recordKernel;
 
@@ -234,7 +236,7 @@ private:
     b.setInsertionPoint(conv);
     auto nchw = tensorType(conv.getOutput());
     bool constantWeights = bool(conv.getWeight().getDefiningOp<nn::ConstantOp>());
-    auto y = b.create<nn::OneDnnConvOp>(
+    auto y = b.create<onednn::ConvOp>(
         conv.getLoc(), blockedType(nchw, block), src, conv.getWeight(), conv.getBias(),
         /*sum=*/Value(), conv.getStridesAttr(), conv.getPadsAttr(),
         conv.getDilationsAttr(), conv.getGroupAttr(),
@@ -248,7 +250,7 @@ private:
 
   Operation *rewriteGemm(nn::GemmOp gemm) {
     b.setInsertionPoint(gemm);
-    auto y = b.create<nn::OneDnnInnerProductOp>(
+    auto y = b.create<onednn::InnerProductOp>(
         gemm.getLoc(), gemm.getType(), gemm.getA(), gemm.getB(), gemm.getC(),
         b.getStrArrayAttr({}), FloatAttr(), FloatAttr(), b.getBoolAttr(true));
     gemm.replaceAllUsesWith(y.getResult());
@@ -274,7 +276,7 @@ private:
       pads[2 + d] = std::max(pads[2 + d], need);
     }
     b.setInsertionPoint(pool);
-    auto y = b.create<nn::OneDnnPoolOp>(
+    auto y = b.create<onednn::PoolOp>(
         pool.getLoc(), blockedType(out, block), twin.lookup(in),
         pool.getKernelShapeAttr(), pool.getStridesAttr(),
         b.getDenseI64ArrayAttr(pads), b.getStringAttr(layout));
@@ -304,12 +306,12 @@ private:
 };
 
 /// Appends `post` to `conv`'s post-ops, replacing `consumer`.
-void fuse(PatternRewriter &rw, nn::OneDnnConvOp conv, Operation *consumer,
+void fuse(PatternRewriter &rw, onednn::ConvOp conv, Operation *consumer,
           StringRef post, Value sum = {}, FloatAttr lo = {}, FloatAttr hi = {}) {
   SmallVector<Attribute> posts(conv.getPostOps().begin(), conv.getPostOps().end());
   posts.push_back(rw.getStringAttr(post));
   rw.setInsertionPoint(consumer);
-  auto fused = rw.create<nn::OneDnnConvOp>(
+  auto fused = rw.create<onednn::ConvOp>(
       rw.getFusedLoc({conv.getLoc(), consumer->getLoc()}), conv.getType(), conv.getInput(), conv.getWeight(),
       conv.getBias(), sum ? sum : conv.getSum(), conv.getStridesAttr(),
       conv.getPadsAttr(), conv.getDilationsAttr(), conv.getGroupAttr(),
@@ -322,10 +324,10 @@ void fuse(PatternRewriter &rw, nn::OneDnnConvOp conv, Operation *consumer,
 }
 
 /// relu / clip / add of a convolution's only use become its post-ops.
-struct FusePostOp : OpRewritePattern<nn::OneDnnConvOp> {
+struct FusePostOp : OpRewritePattern<onednn::ConvOp> {
   using OpRewritePattern::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(nn::OneDnnConvOp conv,
+  LogicalResult matchAndRewrite(onednn::ConvOp conv,
                                 PatternRewriter &rw) const override {
     if (!conv->hasOneUse())
       return rw.notifyMatchFailure(conv, "the result has several uses");
@@ -358,10 +360,10 @@ struct FusePostOp : OpRewritePattern<nn::OneDnnConvOp> {
 };
 
 /// relu / clip of a fully connected layer's only use become its post-ops.
-struct FuseInnerProductPostOp : OpRewritePattern<nn::OneDnnInnerProductOp> {
+struct FuseInnerProductPostOp : OpRewritePattern<onednn::InnerProductOp> {
   using OpRewritePattern::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(nn::OneDnnInnerProductOp ip,
+  LogicalResult matchAndRewrite(onednn::InnerProductOp ip,
                                 PatternRewriter &rw) const override {
     if (!ip->hasOneUse())
       return rw.notifyMatchFailure(ip, "the result has several uses");
@@ -379,7 +381,7 @@ struct FuseInnerProductPostOp : OpRewritePattern<nn::OneDnnInnerProductOp> {
       return rw.notifyMatchFailure(ip, "no post-op to fuse");
     }
     rw.setInsertionPoint(user);
-    auto fused = rw.create<nn::OneDnnInnerProductOp>(
+    auto fused = rw.create<onednn::InnerProductOp>(
         rw.getFusedLoc({ip.getLoc(), user->getLoc()}), ip.getType(), ip.getInput(), ip.getWeight(), ip.getBias(),
         rw.getArrayAttr(posts), lo, hi, ip.getWeightsConstantAttr());
     fused->setDiscardableAttrs(ip->getDiscardableAttrDictionary());

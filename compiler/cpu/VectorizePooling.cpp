@@ -12,7 +12,7 @@
 // recomputes each window's first maximum (the same ordered `>` chain as
 // the generic argmax) in registers and interleaves the routed rows back.
 //
-// Also max pooling in oneDNN's blocked layout (nn.onednn_pool on nChw<block>c,
+// Also max pooling in oneDNN's blocked layout (onednn.pool on nChw<block>c,
 // ResNet's 3x3 stride 2 pad 1): one work item per output row (n, channel
 // block, oh), each output the max of its window's 8-channel vectors. A
 // padded position is read at the nearest index inside the input instead,
@@ -25,6 +25,7 @@
 #include "compiler/cpu/KernelChoice.h"
 #include "compiler/cpu/VectorBuilders.h"
 #include "dialects/nn/NNOps.h"
+#include "dialects/onednn/OneDnnOps.h"
 #include "passes/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -43,6 +44,7 @@ namespace strata {
 using namespace mlir;
 using namespace strata::cpu;
 namespace nn = strata::nn;
+namespace onednn = strata::onednn;
 
 namespace {
 
@@ -242,7 +244,7 @@ struct BlockedPool {
   int64_t block; ///< channels per block: floats per vector
 };
 
-std::optional<BlockedPool> blockedPoolOf(nn::OneDnnPoolOp op) {
+std::optional<BlockedPool> blockedPoolOf(onednn::PoolOp op) {
   auto in = cast<RankedTensorType>(op.getInput().getType());
   auto out = cast<RankedTensorType>(op.getOutput().getType());
   ArrayRef<int64_t> k = op.getKernelShape(), s = op.getStrides(), p = op.getPads();
@@ -270,10 +272,10 @@ Value affineIndex(OpBuilder &b, Location loc, Value v, int64_t scale, int64_t of
   return b.create<arith::AddIOp>(loc, scaled, index(b, loc, offset));
 }
 
-struct VectorizeBlockedMaxPool : OpRewritePattern<nn::OneDnnPoolOp> {
+struct VectorizeBlockedMaxPool : OpRewritePattern<onednn::PoolOp> {
   using OpRewritePattern::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(nn::OneDnnPoolOp op, PatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onednn::PoolOp op, PatternRewriter &rw) const override {
     std::optional<BlockedPool> p = blockedPoolOf(op);
     if (!p)
       return rw.notifyMatchFailure(op, "not a blocked pooling whose windows all hold input");

@@ -22,7 +22,7 @@
 // - Input: an scf.forall over (n, channel block, tile row); per tile, the
 //   (m+2)^2 vectors of the zero-padded input become V with adds and
 //   constant multiples (B^T has entries 0, +-1, +-2, +-4, 5).
-// - nn.onednn_batch_matmul: M = V U (oneDNN's GEMM; U reordered once).
+// - onednn.batch_matmul: M = V U (oneDNN's GEMM; U reordered once).
 // - Output: an scf.forall over (n, output channel block, tile row); per
 //   tile, A^T M A, then the bias and the convolution's post-ops (residual
 //   sum, relu, clip) in registers, written in the same layout.
@@ -40,6 +40,7 @@
 #include "compiler/cpu/VectorBuilders.h"
 #include "compiler/lowering/LoweringUtils.h"
 #include "dialects/nn/NNOps.h"
+#include "dialects/onednn/OneDnnOps.h"
 #include "passes/Passes.h"
 #include "passes/graph/ConstantValues.h"
 
@@ -59,6 +60,7 @@ namespace strata {
 using namespace mlir;
 using namespace strata::cpu;
 namespace nn = strata::nn;
+namespace onednn = strata::onednn;
 
 namespace {
 
@@ -118,7 +120,7 @@ struct Geometry {
 
 /// The geometry if `conv` is a 3x3 / stride 1 / pad 1 blocked convolution
 /// with constant weights worth the transforms.
-std::optional<Geometry> winogradGeometry(nn::OneDnnConvOp conv) {
+std::optional<Geometry> winogradGeometry(onednn::ConvOp conv) {
   auto in = cast<RankedTensorType>(conv.getInput().getType());
   auto out = cast<RankedTensorType>(conv.getOutput().getType());
   auto w = cast<RankedTensorType>(conv.getWeight().getType());
@@ -276,7 +278,7 @@ Value transformInput(PatternRewriter &rw, Location loc, Value input, const Geome
 }
 
 /// The convolution's output from M, with its bias and post-ops.
-Value transformOutput(PatternRewriter &rw, nn::OneDnnConvOp conv, Value m,
+Value transformOutput(PatternRewriter &rw, onednn::ConvOp conv, Value m,
                       const Geometry &g, const WinogradTransform &t) {
   Location loc = conv.getLoc();
   int64_t a = t.alpha, tc = g.tileCols();
@@ -355,10 +357,10 @@ Value transformOutput(PatternRewriter &rw, nn::OneDnnConvOp conv, Value m,
   return rw.create<tensor::ExtractSliceOp>(loc, cropped, y, zeros, sizes, ones);
 }
 
-struct WinogradConv : OpRewritePattern<nn::OneDnnConvOp> {
+struct WinogradConv : OpRewritePattern<onednn::ConvOp> {
   using OpRewritePattern::OpRewritePattern;
 
-  LogicalResult matchAndRewrite(nn::OneDnnConvOp conv, PatternRewriter &rw) const override {
+  LogicalResult matchAndRewrite(onednn::ConvOp conv, PatternRewriter &rw) const override {
     std::optional<Geometry> g = winogradGeometry(conv);
     if (!g)
       return rw.notifyMatchFailure(conv, "not a blocked 3x3 stride-1 convolution with "
@@ -372,7 +374,7 @@ struct WinogradConv : OpRewritePattern<nn::OneDnnConvOp> {
     Value u = strata::f32Constant(rw, loc, RankedTensorType::get({points, c, g->k}, rw.getF32Type()),
                                   transformWeights(*w, g->k, c, t), "winograd_weight");
     Value v = transformInput(rw, loc, conv.getInput(), *g, t);
-    Value m = rw.create<nn::OneDnnBatchMatmulOp>(
+    Value m = rw.create<onednn::BatchMatmulOp>(
         loc, RankedTensorType::get({points, g->tiles(), g->k}, rw.getF32Type()), v, u,
         rw.getBoolAttr(true));
     recordKernel(m.getDefiningOp(),

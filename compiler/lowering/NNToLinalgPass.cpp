@@ -85,10 +85,8 @@ struct LowerNNToLinalgPass
     // Whatever is left could not be lowered: say which op and why.
     bool failed = false;
     getOperation().walk([&](Operation *op) {
-      if (!isa<strata::nn::NNDialect>(op->getDialect()) ||
-          isa<strata::nn::OneDnnConvOp, strata::nn::OneDnnPoolOp,
-              strata::nn::OneDnnInnerProductOp, strata::nn::OneDnnBatchMatmulOp>(op))
-        return; // oneDNN's ops bufferize into runtime calls
+      if (!isa<strata::nn::NNDialect>(op->getDialect()))
+        return; // e.g. the CPU's onednn ops: they bufferize into runtime calls
       std::string reason = strata::lowering::unsupportedReason(op);
       op->emitError() << "cannot lower '" << op->getName()
                       << "' for the CPU: "

@@ -716,6 +716,5 @@ def NN_TriluOp : NN_Op<"trilu"> {
       "$input (`,` $k_value^)? attr-dict `:` functional-type(operands, results)";
 }
 
-include "dialects/nn/NNKernelOps.td"
 
 #endif // STRATA_NN_OPS

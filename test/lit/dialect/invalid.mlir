@@ -137,7 +137,7 @@ func.func @gemm_c(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>, %c: tensor<5xf32>) -
 
 func.func @onednn_layout(%x: tensor<1x16x4x4xf32>, %w: tensor<16x16x1x1xf32>) -> tensor<1x2x4x4x8xf32> {
   // expected-error @+1 {{an nChw8c tensor must be N x C/8 x H x W x 8}}
-  %0 = nn.onednn_conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = [], weights_constant = true}
+  %0 = onednn.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = [], weights_constant = true}
       : (tensor<1x16x4x4xf32>, tensor<16x16x1x1xf32>) -> tensor<1x2x4x4x8xf32>
   return %0 : tensor<1x2x4x4x8xf32>
 }
@@ -146,7 +146,7 @@ func.func @onednn_layout(%x: tensor<1x16x4x4xf32>, %w: tensor<16x16x1x1xf32>) ->
 
 func.func @onednn_unknown_block(%x: tensor<1x1x4x4x12xf32>, %w: tensor<12x12x1x1xf32>) -> tensor<1x1x4x4x12xf32> {
   // expected-error @+1 {{unknown layout 'nChw12c' (nchw, nChw8c or nChw16c)}}
-  %0 = nn.onednn_conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nChw12c", dst_layout = "nChw12c", post_ops = [], weights_constant = true}
+  %0 = onednn.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nChw12c", dst_layout = "nChw12c", post_ops = [], weights_constant = true}
       : (tensor<1x1x4x4x12xf32>, tensor<12x12x1x1xf32>) -> tensor<1x1x4x4x12xf32>
   return %0 : tensor<1x1x4x4x12xf32>
 }
@@ -155,7 +155,7 @@ func.func @onednn_unknown_block(%x: tensor<1x1x4x4x12xf32>, %w: tensor<12x12x1x1
 
 func.func @onednn_sum_without_post_op(%x: tensor<1x2x4x4x8xf32>, %w: tensor<16x16x1x1xf32>) -> tensor<1x2x4x4x8xf32> {
   // expected-error @+1 {{a sum operand goes with a "sum" post-op}}
-  %0 = nn.onednn_conv %x, %w sum %x {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["relu"], weights_constant = true}
+  %0 = onednn.conv %x, %w sum %x {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["relu"], weights_constant = true}
       : (tensor<1x2x4x4x8xf32>, tensor<16x16x1x1xf32>, tensor<1x2x4x4x8xf32>) -> tensor<1x2x4x4x8xf32>
   return %0 : tensor<1x2x4x4x8xf32>
 }
@@ -164,7 +164,7 @@ func.func @onednn_sum_without_post_op(%x: tensor<1x2x4x4x8xf32>, %w: tensor<16x1
 
 func.func @onednn_pool_size(%x: tensor<1x2x8x8x8xf32>) -> tensor<1x2x5x5x8xf32> {
   // expected-error @+1 {{the result's spatial size does not match the window, strides and pads}}
-  %0 = nn.onednn_pool %x {kernel_shape = array<i64: 3, 3>, layout = "nChw8c", pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>}
+  %0 = onednn.pool %x {kernel_shape = array<i64: 3, 3>, layout = "nChw8c", pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>}
       : (tensor<1x2x8x8x8xf32>) -> tensor<1x2x5x5x8xf32>
   return %0 : tensor<1x2x5x5x8xf32>
 }
@@ -173,7 +173,7 @@ func.func @onednn_pool_size(%x: tensor<1x2x8x8x8xf32>) -> tensor<1x2x5x5x8xf32> 
 
 func.func @onednn_inner_product(%x: tensor<1x8xf32>, %w: tensor<4x9xf32>) -> tensor<1x4xf32> {
   // expected-error @+1 {{expects M x K input, N x K weight, M x N result}}
-  %0 = nn.onednn_inner_product %x, %w {post_ops = [], weights_constant = true}
+  %0 = onednn.inner_product %x, %w {post_ops = [], weights_constant = true}
       : (tensor<1x8xf32>, tensor<4x9xf32>) -> tensor<1x4xf32>
   return %0 : tensor<1x4xf32>
 }
@@ -182,7 +182,7 @@ func.func @onednn_inner_product(%x: tensor<1x8xf32>, %w: tensor<4x9xf32>) -> ten
 
 func.func @onednn_batch_matmul(%a: tensor<16x49x8xf32>, %b: tensor<16x9x24xf32>) -> tensor<16x49x24xf32> {
   // expected-error @+1 {{expects G x M x K lhs, G x K x N rhs, G x M x N result}}
-  %0 = nn.onednn_batch_matmul %a, %b {weights_constant = true}
+  %0 = onednn.batch_matmul %a, %b {weights_constant = true}
       : (tensor<16x49x8xf32>, tensor<16x9x24xf32>) -> tensor<16x49x24xf32>
   return %0 : tensor<16x49x24xf32>
 }

@@ -116,8 +116,8 @@ func.func @element_types(%a: tensor<2xbf16>, %b: tensor<2xf16>, %c: tensor<2xi8>
 // Blocked layouts of 8 and 16 channels (AVX2 and AVX-512 vector widths).
 // CHECK-LABEL: func @onednn_blocked_layouts
 func.func @onednn_blocked_layouts(%x: tensor<1x2x4x4x8xf32>, %w: tensor<32x16x1x1xf32>) -> tensor<1x2x4x4x16xf32> {
-  // CHECK: nn.onednn_conv {{.*}}dst_layout = "nChw16c"{{.*}}src_layout = "nChw8c"
-  %0 = nn.onednn_conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw16c", post_ops = [], weights_constant = true}
+  // CHECK: onednn.conv {{.*}}dst_layout = "nChw16c"{{.*}}src_layout = "nChw8c"
+  %0 = onednn.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw16c", post_ops = [], weights_constant = true}
       : (tensor<1x2x4x4x8xf32>, tensor<32x16x1x1xf32>) -> tensor<1x2x4x4x16xf32>
   return %0 : tensor<1x2x4x4x16xf32>
 }

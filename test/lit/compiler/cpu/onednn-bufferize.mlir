@@ -15,7 +15,7 @@
 // CHECK: call @__strata_onednn_conv_0(%[[SRC]], %{{.+}}, %{{.+}}, %[[DST]])
 // CHECK: return %[[DST]]
 func.func @conv(%x: tensor<1x2x4x4x8xf32>, %w: tensor<16x16x3x3xf32>, %b: tensor<16xf32>) -> tensor<1x2x4x4x8xf32> {
-  %y = nn.onednn_conv %x, %w, %b {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["relu"], weights_constant = false}
+  %y = onednn.conv %x, %w, %b {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["relu"], weights_constant = false}
       : (tensor<1x2x4x4x8xf32>, tensor<16x16x3x3xf32>, tensor<16xf32>) -> tensor<1x2x4x4x8xf32> loc("layer1.conv")
   return %y : tensor<1x2x4x4x8xf32>
 }
@@ -31,7 +31,7 @@ func.func @conv(%x: tensor<1x2x4x4x8xf32>, %w: tensor<16x16x3x3xf32>, %b: tensor
 // CHECK: call @__strata_onednn_conv_0(%{{.+}}, %{{.+}}, %[[ACC]])
 // CHECK: return %[[ACC]], %arg0
 func.func @sum_of_live_value(%x: tensor<1x2x4x4x8xf32>, %w: tensor<16x16x1x1xf32>) -> (tensor<1x2x4x4x8xf32>, tensor<1x2x4x4x8xf32>) {
-  %y = nn.onednn_conv %x, %w sum %x {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["sum"], weights_constant = false}
+  %y = onednn.conv %x, %w sum %x {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["sum"], weights_constant = false}
       : (tensor<1x2x4x4x8xf32>, tensor<16x16x1x1xf32>, tensor<1x2x4x4x8xf32>) -> tensor<1x2x4x4x8xf32>
   return %y, %x : tensor<1x2x4x4x8xf32>, tensor<1x2x4x4x8xf32>
 }
@@ -49,6 +49,6 @@ func.func @sum_of_live_value(%x: tensor<1x2x4x4x8xf32>, %w: tensor<16x16x1x1xf32
 // CHECK: call @__strata_onednn_batch_matmul_0(%{{.+}}, %{{.+}}, %[[DST]])
 // CHECK: return %[[DST]]
 func.func @batch_matmul(%v: tensor<36x32x8xf32>, %u: tensor<36x8x16xf32>) -> tensor<36x32x16xf32> {
-  %m = nn.onednn_batch_matmul %v, %u {weights_constant = true} : (tensor<36x32x8xf32>, tensor<36x8x16xf32>) -> tensor<36x32x16xf32>
+  %m = onednn.batch_matmul %v, %u {weights_constant = true} : (tensor<36x32x8xf32>, tensor<36x8x16xf32>) -> tensor<36x32x16xf32>
   return %m : tensor<36x32x16xf32>
 }

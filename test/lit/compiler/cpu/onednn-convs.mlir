@@ -5,9 +5,9 @@
 // reorder back (transpose + reshape) where the NCHW result is returned.
 // CHECK-LABEL: func @resnet_block
 // CHECK-SAME: (%[[X:.+]]: tensor<1x3x16x16xf32>)
-// CHECK: %[[C1:.+]] = nn.onednn_conv %[[X]], %{{.+}}, %{{.+}} {{{.*}}dst_layout = "nChw8c"{{.*}}post_ops = ["relu"], src_layout = "nchw", strata.kernel = "oneDNN convolution", strata.rule = "3 input channels read as NCHW: oneDNN has a fast kernel for kernels up to 7x7, strides up to 2"{{.*}}weights_constant = true} : {{.*}} -> tensor<1x2x16x16x8xf32>
-// CHECK: %[[P:.+]] = nn.onednn_pool %[[C1]] {kernel_shape = array<i64: 3, 3>, layout = "nChw8c", pads = array<i64: 1, 1, 1, 1>, strata.kernel = "oneDNN max pooling", strata.rule = "reads a blocked convolution's output", strides = array<i64: 2, 2>} : (tensor<1x2x16x16x8xf32>) -> tensor<1x2x8x8x8xf32>
-// CHECK: %[[C2:.+]] = nn.onednn_conv %[[P]], %{{[^ ]+}} sum %[[P]] {{{.*}}post_ops = ["sum", "relu"], src_layout = "nChw8c"
+// CHECK: %[[C1:.+]] = onednn.conv %[[X]], %{{.+}}, %{{.+}} {{{.*}}dst_layout = "nChw8c"{{.*}}post_ops = ["relu"], src_layout = "nchw", strata.kernel = "oneDNN convolution", strata.rule = "3 input channels read as NCHW: oneDNN has a fast kernel for kernels up to 7x7, strides up to 2"{{.*}}weights_constant = true} : {{.*}} -> tensor<1x2x16x16x8xf32>
+// CHECK: %[[P:.+]] = onednn.pool %[[C1]] {kernel_shape = array<i64: 3, 3>, layout = "nChw8c", pads = array<i64: 1, 1, 1, 1>, strata.kernel = "oneDNN max pooling", strata.rule = "reads a blocked convolution's output", strides = array<i64: 2, 2>} : (tensor<1x2x16x16x8xf32>) -> tensor<1x2x8x8x8xf32>
+// CHECK: %[[C2:.+]] = onednn.conv %[[P]], %{{[^ ]+}} sum %[[P]] {{{.*}}post_ops = ["sum", "relu"], src_layout = "nChw8c"
 // CHECK-NOT: nn.relu
 // CHECK-NOT: nn.add
 // CHECK: %[[T:.+]] = nn.transpose %[[C2]] {perm = array<i64: 0, 1, 4, 2, 3>} : (tensor<1x2x8x8x8xf32>) -> tensor<1x2x8x8x8xf32>
@@ -36,9 +36,9 @@ func.func @resnet_block(%x: tensor<1x3x16x16xf32>) -> tensor<1x16x8x8xf32> {
 // CHECK-SAME: (%[[X:.+]]: tensor<1x16x8x8xf32>)
 // CHECK: %[[S:.+]] = nn.reshape %[[X]] : (tensor<1x16x8x8xf32>) -> tensor<1x2x8x8x8xf32>
 // CHECK: %[[B:.+]] = nn.transpose %[[S]] {perm = array<i64: 0, 1, 3, 4, 2>}
-// CHECK: %[[D:.+]] = nn.onednn_conv %[[B]], %{{.+}} {clip_max = 6.000000e+00 : f32, clip_min = 0.000000e+00 : f32, {{.*}}group = 16 : i64{{.*}}post_ops = ["clip"]
+// CHECK: %[[D:.+]] = onednn.conv %[[B]], %{{.+}} {clip_max = 6.000000e+00 : f32, clip_min = 0.000000e+00 : f32, {{.*}}group = 16 : i64{{.*}}post_ops = ["clip"]
 // CHECK: %[[G:.+]] = nn.sigmoid %[[D]] : tensor<1x2x8x8x8xf32>
-// CHECK: nn.onednn_conv %[[G]], %{{[^ ]+}} sum %[[B]] {{{.*}}post_ops = ["sum"]
+// CHECK: onednn.conv %[[G]], %{{[^ ]+}} sum %[[B]] {{{.*}}post_ops = ["sum"]
 // CHECK-COUNT-1: nn.transpose
 // CHECK-NOT: nn.transpose
 func.func @depthwise_relu6(%x: tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xf32> {
@@ -80,7 +80,7 @@ func.func @stays_generated(%x: tensor<1x3x64x64xf32>, %s: tensor<1x8x32xf32>) ->
 // ceil_mode max pooling: the end pads widen so that oneDNN's floor rule
 // gives ceil_mode's 5x5 result: (10 + 0 + 1 - 3) / 2 + 1 = 5.
 // CHECK-LABEL: func @ceil_mode_pool
-// CHECK: nn.onednn_pool %{{.+}} {kernel_shape = array<i64: 3, 3>, layout = "nChw8c", pads = array<i64: 0, 0, 1, 1>, {{.*}}strides = array<i64: 2, 2>} : (tensor<1x1x10x10x8xf32>) -> tensor<1x1x5x5x8xf32>
+// CHECK: onednn.pool %{{.+}} {kernel_shape = array<i64: 3, 3>, layout = "nChw8c", pads = array<i64: 0, 0, 1, 1>, {{.*}}strides = array<i64: 2, 2>} : (tensor<1x1x10x10x8xf32>) -> tensor<1x1x5x5x8xf32>
 func.func @ceil_mode_pool(%x: tensor<1x8x10x10xf32>) -> tensor<1x8x5x5xf32> {
   %w = nn.constant dense<0.1> : tensor<8x8x1x1xf32>
   %c = nn.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>} : (tensor<1x8x10x10xf32>, tensor<8x8x1x1xf32>) -> tensor<1x8x10x10xf32>
@@ -93,7 +93,7 @@ func.func @ceil_mode_pool(%x: tensor<1x8x10x10xf32>) -> tensor<1x8x5x5xf32> {
 // A large fully connected layer at batch 1 (2^20 weights) becomes an inner
 // product with its relu fused; a small one stays nn.gemm.
 // CHECK-LABEL: func @fully_connected
-// CHECK: %[[H:.+]] = nn.onednn_inner_product %arg0, %{{.+}}, %{{.+}} {post_ops = ["relu"], strata.kernel = "oneDNN inner product", strata.rule = "1048576 weights at 1 rows: at least 2^20 weights, at most 16 rows", weights_constant = true} : (tensor<1x1024xf32>, tensor<1024x1024xf32>, tensor<1024xf32>) -> tensor<1x1024xf32>
+// CHECK: %[[H:.+]] = onednn.inner_product %arg0, %{{.+}}, %{{.+}} {post_ops = ["relu"], strata.kernel = "oneDNN inner product", strata.rule = "1048576 weights at 1 rows: at least 2^20 weights, at most 16 rows", weights_constant = true} : (tensor<1x1024xf32>, tensor<1024x1024xf32>, tensor<1024xf32>) -> tensor<1x1024xf32>
 // CHECK: nn.gemm %[[H]]
 func.func @fully_connected(%x: tensor<1x1024xf32>) -> tensor<1x10xf32> {
   %w1 = nn.constant dense<0.01> : tensor<1024x1024xf32>

@@ -75,9 +75,9 @@ func.func @stays_generic(%x: tensor<1x2x9x9xf32>) -> (tensor<1x2x4x4xf32>, tenso
 // CHECK: vector.transfer_read %arg0[%[[N]], %[[CB]], %{{.+}}, %{{.+}}, %{{.+}}]{{.*}} : tensor<1x2x8x8x8xf32>, vector<8xf32>
 // CHECK-COUNT-8: arith.maximumf
 // CHECK: vector.transfer_write {{.+}} : vector<8xf32>, tensor<4x8xf32>
-// CHECK-NOT: nn.onednn_pool
+// CHECK-NOT: onednn.pool
 func.func @blocked(%x: tensor<1x2x8x8x8xf32>) -> tensor<1x2x4x4x8xf32> {
-  %y = nn.onednn_pool %x {kernel_shape = array<i64: 3, 3>, layout = "nChw8c", pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
+  %y = onednn.pool %x {kernel_shape = array<i64: 3, 3>, layout = "nChw8c", pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
       : (tensor<1x2x8x8x8xf32>) -> tensor<1x2x4x4x8xf32>
   return %y : tensor<1x2x4x4x8xf32>
 }
@@ -86,9 +86,9 @@ func.func @blocked(%x: tensor<1x2x8x8x8xf32>) -> tensor<1x2x4x4x8xf32> {
 
 // NCHW oneDNN pooling (outside a blocked region) stays a oneDNN call.
 // CHECK-LABEL: func @nchw
-// CHECK: nn.onednn_pool
+// CHECK: onednn.pool
 func.func @nchw(%x: tensor<1x16x8x8xf32>) -> tensor<1x16x4x4xf32> {
-  %y = nn.onednn_pool %x {kernel_shape = array<i64: 3, 3>, layout = "nchw", pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
+  %y = onednn.pool %x {kernel_shape = array<i64: 3, 3>, layout = "nchw", pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
       : (tensor<1x16x8x8xf32>) -> tensor<1x16x4x4xf32>
   return %y : tensor<1x16x4x4xf32>
 }

@@ -12,7 +12,7 @@
 // CHECK: scf.for
 // CHECK-COUNT-36: vector.transfer_read %[[PAD]]
 // CHECK-COUNT-36: vector.transfer_write
-// CHECK: %[[M:.+]] = nn.onednn_batch_matmul %[[V]], %[[U]] {strata.kernel = "Winograd F(4x4, 3x3): vector transforms around a oneDNN batched matmul", strata.rule = "3x3 stride 1 pad 1, constant weights, 32 tiles", weights_constant = true} : (tensor<36x32x8xf32>, tensor<36x8x16xf32>) -> tensor<36x32x16xf32>
+// CHECK: %[[M:.+]] = onednn.batch_matmul %[[V]], %[[U]] {strata.kernel = "Winograd F(4x4, 3x3): vector transforms around a oneDNN batched matmul", strata.rule = "3x3 stride 1 pad 1, constant weights, 32 tiles", weights_constant = true} : (tensor<36x32x8xf32>, tensor<36x8x16xf32>) -> tensor<36x32x16xf32>
 // CHECK: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (1, 2, 4) shared_outs(%{{.+}} = %{{.+}}) -> (tensor<1x2x16x32x8xf32>)
 // CHECK: vector.transfer_read {{.+}} : tensor<16xf32>, vector<8xf32>
 // CHECK: scf.for
@@ -20,11 +20,11 @@
 // CHECK: arith.addf
 // CHECK: arith.maximumf
 // CHECK-COUNT-15: arith.maximumf
-// CHECK-NOT: nn.onednn_conv
+// CHECK-NOT: onednn.conv
 func.func @f4_bias_relu(%x: tensor<1x1x16x32x8xf32>) -> tensor<1x2x16x32x8xf32> {
   %w = nn.constant dense<0.5> : tensor<16x8x3x3xf32>
   %bc = nn.constant dense<0.25> : tensor<16xf32>
-  %y = nn.onednn_conv %x, %w, %bc {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["relu"], weights_constant = true}
+  %y = onednn.conv %x, %w, %bc {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["relu"], weights_constant = true}
       : (tensor<1x1x16x32x8xf32>, tensor<16x8x3x3xf32>, tensor<16xf32>) -> tensor<1x2x16x32x8xf32>
   return %y : tensor<1x2x16x32x8xf32>
 }
@@ -35,14 +35,14 @@ func.func @f4_bias_relu(%x: tensor<1x1x16x32x8xf32>) -> tensor<1x2x16x32x8xf32> 
 // make 54 tiles of 2x2), with a residual sum read from the blocked operand in the output
 // transform.
 // CHECK-LABEL: func @f2_sum
-// CHECK: nn.onednn_batch_matmul {{.+}} : (tensor<16x54x8xf32>, tensor<16x8x8xf32>) -> tensor<16x54x8xf32>
+// CHECK: onednn.batch_matmul {{.+}} : (tensor<16x54x8xf32>, tensor<16x8x8xf32>) -> tensor<16x54x8xf32>
 // CHECK: scf.forall (%{{.+}}, %{{.+}}, %{{.+}}) in (2, 1, 9)
 // CHECK-COUNT-16: vector.transfer_read
 // CHECK: vector.transfer_read %arg1
-// CHECK-NOT: nn.onednn_conv
+// CHECK-NOT: onednn.conv
 func.func @f2_sum(%x: tensor<2x1x18x6x8xf32>, %s: tensor<2x1x18x6x8xf32>) -> tensor<2x1x18x6x8xf32> {
   %w = nn.constant dense<0.5> : tensor<8x8x3x3xf32>
-  %y = nn.onednn_conv %x, %w sum %s {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["sum"], weights_constant = true}
+  %y = onednn.conv %x, %w sum %s {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["sum"], weights_constant = true}
       : (tensor<2x1x18x6x8xf32>, tensor<8x8x3x3xf32>, tensor<2x1x18x6x8xf32>) -> tensor<2x1x18x6x8xf32>
   return %y : tensor<2x1x18x6x8xf32>
 }
@@ -54,21 +54,21 @@ func.func @f2_sum(%x: tensor<2x1x18x6x8xf32>, %s: tensor<2x1x18x6x8xf32>) -> ten
 // stride 2, and the NCHW first layer.
 // CHECK-LABEL: func @left_alone
 // CHECK-NOT: onednn_batch_matmul
-// CHECK-COUNT-5: nn.onednn_conv
+// CHECK-COUNT-5: onednn.conv
 // CHECK-NOT: onednn_batch_matmul
 func.func @left_alone(%x: tensor<1x1x16x16x8xf32>, %wv: tensor<8x8x3x3xf32>, %small: tensor<1x1x8x8x8xf32>,
                       %odd: tensor<1x1x7x7x8xf32>, %plain: tensor<1x8x16x16xf32>)
     -> (tensor<1x1x16x16x8xf32>, tensor<1x1x8x8x8xf32>, tensor<1x1x7x7x8xf32>, tensor<1x1x8x8x8xf32>, tensor<1x1x16x16x8xf32>) {
   %w = nn.constant dense<0.5> : tensor<8x8x3x3xf32>
-  %a = nn.onednn_conv %x, %wv {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = [], weights_constant = false}
+  %a = onednn.conv %x, %wv {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = [], weights_constant = false}
       : (tensor<1x1x16x16x8xf32>, tensor<8x8x3x3xf32>) -> tensor<1x1x16x16x8xf32>
-  %b = nn.onednn_conv %small, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = [], weights_constant = true}
+  %b = onednn.conv %small, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = [], weights_constant = true}
       : (tensor<1x1x8x8x8xf32>, tensor<8x8x3x3xf32>) -> tensor<1x1x8x8x8xf32>
-  %c = nn.onednn_conv %odd, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = [], weights_constant = true}
+  %c = onednn.conv %odd, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = [], weights_constant = true}
       : (tensor<1x1x7x7x8xf32>, tensor<8x8x3x3xf32>) -> tensor<1x1x7x7x8xf32>
-  %d = nn.onednn_conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = [], weights_constant = true}
+  %d = onednn.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = [], weights_constant = true}
       : (tensor<1x1x16x16x8xf32>, tensor<8x8x3x3xf32>) -> tensor<1x1x8x8x8xf32>
-  %e = nn.onednn_conv %plain, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nchw", dst_layout = "nChw8c", post_ops = [], weights_constant = true}
+  %e = onednn.conv %plain, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nchw", dst_layout = "nChw8c", post_ops = [], weights_constant = true}
       : (tensor<1x8x16x16xf32>, tensor<8x8x3x3xf32>) -> tensor<1x1x16x16x8xf32>
   return %a, %b, %c, %d, %e : tensor<1x1x16x16x8xf32>, tensor<1x1x8x8x8xf32>, tensor<1x1x7x7x8xf32>, tensor<1x1x8x8x8xf32>, tensor<1x1x16x16x8xf32>
 }
@@ -80,14 +80,14 @@ func.func @left_alone(%x: tensor<1x1x16x16x8xf32>, %wv: tensor<8x8x3x3xf32>, %sm
 // CHECK-LABEL: func @clip
 // CHECK-DAG: %[[HI:.+]] = arith.constant dense<6.000000e+00> : vector<8xf32>
 // CHECK-DAG: %[[LO:.+]] = arith.constant dense<0.000000e+00> : vector<8xf32>
-// CHECK: nn.onednn_batch_matmul
+// CHECK: onednn.batch_matmul
 // CHECK: scf.forall
 // CHECK: %[[MAX:.+]] = arith.maximumf %{{.+}}, %[[LO]] : vector<8xf32>
 // CHECK-NEXT: arith.minimumf %[[MAX]], %[[HI]] : vector<8xf32>
 func.func @clip(%x: tensor<1x1x16x32x8xf32>) -> tensor<1x1x16x32x8xf32> {
   %w = nn.constant dense<0.5> : tensor<8x8x3x3xf32>
   %b = nn.constant dense<0.25> : tensor<8xf32>
-  %y = nn.onednn_conv %x, %w, %b {clip_max = 6.0 : f32, clip_min = 0.0 : f32, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["clip"], weights_constant = true}
+  %y = onednn.conv %x, %w, %b {clip_max = 6.0 : f32, clip_min = 0.0 : f32, dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>, src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["clip"], weights_constant = true}
       : (tensor<1x1x16x32x8xf32>, tensor<8x8x3x3xf32>, tensor<8xf32>) -> tensor<1x1x16x32x8xf32>
   return %y : tensor<1x1x16x32x8xf32>
 }

@@ -1,16 +1,18 @@
-//===- NNKernelOps.cpp - verifiers of the ops handed to oneDNN -----------===//
+//===- OneDnnOps.cpp - verifiers of the oneDNN kernel ops -----------------===//
 //
-// The shapes are checked with the same rules as nn.conv and nn.pool, after
+// The shapes are checked with the same rules (ShapeRules.h) as nn.conv and nn.pool, after
 // reading a blocked (nChw<block>c: nChw8c, nChw16c) tensor as the NCHW shape
 // it stands for.
 //
 //===----------------------------------------------------------------------===//
 
-#include "dialects/nn/NNOps.h"
+#include "dialects/onednn/OneDnnOps.h"
 #include "dialects/nn/ShapeRules.h"
 
 using namespace mlir;
-using namespace strata::nn;
+using namespace strata;
+namespace shape = strata::nn::shape;
+using namespace strata::onednn;
 
 namespace {
 
@@ -56,7 +58,7 @@ LogicalResult compare(Operation *op, const shape::ShapeOrError &rule,
 
 } // namespace
 
-LogicalResult OneDnnConvOp::verify() {
+LogicalResult ConvOp::verify() {
   auto in = logicalShape(*this, getInput(), getSrcLayout());
   auto out = logicalShape(*this, getOutput(), getDstLayout());
   if (failed(in) || failed(out))
@@ -91,7 +93,7 @@ LogicalResult OneDnnConvOp::verify() {
                  *out);
 }
 
-LogicalResult OneDnnPoolOp::verify() {
+LogicalResult PoolOp::verify() {
   auto in = logicalShape(*this, getInput(), getLayout());
   auto out = logicalShape(*this, getOutput(), getLayout());
   if (failed(in) || failed(out))
@@ -109,7 +111,7 @@ LogicalResult OneDnnPoolOp::verify() {
   return success();
 }
 
-LogicalResult OneDnnInnerProductOp::verify() {
+LogicalResult InnerProductOp::verify() {
   auto in = cast<RankedTensorType>(getInput().getType()).getShape();
   auto w = cast<RankedTensorType>(getWeight().getType()).getShape();
   auto out = cast<RankedTensorType>(getOutput().getType()).getShape();
@@ -130,7 +132,7 @@ LogicalResult OneDnnInnerProductOp::verify() {
   return success();
 }
 
-LogicalResult OneDnnBatchMatmulOp::verify() {
+LogicalResult BatchMatmulOp::verify() {
   auto a = cast<RankedTensorType>(getLhs().getType()).getShape();
   auto b = cast<RankedTensorType>(getRhs().getType()).getShape();
   auto out = cast<RankedTensorType>(getOutput().getType()).getShape();

@@ -1,19 +1,40 @@
-//===- NNKernelOps.td - ops the compiler hands to oneDNN ------*- tablegen -*-===//
+//===- OneDnnOps.td - the CPU backend's oneDNN kernel ops ----*- tablegen -*-===//
 //
 // Convolutions, max pooling, fully connected layers and batched matrix products
-// that the kernel choice (passes/graph/
-// OneDnnConvs.cpp) gives to oneDNN instead of generated code. They stay on
-// tensors like every nn op; bufferization turns each into a call of the
-// runtime's oneDNN glue (runtime/src/onednn.c), which creates the primitive
-// once and reuses it. Activations may be in oneDNN's channel-blocked layout
-// "nChw8c", written here as a 5-d tensor N x C/8 x H x W x 8.
+// that the CPU backend's kernel selection (compiler/cpu/OneDnnConvs.cpp,
+// compiler/cpu/WinogradConvs.cpp) gives to oneDNN instead of generated code.
+// They are a backend dialect of their own: the framework-level `nn` dialect
+// says what a network computes, these say which library kernel and which
+// memory layout computes it on this CPU, so only compiler/cpu creates them.
+// They stay on tensors like every nn op; bufferization turns each into a call
+// of the runtime's oneDNN glue (runtime/src/onednn.c, descriptor in
+// strata/onednn_calls.h), which creates the primitive once and reuses it.
+// Activations may be in oneDNN's channel-blocked layout "nChw<b>c" (b = the
+// target's channel block), written here as a 5-d tensor N x C/b x H x W x b.
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef STRATA_NN_KERNEL_OPS
-#define STRATA_NN_KERNEL_OPS
+#ifndef STRATA_ONEDNN_OPS
+#define STRATA_ONEDNN_OPS
 
-def NN_OneDnnConvOp : NN_Op<"onednn_conv", [AttrSizedOperandSegments]> {
+include "mlir/IR/OpBase.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+
+def OneDnn_Dialect : Dialect {
+  let name = "onednn";
+  let cppNamespace = "::strata::onednn";
+  let summary = "The CPU backend's kernel ops: calls of oneDNN primitives";
+  let description = [{
+    Made only by the CPU backend's kernel selection; lowered by
+    bufferization into calls of the runtime's oneDNN glue.
+  }];
+}
+
+class OneDnn_Op<string mnemonic, list<Trait> traits = []>
+    : Op<OneDnn_Dialect, mnemonic, !listconcat([Pure], traits)>;
+
+
+def OneDnn_ConvOp : OneDnn_Op<"conv", [AttrSizedOperandSegments]> {
   let summary = "2-D f32 convolution run by oneDNN, with fused post-ops";
   let description = [{
     `input` is NCHW (`src_layout = "nchw"`, 4-d) or blocked (`"nChw8c"`,
@@ -24,7 +45,7 @@ def NN_OneDnnConvOp : NN_Op<"onednn_conv", [AttrSizedOperandSegments]> {
     `weights_constant` lets the runtime reorder the weights once.
 
     ```mlir
-    %y = nn.onednn_conv %x, %w, %b sum %skip {dilations = array<i64: 1, 1>, group = 1 : i64,
+    %y = onednn.conv %x, %w, %b sum %skip {dilations = array<i64: 1, 1>, group = 1 : i64,
            pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>,
            src_layout = "nChw8c", dst_layout = "nChw8c", post_ops = ["sum", "relu"],
            weights_constant = true}
@@ -47,7 +68,7 @@ def NN_OneDnnConvOp : NN_Op<"onednn_conv", [AttrSizedOperandSegments]> {
   let hasVerifier = 1;
 }
 
-def NN_OneDnnPoolOp : NN_Op<"onednn_pool"> {
+def OneDnn_PoolOp : OneDnn_Op<"pool"> {
   let summary = "2-D f32 max pooling run by oneDNN (or, blocked, by generated code)";
   let description = [{
     Max pooling of an NCHW (`layout = "nchw"`) or blocked (`"nChw8c"`)
@@ -57,7 +78,7 @@ def NN_OneDnnPoolOp : NN_Op<"onednn_pool"> {
     padding).
 
     ```mlir
-    %y = nn.onednn_pool %x {kernel_shape = array<i64: 3, 3>, layout = "nChw8c",
+    %y = onednn.pool %x {kernel_shape = array<i64: 3, 3>, layout = "nChw8c",
                             pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 2, 2>}
         : (tensor<1x8x112x112x8xf32>) -> tensor<1x8x56x56x8xf32>
     ```
@@ -70,7 +91,7 @@ def NN_OneDnnPoolOp : NN_Op<"onednn_pool"> {
   let hasVerifier = 1;
 }
 
-def NN_OneDnnInnerProductOp : NN_Op<"onednn_inner_product"> {
+def OneDnn_InnerProductOp : OneDnn_Op<"inner_product"> {
   let summary = "f32 fully connected layer run by oneDNN, with fused post-ops";
   let description = [{
     `output[m, n] = sum_k input[m, k] * weight[n, k] + bias[n]` (ONNX Gemm
@@ -78,7 +99,7 @@ def NN_OneDnnInnerProductOp : NN_Op<"onednn_inner_product"> {
     (`"relu"`, or `"clip"` to [clip_min, clip_max]).
 
     ```mlir
-    %y = nn.onednn_inner_product %x, %w, %b {post_ops = ["relu"], weights_constant = true}
+    %y = onednn.inner_product %x, %w, %b {post_ops = ["relu"], weights_constant = true}
         : (tensor<1x9216xf32>, tensor<4096x9216xf32>, tensor<4096xf32>) -> tensor<1x4096xf32>
     ```
   }];
@@ -93,17 +114,17 @@ def NN_OneDnnInnerProductOp : NN_Op<"onednn_inner_product"> {
   let hasVerifier = 1;
 }
 
-def NN_OneDnnBatchMatmulOp : NN_Op<"onednn_batch_matmul"> {
+def OneDnn_BatchMatmulOp : OneDnn_Op<"batch_matmul"> {
   let summary = "f32 batched matrix product run by oneDNN";
   let description = [{
     `output[g, m, n] = sum_k lhs[g, m, k] * rhs[g, k, n]`, all row-major.
-    Winograd convolutions (compiler/cpu/WinogradConv.cpp) multiply their
+    Winograd convolutions (compiler/cpu/WinogradConvs.cpp) multiply their
     transformed input tiles by the transformed weights this way, one matrix
     per point of the transform. `weights_constant` lets the runtime reorder
     `rhs` once into oneDNN's preferred layout.
 
     ```mlir
-    %m = nn.onednn_batch_matmul %v, %u {weights_constant = true}
+    %m = onednn.batch_matmul %v, %u {weights_constant = true}
         : (tensor<36x196x64xf32>, tensor<36x64x64xf32>) -> tensor<36x196x64xf32>
     ```
   }];
@@ -113,4 +134,4 @@ def NN_OneDnnBatchMatmulOp : NN_Op<"onednn_batch_matmul"> {
   let hasVerifier = 1;
 }
 
-#endif // STRATA_NN_KERNEL_OPS
+#endif // STRATA_ONEDNN_OPS
