@@ -83,7 +83,7 @@ struct Geometry {
 std::optional<Geometry> geometryOf(RankedTensorType in, ArrayRef<int64_t> weightShape,
                                    ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
                                    ArrayRef<int64_t> dilations) {
-  if (in.getRank() != 4 || !in.hasStaticShape() || !in.getElementType().isF32() ||
+  if (in.getRank() != 4 || !in.hasStaticShape() || !generatedKernelsTake(in.getElementType()) ||
       weightShape.size() != 4 || ShapedType::isDynamicShape(weightShape) ||
       llvm::any_of(strides, [](int64_t s) { return s != 1; }) ||
       llvm::any_of(dilations, [](int64_t d) { return d != 1; }) ||

@@ -20,6 +20,23 @@
 
 namespace strata::cpu {
 
+/// Whether the CPU's generated vector kernels (direct convolution, Winograd
+/// transforms, vectorized pooling and reductions, the tiled matmul) take
+/// `elementType`. They compute in f32; ops of other types (bf16/f16, int8
+/// contractions into i32, ...) go to the generic lowering, which handles
+/// every type pair nn allows (dialects/nn/ElementTypes.h). The one answer
+/// every selection pass asks.
+inline bool generatedKernelsTake(mlir::Type elementType) { return elementType.isF32(); }
+
+/// Whether strata calls oneDNN for a contraction of `lhs` by `rhs` into
+/// `result` (element types; a bias or sum has the result's). f32 today: the
+/// call descriptor and runtime carry bf16 and int8 types already
+/// (strata/onednn_calls.h), the kernel choice for them comes with mixed
+/// precision and int8.
+inline bool oneDnnTakes(mlir::Type lhs, mlir::Type rhs, mlir::Type result) {
+  return lhs.isF32() && rhs.isF32() && result.isF32();
+}
+
 /// Discardable attributes the records live in.
 inline constexpr llvm::StringLiteral kKernelAttr = "strata.kernel";
 inline constexpr llvm::StringLiteral kRuleAttr = "strata.rule";

@@ -55,7 +55,7 @@ RankedTensorType blockedType(RankedTensorType nchw, int64_t block) {
 bool blockable(Type t, int64_t block) {
   auto type = dyn_cast<RankedTensorType>(t);
   return type && type.hasStaticShape() && type.getRank() == 4 &&
-         type.getElementType().isF32() && type.getDimSize(1) % block == 0;
+         strata::cpu::generatedKernelsTake(type.getElementType()) && type.getDimSize(1) % block == 0;
 }
 
 /// The cost rule: which convolutions oneDNN runs (faster than the generated
@@ -65,9 +65,8 @@ bool useOneDnn(nn::ConvOp conv, int64_t block, std::string &rule) {
   auto in = tensorType(conv.getInput()), w = tensorType(conv.getWeight()),
        out = tensorType(conv.getOutput());
   if (in.getRank() != 4 || !in.hasStaticShape() || !w.hasStaticShape() ||
-      !out.hasStaticShape() || !in.getElementType().isF32() ||
-      !w.getElementType().isF32() ||
-      (conv.getBias() && !tensorType(conv.getBias()).getElementType().isF32())) {
+      !out.hasStaticShape() ||
+      !strata::cpu::oneDnnTakes(in.getElementType(), w.getElementType(), out.getElementType())) {
     rule = "not a static 2-D f32 convolution: oneDNN takes only those";
     return false;
   }
@@ -112,15 +111,16 @@ bool useOneDnn(nn::ConvOp conv, int64_t block, std::string &rule) {
 bool useOneDnn(nn::GemmOp gemm, std::string &rule) {
   auto a = tensorType(gemm.getA()), b = tensorType(gemm.getB()),
        y = tensorType(gemm.getOutput());
-  if (!a.hasStaticShape() || !b.hasStaticShape() || !a.getElementType().isF32() ||
-      !b.getElementType().isF32() || gemm.getTransA() || !gemm.getTransB() ||
+  if (!a.hasStaticShape() || !b.hasStaticShape() ||
+      !strata::cpu::oneDnnTakes(a.getElementType(), b.getElementType(), y.getElementType()) ||
+      gemm.getTransA() || !gemm.getTransB() ||
       gemm.getAlpha().convertToFloat() != 1.0f ||
       !gemm.getB().getDefiningOp<nn::ConstantOp>())
     return false;
   if (Value c = gemm.getC()) {
     auto ct = tensorType(c);
     if (gemm.getBeta().convertToFloat() != 1.0f || ct.getRank() != 1 ||
-        ct.getDimSize(0) != y.getDimSize(1) || !ct.getElementType().isF32())
+        ct.getDimSize(0) != y.getDimSize(1))
       return false;
   }
   constexpr int64_t kMinWeights = 1 << 20, kMaxRows = 16;

@@ -1,5 +1,6 @@
 //===- TileAndVectorize.cpp - cache/register tiling of linalg.matmul ------===//
 
+#include "compiler/cpu/KernelChoice.h"
 #include "compiler/lowering/LinalgBuilders.h"
 #include "passes/Passes.h"
 
@@ -97,7 +98,7 @@ linalg::MatmulOp padWeights(RewriterBase &rw, linalg::MatmulOp op,
   if (n < multiple / 2)
     multiple /= 2;
   int64_t np = paddedRow(n, multiple);
-  if (np == n || !type.getElementType().isF32())
+  if (np == n || !strata::cpu::generatedKernelsTake(type.getElementType()))
     return op;
   if (!constant && n % multiple == 0)
     return op; // whole tiles already; only constants get the L1 row padding
@@ -173,8 +174,11 @@ struct TileAndVectorizeMatmulPass
     for (linalg::MatmulOp op : matmuls) {
       auto a = cast<RankedTensorType>(op.getDpsInputs()[0].getType());
       auto b = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
+      auto c = cast<RankedTensorType>(op.getDpsInits()[0].getType());
       if (!a.hasStaticShape() || !b.hasStaticShape() ||
-          !a.getElementType().isF32())
+          !strata::cpu::generatedKernelsTake(a.getElementType()) ||
+          !strata::cpu::generatedKernelsTake(b.getElementType()) ||
+          !strata::cpu::generatedKernelsTake(c.getElementType()))
         continue;
       // B is padded to whole register tiles (constant weights also to rows
       // that do not alias in L1); the matmul may be replaced by a wider one.

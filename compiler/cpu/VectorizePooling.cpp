@@ -64,7 +64,7 @@ std::optional<Tiling> tilingOf(Value input, Type output, ArrayRef<int64_t> k,
   auto in = cast<RankedTensorType>(input.getType());
   auto out = cast<RankedTensorType>(output);
   if (in.getRank() != 4 || !in.hasStaticShape() || !out.hasStaticShape() ||
-      !in.getElementType().isF32() || k.size() != 2 ||
+      !generatedKernelsTake(in.getElementType()) || k.size() != 2 ||
       strides != k || llvm::any_of(pads, [](int64_t p) { return p != 0; }) ||
       llvm::any_of(dilations, [](int64_t d) { return d != 1; }))
     return std::nullopt;

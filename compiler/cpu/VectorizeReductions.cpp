@@ -49,7 +49,7 @@ struct VectorizeRowSum : OpRewritePattern<nn::ReduceOp> {
     auto outType = cast<RankedTensorType>(op.getType());
     int64_t rank = in.getRank();
     if (op.getKind() != nn::ReduceKind::sum || !in.hasStaticShape() ||
-        !in.getElementType().isF32() || rank < 2)
+        !generatedKernelsTake(in.getElementType()) || rank < 2)
       return rw.notifyMatchFailure(op, "not an f32 sum of static shape");
     SmallVector<bool> reduced(rank, false);
     for (int64_t a : op.getAxes())

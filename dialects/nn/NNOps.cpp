@@ -6,6 +6,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/nn/NNOps.h"
+#include "dialects/nn/ElementTypes.h"
 #include "dialects/nn/ShapeRules.h"
 
 #include "mlir/IR/Builders.h"
@@ -90,17 +91,14 @@ LogicalResult LogSoftmaxOp::verify() {
 }
 
 LogicalResult MatMulOp::verify() {
-  if (failed(checkSameElementType(*this, {getLhs(), getRhs(), getOutput()})))
+  if (failed(verifyContractionTypes(*this, getLhs(), getRhs(), getOutput())))
     return failure();
   return checkResultShape(*this,
                           shape::matmul(shapeOf(getLhs()), shapeOf(getRhs())));
 }
 
 LogicalResult GemmOp::verify() {
-  SmallVector<Value> all{getA(), getB(), getOutput()};
-  if (getC())
-    all.push_back(getC());
-  if (failed(checkSameElementType(*this, all)))
+  if (failed(verifyContractionTypes(*this, getA(), getB(), getOutput(), getC())))
     return failure();
   shape::ShapeOrError rule =
       shape::gemm(shapeOf(getA()), shapeOf(getB()), getTransA(), getTransB());
@@ -116,9 +114,7 @@ LogicalResult GemmOp::verify() {
 }
 
 LogicalResult ConvOp::verify() {
-  SmallVector<Value> all{getInput(), getWeight(), getOutput()};
   if (getBias()) {
-    all.push_back(getBias());
     shape::Shape b = shapeOf(getBias());
     int64_t m = shapeOf(getWeight())[0];
     if (b.size() != 1 || (b[0] != m && b[0] != shape::kDynamic &&
@@ -127,7 +123,8 @@ LogicalResult ConvOp::verify() {
                               "channel, got "
                            << shape::toString(b);
   }
-  if (failed(checkSameElementType(*this, all)))
+  if (failed(verifyContractionTypes(*this, getInput(), getWeight(), getOutput(),
+                                    getBias())))
     return failure();
   return checkResultShape(
       *this, shape::conv(shapeOf(getInput()), shapeOf(getWeight()),

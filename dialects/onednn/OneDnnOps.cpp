@@ -7,11 +7,13 @@
 //===----------------------------------------------------------------------===//
 
 #include "dialects/onednn/OneDnnOps.h"
+#include "dialects/nn/ElementTypes.h"
 #include "dialects/nn/ShapeRules.h"
 
 using namespace mlir;
 using namespace strata;
 namespace shape = strata::nn::shape;
+namespace nn = strata::nn;
 using namespace strata::onednn;
 
 namespace {
@@ -65,6 +67,9 @@ LogicalResult ConvOp::verify() {
     return failure();
   if (getSum() && getSum().getType() != getOutput().getType())
     return emitOpError() << "the sum operand must have the result's type";
+  if (failed(nn::verifyContractionTypes(*this, getInput(), getWeight(), getOutput(),
+                                        getBias())))
+    return failure();
   bool sawSum = false, sawClip = false;
   for (Attribute a : getPostOps()) {
     StringRef p = cast<StringAttr>(a).getValue();
@@ -98,6 +103,8 @@ LogicalResult PoolOp::verify() {
   auto out = logicalShape(*this, getOutput(), getLayout());
   if (failed(in) || failed(out))
     return failure();
+  if (getInput().getType().getElementType() != getOutput().getType().getElementType())
+    return emitOpError() << "pooling keeps the element type";
   // oneDNN's rule (floor); the pass widened the end pads for ceil_mode.
   for (int d = 0; d < 2; ++d) {
     int64_t span = (*in)[2 + d] + getPads()[d] + getPads()[2 + d] -
@@ -117,6 +124,9 @@ LogicalResult InnerProductOp::verify() {
   auto out = cast<RankedTensorType>(getOutput().getType()).getShape();
   if (in.size() != 2 || w.size() != 2 || out.size() != 2)
     return emitOpError() << "input, weight and result must be 2-d";
+  if (failed(nn::verifyContractionTypes(*this, getInput(), getWeight(), getOutput(),
+                                        getBias())))
+    return failure();
   if (in[1] != w[1] || out[0] != in[0] || out[1] != w[0])
     return emitOpError() << "expects M x K input, N x K weight, M x N result";
   if (getBias() && cast<RankedTensorType>(getBias().getType()).getShape() !=
@@ -138,6 +148,8 @@ LogicalResult BatchMatmulOp::verify() {
   auto out = cast<RankedTensorType>(getOutput().getType()).getShape();
   if (a.size() != 3 || b.size() != 3 || out.size() != 3)
     return emitOpError() << "lhs, rhs and result must be 3-d";
+  if (failed(nn::verifyContractionTypes(*this, getLhs(), getRhs(), getOutput())))
+    return failure();
   if (a[0] != b[0] || a[2] != b[1] || out != ArrayRef<int64_t>{a[0], a[1], b[2]})
     return emitOpError() << "expects G x M x K lhs, G x K x N rhs, G x M x N result";
   return success();

@@ -30,12 +30,17 @@ def OneDnn_Dialect : Dialect {
   }];
 }
 
+// Element types of the kernel forms: oneDNN's f32, bf16/f16 (accumulating
+// into f32) and int8 (u8/i8 into i32) convolutions and products; the pairs
+// allowed are nn's contraction rule (dialects/nn/ElementTypes.h).
+def OneDnn_Tensor : RankedTensorOf<[F32, BF16, F16, I8, UI8, I32]>;
+
 class OneDnn_Op<string mnemonic, list<Trait> traits = []>
     : Op<OneDnn_Dialect, mnemonic, !listconcat([Pure], traits)>;
 
 
 def OneDnn_ConvOp : OneDnn_Op<"conv", [AttrSizedOperandSegments]> {
-  let summary = "2-D f32 convolution run by oneDNN, with fused post-ops";
+  let summary = "2-D convolution run by oneDNN, with fused post-ops";
   let description = [{
     `input` is NCHW (`src_layout = "nchw"`, 4-d) or blocked (`"nChw8c"`,
     N x C/8 x H x W x 8); the result is in `dst_layout`. `weight` and `bias`
@@ -53,14 +58,14 @@ def OneDnn_ConvOp : OneDnn_Op<"conv", [AttrSizedOperandSegments]> {
            tensor<1x8x56x56x8xf32>) -> tensor<1x8x56x56x8xf32>
     ```
   }];
-  let arguments = (ins F32Tensor:$input, F32Tensor:$weight,
-                   Optional<F32Tensor>:$bias, Optional<F32Tensor>:$sum,
+  let arguments = (ins OneDnn_Tensor:$input, OneDnn_Tensor:$weight,
+                   Optional<OneDnn_Tensor>:$bias, Optional<OneDnn_Tensor>:$sum,
                    DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                    DenseI64ArrayAttr:$dilations, I64Attr:$group,
                    StrAttr:$src_layout, StrAttr:$dst_layout,
                    StrArrayAttr:$post_ops, OptionalAttr<F32Attr>:$clip_min,
                    OptionalAttr<F32Attr>:$clip_max, BoolAttr:$weights_constant);
-  let results = (outs F32Tensor:$output);
+  let results = (outs OneDnn_Tensor:$output);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? (`sum` $sum^)? attr-dict `:`
     functional-type(operands, results)
@@ -69,7 +74,7 @@ def OneDnn_ConvOp : OneDnn_Op<"conv", [AttrSizedOperandSegments]> {
 }
 
 def OneDnn_PoolOp : OneDnn_Op<"pool"> {
-  let summary = "2-D f32 max pooling run by oneDNN (or, blocked, by generated code)";
+  let summary = "2-D max pooling run by oneDNN (or, blocked, by generated code)";
   let description = [{
     Max pooling of an NCHW (`layout = "nchw"`) or blocked (`"nChw8c"`)
     tensor; the result has the same layout. `pads` are the begin pads then
@@ -83,16 +88,16 @@ def OneDnn_PoolOp : OneDnn_Op<"pool"> {
         : (tensor<1x8x112x112x8xf32>) -> tensor<1x8x56x56x8xf32>
     ```
   }];
-  let arguments = (ins F32Tensor:$input, DenseI64ArrayAttr:$kernel_shape,
+  let arguments = (ins OneDnn_Tensor:$input, DenseI64ArrayAttr:$kernel_shape,
                    DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                    StrAttr:$layout);
-  let results = (outs F32Tensor:$output);
+  let results = (outs OneDnn_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
 
 def OneDnn_InnerProductOp : OneDnn_Op<"inner_product"> {
-  let summary = "f32 fully connected layer run by oneDNN, with fused post-ops";
+  let summary = "fully connected layer run by oneDNN, with fused post-ops";
   let description = [{
     `output[m, n] = sum_k input[m, k] * weight[n, k] + bias[n]` (ONNX Gemm
     with transB = 1, alpha = beta = 1: PyTorch's Linear), then `post_ops`
@@ -103,11 +108,11 @@ def OneDnn_InnerProductOp : OneDnn_Op<"inner_product"> {
         : (tensor<1x9216xf32>, tensor<4096x9216xf32>, tensor<4096xf32>) -> tensor<1x4096xf32>
     ```
   }];
-  let arguments = (ins F32Tensor:$input, F32Tensor:$weight,
-                   Optional<F32Tensor>:$bias, StrArrayAttr:$post_ops,
+  let arguments = (ins OneDnn_Tensor:$input, OneDnn_Tensor:$weight,
+                   Optional<OneDnn_Tensor>:$bias, StrArrayAttr:$post_ops,
                    OptionalAttr<F32Attr>:$clip_min, OptionalAttr<F32Attr>:$clip_max,
                    BoolAttr:$weights_constant);
-  let results = (outs F32Tensor:$output);
+  let results = (outs OneDnn_Tensor:$output);
   let assemblyFormat = [{
     $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
   }];
@@ -115,7 +120,7 @@ def OneDnn_InnerProductOp : OneDnn_Op<"inner_product"> {
 }
 
 def OneDnn_BatchMatmulOp : OneDnn_Op<"batch_matmul"> {
-  let summary = "f32 batched matrix product run by oneDNN";
+  let summary = "batched matrix product run by oneDNN";
   let description = [{
     `output[g, m, n] = sum_k lhs[g, m, k] * rhs[g, k, n]`, all row-major.
     Winograd convolutions (compiler/cpu/WinogradConvs.cpp) multiply their
@@ -128,8 +133,8 @@ def OneDnn_BatchMatmulOp : OneDnn_Op<"batch_matmul"> {
         : (tensor<36x196x64xf32>, tensor<36x64x64xf32>) -> tensor<36x196x64xf32>
     ```
   }];
-  let arguments = (ins F32Tensor:$lhs, F32Tensor:$rhs, BoolAttr:$weights_constant);
-  let results = (outs F32Tensor:$output);
+  let arguments = (ins OneDnn_Tensor:$lhs, OneDnn_Tensor:$rhs, BoolAttr:$weights_constant);
+  let results = (outs OneDnn_Tensor:$output);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
