@@ -3,7 +3,8 @@
 // One line per ONNX node left after the model stage: the kernel and layout
 // the CPU backend chose and the rule that chose it, read from the records
 // the selection passes leave (KernelChoice.h). Nodes a pass fused into
-// another's kernel (a relu as a oneDNN post-op) say whose.
+// another's kernel (a relu as a oneDNN post-op) say whose. The grouping by
+// node (explainNodes) serves the CUDA backend's --explain too.
 //
 //===----------------------------------------------------------------------===//
 
@@ -80,7 +81,17 @@ std::string describe(Operation *op, const CpuTarget &target) {
 } // namespace
 
 void explainKernels(ModuleOp module, const CpuTarget &target, llvm::raw_ostream &os) {
-  os << "strata: kernels for " << target.summary() << "\n";
+  explainNodes(
+      module, "strata: kernels for " + target.summary(),
+      [](Operation *op) { return op->hasAttr(kKernelAttr) ? 2 : isReorder(op) ? 0 : 1; },
+      [&](Operation *op) { return describe(op, target); }, os);
+}
+
+void explainNodes(ModuleOp module, const std::string &header,
+                  llvm::function_ref<int(Operation *)> rank,
+                  llvm::function_ref<std::string(Operation *)> describe,
+                  llvm::raw_ostream &os) {
+  os << header << "\n";
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main)
     return;
@@ -100,8 +111,7 @@ void explainKernels(ModuleOp module, const CpuTarget &target, llvm::raw_ostream 
     if (!primary.count(first.name))
       order.push_back(first);
     auto &[chosen, node] = primary[first.name];
-    bool better = !chosen || (!chosen->hasAttr(kKernelAttr) && op.hasAttr(kKernelAttr)) ||
-                  (isReorder(chosen) && !isReorder(&op));
+    bool better = !chosen || rank(&op) > rank(chosen);
     if (better) {
       chosen = &op;
       node = first;
@@ -122,7 +132,7 @@ void explainKernels(ModuleOp module, const CpuTarget &target, llvm::raw_ostream 
     os << ": ";
     auto it = primary.find(node.name);
     if (it != primary.end() && !isReorder(it->second.first))
-      os << describe(it->second.first, target);
+      os << describe(it->second.first);
     else if (fusedInto.count(node.name))
       os << "fused into " << fusedInto[node.name] << "'s kernel";
     else

@@ -41,14 +41,19 @@ struct FuseElementwisePass
     }
     // As upstream (fuse a producer only into its single user), except that
     // a linalg.matmul on either side is left alone.
-    linalg::ControlFusionFn control = [](OpOperand *operand) {
+    linalg::ControlFusionFn control = [ctx](OpOperand *operand) {
       Operation *producer = operand->get().getDefiningOp();
       if (!producer || !producer->hasOneUse())
         return false;
-      if (bodySize(producer) + bodySize(operand->getOwner()) > kMaxFusedBodyOps)
+      Operation *consumer = operand->getOwner();
+      if (bodySize(producer) + bodySize(consumer) > kMaxFusedBodyOps ||
+          isa<linalg::MatmulOp>(producer) || isa<linalg::MatmulOp>(consumer))
         return false;
-      return !isa<linalg::MatmulOp>(producer) &&
-             !isa<linalg::MatmulOp>(operand->getOwner());
+      // The fused op takes the consumer's location; fusing the producer's
+      // in keeps its ONNX node in diagnostics and --explain ("pool1: fused
+      // into conv2's kernel") instead of losing it.
+      consumer->setLoc(FusedLoc::get(ctx, {consumer->getLoc(), producer->getLoc()}));
+      return true;
     };
     RewritePatternSet patterns(ctx);
     linalg::populateElementwiseOpsFusionPatterns(patterns, control);

@@ -15,8 +15,11 @@
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/Operation.h"
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/ADT/Twine.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <string>
 
 namespace strata::cpu {
 
@@ -71,6 +74,15 @@ inline mlir::Location reorderLoc(mlir::Location valueLoc) {
 /// selection and the generic lowering.
 void explainKernels(mlir::ModuleOp module, const CpuTarget &target,
                     llvm::raw_ostream &os);
+
+/// What both backends' --explain print: `header`, then one line per ONNX
+/// node of @main with `describe` of the op that computes it (of the node's
+/// ops, the first of highest `rank`), or, for a node fused into another's
+/// op, whose kernel computes it.
+void explainNodes(mlir::ModuleOp module, const std::string &header,
+                  llvm::function_ref<int(mlir::Operation *)> rank,
+                  llvm::function_ref<std::string(mlir::Operation *)> describe,
+                  llvm::raw_ostream &os);
 
 } // namespace strata::cpu
 

@@ -6,6 +6,7 @@
 #include "compiler/cpu/ExternalWeights.h"
 #include "compiler/cpu/KernelChoice.h"
 #include "compiler/cpu/ObjectEmitter.h"
+#include "compiler/gpu/GpuKernelChoice.h"
 #include "compiler/gpu/GpuPipeline.h"
 #include "compiler/onnx/OnnxImporter.h"
 #include "passes/ModelPipeline.h"
@@ -251,9 +252,9 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
     error = archError;
     return false;
   }
-  if (opt.target == Target::CUDA && opt.explain) {
-    error = "--explain reports the CPU backend's kernel choice; the CUDA backend's "
-            "is not reported yet";
+  if (opt.target == Target::CUDA && opt.explain && opt.emit == Stage::Linalg) {
+    error = "--explain with --target=cuda needs --emit=llvm or later: the GPU's kernels "
+            "are chosen after the linalg stage";
     return false;
   }
   if (opt.explain && (opt.emit == Stage::NN || opt.emit == Stage::Graph)) {
@@ -351,7 +352,7 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
     return writeIR();
   if (!run(&Pipelines::buildKernelSelection))
     return false;
-  if (opt.explain)
+  if (opt.explain && !cuda)
     cpu::explainKernels(module, pipelines.cpu.target, llvm::errs());
   if (!run(&Pipelines::buildLowering))
     return false;
@@ -382,8 +383,12 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
   if (cuda) {
     gpu::GpuTarget gpuTarget;
     gpuTarget.arch = opt.gpuArch;
+    if (!runPipeline(ctx, module, gpu::buildGpuBufferizationPipeline, error, opt.timePasses))
+      return false;
+    if (opt.explain)
+      gpu::explainGpuKernels(module, gpuTarget, llvm::errs());
     if (!runPipeline(ctx, module,
-                     [&](OpPassManager &pm) { gpu::buildGpuLoweringPipeline(pm, gpuTarget); },
+                     [&](OpPassManager &pm) { gpu::buildGpuKernelPipeline(pm, gpuTarget); },
                      error, opt.timePasses))
       return false;
     if (std::string missing = gpu::missingLibdevice(gpu::collectPtx(module, opt.gpuArch));

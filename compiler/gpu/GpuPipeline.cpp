@@ -80,10 +80,20 @@ std::string findLibdevice() {
 }
 } // namespace
 
-void buildGpuLoweringPipeline(OpPassManager &pm, const GpuTarget &target) {
+void buildGpuBufferizationPipeline(OpPassManager &pm) {
   cpu::buildBufferizationPipeline(pm);
   pm.addPass(createPlanMemory());
   pm.addPass(createGpuDeviceArena());
+}
+
+void buildGpuLoweringPipeline(OpPassManager &pm, const GpuTarget &target) {
+  buildGpuBufferizationPipeline(pm);
+  buildGpuKernelPipeline(pm, target);
+}
+
+void buildGpuKernelPipeline(OpPassManager &pm, const GpuTarget &target) {
+  // The kernel choice (GpuKernelChoice.h): tiled matmuls, warp reductions,
+  // then one thread per element for the rest.
   pm.addNestedPass<func::FuncOp>(createTileMatmulForGpu());
   pm.addNestedPass<func::FuncOp>(createWarpReductions());
   pm.addPass(createConvertLinalgToParallelLoopsPass());

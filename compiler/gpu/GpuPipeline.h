@@ -32,12 +32,11 @@ bool checkArch(const std::string &arch, std::string &error);
 /// The GPU, NVVM and translation registrations on top of the CPU's.
 void registerGpuDialects(mlir::DialectRegistry &registry);
 
-/// The GPU's kernel selection and lowering, run on the model stage's output
-/// (the --emit=linalg stage): every op takes the generic lowering (gather
+/// The GPU's lowering to linalg, run on the model stage's output (the
+/// --emit=linalg stage): every op takes the generic lowering (gather
 /// indices unchecked: the kernels have no error path yet), then elementwise
-/// ops fuse. Kernel choices specific to the GPU come later, in
-/// buildGpuLoweringPipeline (strata-tile-matmul-for-gpu,
-/// strata-gpu-warp-reductions).
+/// ops fuse. The GPU's kernel choice comes after bufferization, in one
+/// place (GpuKernelChoice.h), at the start of buildGpuKernelPipeline.
 void buildNNToLinalgPipeline(mlir::OpPassManager &pm);
 
 /// Before weights are moved out of @main: splat and boolean constants
@@ -49,6 +48,11 @@ void buildGpuConstantsPipeline(mlir::OpPassManager &pm);
 /// one device pointer per input, weight and output, plus the arena when
 /// the module attribute strata.gpu_arena_bytes is set.
 void buildGpuLoweringPipeline(mlir::OpPassManager &pm, const GpuTarget &target);
+
+/// Its two halves: bufferization and memory planning (the IR the GPU's
+/// kernel choice reads, --explain), then the kernels from it onwards.
+void buildGpuBufferizationPipeline(mlir::OpPassManager &pm);
+void buildGpuKernelPipeline(mlir::OpPassManager &pm, const GpuTarget &target);
 
 /// The PTX of the lowered module's kernels (what --emit=ptx writes); a
 /// model without kernels gets a valid empty module for `arch`.

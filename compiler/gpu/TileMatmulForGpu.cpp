@@ -29,7 +29,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/gpu/GpuPipeline.h"
+#include "compiler/gpu/GpuKernelChoice.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -229,11 +229,6 @@ private:
   SmallVector<Value> localRows, localCols;
 };
 
-bool isStaticF32Matrix(Value v) {
-  auto t = dyn_cast<MemRefType>(v.getType());
-  return t && t.getRank() == 2 && t.hasStaticShape() && t.getElementType().isF32();
-}
-
 struct TileMatmulForGpu : PassWrapper<TileMatmulForGpu, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(TileMatmulForGpu)
   StringRef getArgument() const final { return "strata-tile-matmul-for-gpu"; }
@@ -248,8 +243,8 @@ struct TileMatmulForGpu : PassWrapper<TileMatmulForGpu, OperationPass<func::Func
   void runOnOperation() override {
     SmallVector<linalg::MatmulOp> matmuls;
     getOperation().walk([&](linalg::MatmulOp op) {
-      if (op.hasPureBufferSemantics() && op->getParentOp() == getOperation().getOperation() &&
-          llvm::all_of(op->getOperands(), isStaticF32Matrix))
+      if (op->getParentOp() == getOperation().getOperation() &&
+          strata::gpu::chooseGpuKernel(op).kernel == strata::gpu::GpuKernel::TiledMatmul)
         matmuls.push_back(op);
     });
     for (linalg::MatmulOp op : matmuls) {

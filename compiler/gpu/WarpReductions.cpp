@@ -17,7 +17,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "compiler/gpu/GpuPipeline.h"
+#include "compiler/gpu/GpuKernelChoice.h"
 
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -188,7 +188,9 @@ private:
   Location loc;
 };
 
-bool qualifies(linalg::GenericOp op) {
+} // namespace
+
+bool strata::gpu::isWarpReduction(linalg::GenericOp op) {
   if (!op.hasPureBufferSemantics() || op.getNumDpsInits() != 1 ||
       op.getNumReductionLoops() == 0 || op.hasIndexSemantics())
     return false;
@@ -207,6 +209,8 @@ bool qualifies(linalg::GenericOp op) {
   return iterations >= kMinReduction && combinerOf(op);
 }
 
+namespace {
+
 struct WarpReductions : PassWrapper<WarpReductions, OperationPass<func::FuncOp>> {
   MLIR_DEFINE_EXPLICIT_INTERNAL_INLINE_TYPE_ID(WarpReductions)
   StringRef getArgument() const final { return "strata-gpu-warp-reductions"; }
@@ -222,7 +226,8 @@ struct WarpReductions : PassWrapper<WarpReductions, OperationPass<func::FuncOp>>
     SmallVector<linalg::GenericOp> reductions;
     func::FuncOp f = getOperation();
     f.walk([&](linalg::GenericOp op) {
-      if (op->getParentOp() == f.getOperation() && qualifies(op))
+      if (op->getParentOp() == f.getOperation() &&
+          strata::gpu::chooseGpuKernel(op).kernel == strata::gpu::GpuKernel::WarpReduction)
         reductions.push_back(op);
     });
     for (linalg::GenericOp op : reductions) {

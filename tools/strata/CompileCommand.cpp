@@ -67,8 +67,9 @@ cl::opt<bool> timePasses(
 
 cl::opt<bool> explain(
     "explain",
-    cl::desc("Print to stderr, per ONNX node, the kernel and layout the CPU "
-             "backend chose and the rule that chose it"),
+    cl::desc("Print to stderr, per ONNX node, the kernel (and layout) the backend "
+             "chose and the rule that chose it (CPU: --emit=linalg or later; "
+             "--target=cuda: --emit=llvm or later)"),
     cl::sub(sub), cl::cat(category()));
 
 std::string defaultOutput() {

@@ -125,6 +125,13 @@ def softmax_opset13(_):
                 [vi("x", [2, 3, 4])], [vi("y", None), vi("z", None)])
 
 
+@model
+def softmax_1000(_):
+    """A classifier's last layer: softmax over 1000 classes of one image."""
+    return make([h.make_node("Softmax", ["x"], ["y"], name="sm", axis=1)],
+                [vi("x", [1, 1000])], [vi("y", None)])
+
+
 # --- neural-network ops ------------------------------------------------------
 @model
 def conv_same_upper(_):
