@@ -52,10 +52,11 @@ def OneDnnConvs : Pass<"strata-onednn-convs", "mlir::ModuleOp"> {
   let summary = "Give 2-D convolutions to oneDNN in a blocked layout, with fused post-ops";
   let description = [{
     The CPU's kernel and layout choice for convolutions. A 2-D f32 `nn.conv`
-    (plain, or depthwise) whose output channels are a multiple of the
-    target's channel block B (`channel-block`: 8, or 16) becomes
+    (plain, or depthwise) whose output channels are a multiple of 8 becomes
     `onednn.conv` writing oneDNN's channel-blocked layout nChw<B>c (a 5-d
-    tensor N x C/B x H x W x B). The layout spreads to elementwise ops with
+    tensor N x C/B x H x W x B), B the target's channel block
+    (`channel-block`: 8, or 16 with AVX-512) or, in a region whose channels
+    are not all multiples of B, 8: one block per region. The layout spreads to elementwise ops with
     same-shape operands and to 2-D max pooling (`onednn.pool`); reorders
     (reshape + transpose) are inserted once per value at the edges, where an
     NCHW op reads. Then a convolution's only consumer that is a relu, a
@@ -65,7 +66,8 @@ def OneDnnConvs : Pass<"strata-onednn-convs", "mlir::ModuleOp"> {
     A Gemm with transB and a constant weight of at least 2^20 elements, at
     most 16 rows (a large fully connected layer at small batch) becomes
     `onednn.inner_product`, with a following relu or clip fused.
-    Lit test: test/lit/compiler/cpu/onednn-convs.mlir (the choice per node: test/lit/cli/explain.test).
+    Lit test: test/lit/compiler/cpu/onednn-convs.mlir, onednn-convs-blocks.mlir (the
+    choice per node: test/lit/cli/explain.test; one width: test/lit/cli/vector-width.test).
   }];
   let options = [
     Option<"channelBlock", "channel-block", "int64_t", /*default=*/"8",

@@ -50,13 +50,14 @@ bool describeCpu(const std::string &cpu, CpuTarget &target, std::string &error) 
   target.amx = has("+amx-tile,+amx-int8,+amx-bf16");
   target.vectorBits = has("+avx512f") ? 512 : has("+avx") ? 256 : 128;
   target.vectorRegisters = has("+avx512f") ? 32 : 16;
-  // nChw8c on every x86 target, AVX-512 included, measured: with nChw16c
-  // there (the passes, verifiers and oneDNN glue all take it) ResNet-18 ran
-  // ~4% faster, but MobileNetV2 ~80x slower (two convolutions fell to
-  // oneDNN's reference kernel) and convolutions whose channels are a
-  // multiple of 8 but not 16 left oneDNN. oneDNN's kernels for nChw8c are
-  // its AVX2 ones.
-  target.channelBlock = 8;
+  // One block per vector register of floats: nChw16c with AVX-512, so that
+  // oneDNN runs its AVX-512 kernels and the blocked kernels use the same
+  // width as the rest (nChw8c are oneDNN's AVX2 kernels). A blocked region
+  // whose channels are not all multiples of 16 keeps 8-channel blocks
+  // (OneDnnConvs.cpp, planBlocks). Measured on Zen 4 against nChw8c:
+  // ResNet-18 ~3% and AlexNet ~4% faster, MobileNetV2 the same
+  // (bench/RESULTS.md).
+  target.channelBlock = target.avx512 ? 16 : 8;
   return true;
 }
 

@@ -34,10 +34,12 @@ bool isReorder(Operation *op) {
   return tag && tag.getValue() == "strata.reorder";
 }
 
-std::string layoutOf(Type type, const CpuTarget &target) {
+/// The blocked layout a 5-d activation stands for (nChw<block>c; the
+/// target's block, or 8 where channels do not fill the target's blocks).
+std::string layoutOf(Type type) {
   auto t = dyn_cast<RankedTensorType>(type);
-  if (t && t.getRank() == 5 && t.getDimSize(4) == target.channelBlock)
-    return target.blockedLayout();
+  if (t && t.getRank() == 5)
+    return "nChw" + std::to_string(t.getDimSize(4)) + "c";
   return "";
 }
 
@@ -70,7 +72,7 @@ std::string describe(Operation *op, const CpuTarget &target) {
       text += ", post-ops " +
               llvm::join(ip.getPostOps().getAsValueRange<StringAttr>(), "+");
   } else if (op->getNumResults() == 1) {
-    if (std::string layout = layoutOf(op->getResult(0).getType(), target); !layout.empty())
+    if (std::string layout = layoutOf(op->getResult(0).getType()); !layout.empty())
       text += ", " + layout;
   }
   if (auto rule = op->getAttrOfType<StringAttr>(kRuleAttr))

@@ -24,6 +24,7 @@
 #include "passes/Passes.h"
 
 #include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/EquivalenceClasses.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -52,16 +53,24 @@ RankedTensorType blockedType(RankedTensorType nchw, int64_t block) {
                                nchw.getElementType());
 }
 
+/// The smallest channel block (AVX2's 8 floats; the target's if smaller).
+int64_t minBlock(int64_t block) { return std::min<int64_t>(block, 8); }
+
+/// Whether an NCHW value may be blocked at all: static, 4-d, of a type the
+/// kernels take, channels a multiple of the smallest block.
 bool blockable(Type t, int64_t block) {
   auto type = dyn_cast<RankedTensorType>(t);
   return type && type.hasStaticShape() && type.getRank() == 4 &&
-         strata::cpu::generatedKernelsTake(type.getElementType()) && type.getDimSize(1) % block == 0;
+         strata::cpu::generatedKernelsTake(type.getElementType()) &&
+         type.getDimSize(1) % minBlock(block) == 0;
 }
+
+std::string layoutName(int64_t block) { return "nChw" + std::to_string(block) + "c"; }
 
 /// The cost rule: which convolutions oneDNN runs (faster than the generated
 /// path on these shapes, measured in bench/). `rule` says why, either way
 /// (strata compile --explain).
-bool useOneDnn(nn::ConvOp conv, int64_t block, std::string &rule) {
+bool useOneDnn(nn::ConvOp conv, int64_t srcBlock, int64_t dstBlock, std::string &rule) {
   auto in = tensorType(conv.getInput()), w = tensorType(conv.getWeight()),
        out = tensorType(conv.getOutput());
   if (in.getRank() != 4 || !in.hasStaticShape() || !w.hasStaticShape() ||
@@ -71,26 +80,32 @@ bool useOneDnn(nn::ConvOp conv, int64_t block, std::string &rule) {
     return false;
   }
   int64_t c = in.getDimSize(1), m = out.getDimSize(1), g = conv.getGroup();
-  if (m % block != 0) {
-    rule = llvm::formatv("{0} output channels, not a multiple of the {1}-channel block",
-                         m, block);
+  if (dstBlock == 0) {
+    rule = llvm::formatv("{0} output channels, not a multiple of the 8-channel block", m);
     return false;
   }
   if (g == 1) {
     // A first layer reads NCHW (its channels do not fill a block); oneDNN's
-    // AVX2 kernel for that covers ResNet's 7x7 stride 2 but not, e.g.,
-    // AlexNet's 11x11 stride 4, which would run its reference code (3.5 s
-    // instead of milliseconds; measured).
-    if (c % block != 0) {
-      bool fast = w.getDimSize(2) <= 7 && w.getDimSize(3) <= 7 &&
-                  llvm::all_of(conv.getStrides(), [](int64_t s) { return s <= 2; });
+    // kernel for that covers ResNet's 7x7 stride 2 but not, e.g., AlexNet's
+    // 11x11 stride 4, nor more channels than one block holds (MobileNetV2's
+    // 24-channel 1x1 convolutions in 16-channel blocks): those would run its
+    // reference code (3.5 s instead of milliseconds, 138 ms instead of 0.1;
+    // measured).
+    if (srcBlock == 0) {
+      bool small = w.getDimSize(2) <= 7 && w.getDimSize(3) <= 7 &&
+                   llvm::all_of(conv.getStrides(), [](int64_t s) { return s <= 2; });
       rule = llvm::formatv(
           "{0} input channels read as NCHW: {1}", c,
-          fast ? "oneDNN has a fast kernel for kernels up to 7x7, strides up to 2"
-               : "oneDNN has only its reference kernel beyond 7x7 or stride 2");
-      return fast;
+          c >= dstBlock ? llvm::formatv("oneDNN has only its reference kernel for {0} or "
+                                        "more (a block's worth)", dstBlock)
+                              .str()
+          : small    ? std::string("oneDNN has a fast kernel for kernels up to 7x7, strides "
+                                   "up to 2")
+                     : std::string("oneDNN has only its reference kernel beyond 7x7 or "
+                                   "stride 2"));
+      return small && c < dstBlock;
     }
-    rule = llvm::formatv("dense, {0} -> {1} channels in {2}-channel blocks", c, m, block);
+    rule = llvm::formatv("dense, {0} -> {1} channels in {2}-channel blocks", c, m, dstBlock);
     return true;
   }
   // Depthwise: one input and one output channel per group.
@@ -146,8 +161,7 @@ bool isElementwiseBinary(Operation *op) {
 /// has a blocked twin the twin.
 class LayoutRewriter {
 public:
-  LayoutRewriter(MLIRContext *ctx, int64_t block)
-      : b(ctx), block(block), layout(("nChw" + llvm::Twine(block) + "c").str()) {}
+  LayoutRewriter(MLIRContext *ctx, int64_t block) : b(ctx), block(block) {}
 
   void run(func::FuncOp func) {
     SmallVector<Operation *> ops;
@@ -155,10 +169,11 @@ public:
       if (op->getParentOp() == func.getOperation())
         ops.push_back(op);
     });
+    planBlocks(ops);
     for (Operation *op : ops) {
       std::string rule;
       if (auto conv = dyn_cast<nn::ConvOp>(op)) {
-        if (useOneDnn(conv, block, rule))
+        if (useOneDnn(conv, blockOf(conv.getInput()), blockOf(conv.getOutput()), rule))
           recordKernel(rewriteConv(conv), "oneDNN convolution", rule);
         else
           recordDeclined(conv, rule);
@@ -175,7 +190,7 @@ public:
       } else if (isElementwiseBinary(op)) {
         Value l = op->getOperand(0), r = op->getOperand(1);
         if (l.getType() == op->getResult(0).getType() &&
-            r.getType() == l.getType() && blockable(l.getType(), block) &&
+            r.getType() == l.getType() && blockOf(l) &&
             (twin.count(l) || twin.count(r)))
           rewriteElementwise(op);
       }
@@ -187,6 +202,51 @@ public:
   }
 
 private:
+  /// The values a blocked region would join (a convolution's input and
+  /// output, a pool's, an elementwise op's operands and result) share one
+  /// block: the target's if every channel count in the region is a multiple
+  /// of it, else 8. oneDNN has no fast kernel converting between blocks
+  /// inside a convolution (MobileNetV2's 24-channel layers in 8-channel
+  /// blocks between 16-channel ones ran its reference code), so a region
+  /// is one vector width: AVX-512's for ResNet-18 and AlexNet, AVX2's for
+  /// MobileNetV2 (its 24-channel layers leaving oneDNN measured slower).
+  void planBlocks(ArrayRef<Operation *> ops) {
+    llvm::EquivalenceClasses<void *> regions;
+    auto join = [&](Value a, Value b) {
+      if (blockable(a.getType(), block) && blockable(b.getType(), block))
+        regions.unionSets(a.getAsOpaquePointer(), b.getAsOpaquePointer());
+    };
+    for (Operation *op : ops) {
+      if (auto conv = dyn_cast<nn::ConvOp>(op))
+        join(conv.getInput(), conv.getOutput());
+      else if (isa<nn::PoolOp>(op) || isElementwiseUnary(op))
+        join(op->getOperand(0), op->getResult(0));
+      else if (isElementwiseBinary(op)) {
+        join(op->getOperand(0), op->getResult(0));
+        join(op->getOperand(1), op->getResult(0));
+      }
+      for (Value v : op->getResults())
+        if (blockable(v.getType(), block))
+          regions.insert(v.getAsOpaquePointer());
+      for (Value v : op->getOperands())
+        if (blockable(v.getType(), block))
+          regions.insert(v.getAsOpaquePointer());
+    }
+    for (auto it = regions.begin(); it != regions.end(); ++it) {
+      if (!it->isLeader())
+        continue;
+      int64_t regionBlock = block;
+      for (auto m = regions.member_begin(it); m != regions.member_end(); ++m)
+        if (tensorType(Value::getFromOpaquePointer(*m)).getDimSize(1) % block != 0)
+          regionBlock = minBlock(block);
+      for (auto m = regions.member_begin(it); m != regions.member_end(); ++m)
+        regionOf[Value::getFromOpaquePointer(*m)] = regionBlock;
+    }
+  }
+
+  /// The block `v` gets if blocked (planBlocks), 0 if it stays NCHW.
+  int64_t blockOf(Value v) const { return regionOf.lookup(v); }
+
   /// The blocked twin of `nchw`, made after its definition if needed.
   Value toBlocked(Value nchw) {
     if (Value t = twin.lookup(nchw))
@@ -198,11 +258,12 @@ private:
       b.setInsertionPointToStart(cast<BlockArgument>(nchw).getOwner());
     auto type = tensorType(nchw);
     ArrayRef<int64_t> s = type.getShape();
+    int64_t blk = blockOf(nchw);
     Location loc = strata::cpu::reorderLoc(nchw.getLoc());
-    auto split = RankedTensorType::get({s[0], s[1] / block, block, s[2], s[3]},
+    auto split = RankedTensorType::get({s[0], s[1] / blk, blk, s[2], s[3]},
                                        type.getElementType());
     Value r = b.create<nn::ReshapeOp>(loc, split, nchw);
-    Value t = b.create<nn::TransposeOp>(loc, blockedType(type, block), r,
+    Value t = b.create<nn::TransposeOp>(loc, blockedType(type, blk), r,
                                         b.getDenseI64ArrayAttr({0, 1, 3, 4, 2}));
     twin[nchw] = t;
     return t;
@@ -216,7 +277,8 @@ private:
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointAfter(value.getDefiningOp());
     Location loc = strata::cpu::reorderLoc(value.getLoc());
-    auto split = RankedTensorType::get({s[0], s[1] / block, block, s[2], s[3]},
+    int64_t blk = tensorType(value).getDimSize(4);
+    auto split = RankedTensorType::get({s[0], s[1] / blk, blk, s[2], s[3]},
                                        type.getElementType());
     auto t = b.create<nn::TransposeOp>(loc, split, value,
                                        b.getDenseI64ArrayAttr({0, 1, 4, 2, 3}));
@@ -225,23 +287,25 @@ private:
     edges.push_back(r); // visited first when unused reorders are dropped
     old.replaceAllUsesWith(r.getResult());
     twin[r.getResult()] = value;
+    regionOf[r.getResult()] = blk; // stands for `old` from now on
   }
 
   Operation *rewriteConv(nn::ConvOp conv) {
     b.setInsertionPoint(conv);
     Value in = conv.getInput();
     // The first layer (3 channels) reads NCHW; oneDNN has kernels for that.
-    bool blockedSrc = blockable(in.getType(), block);
-    Value src = blockedSrc ? toBlocked(in) : in;
+    int64_t srcBlock = blockOf(in);
+    Value src = srcBlock ? toBlocked(in) : in;
     b.setInsertionPoint(conv);
     auto nchw = tensorType(conv.getOutput());
+    int64_t dstBlock = blockOf(conv.getOutput());
     bool constantWeights = bool(conv.getWeight().getDefiningOp<nn::ConstantOp>());
     auto y = b.create<onednn::ConvOp>(
-        conv.getLoc(), blockedType(nchw, block), src, conv.getWeight(), conv.getBias(),
+        conv.getLoc(), blockedType(nchw, dstBlock), src, conv.getWeight(), conv.getBias(),
         /*sum=*/Value(), conv.getStridesAttr(), conv.getPadsAttr(),
         conv.getDilationsAttr(), conv.getGroupAttr(),
-        b.getStringAttr(blockedSrc ? layout : "nchw"),
-        b.getStringAttr(layout), b.getStrArrayAttr({}), FloatAttr(),
+        b.getStringAttr(srcBlock ? layoutName(srcBlock) : "nchw"),
+        b.getStringAttr(layoutName(dstBlock)), b.getStrArrayAttr({}), FloatAttr(),
         FloatAttr(), b.getBoolAttr(constantWeights));
     replaceWithBlocked(conv.getOutput(), y);
     conv.erase();
@@ -276,10 +340,11 @@ private:
       pads[2 + d] = std::max(pads[2 + d], need);
     }
     b.setInsertionPoint(pool);
+    int64_t blk = tensorType(twin.lookup(in)).getDimSize(4);
     auto y = b.create<onednn::PoolOp>(
-        pool.getLoc(), blockedType(out, block), twin.lookup(in),
+        pool.getLoc(), blockedType(out, blk), twin.lookup(in),
         pool.getKernelShapeAttr(), pool.getStridesAttr(),
-        b.getDenseI64ArrayAttr(pads), b.getStringAttr(layout));
+        b.getDenseI64ArrayAttr(pads), b.getStringAttr(layoutName(blk)));
     recordKernel(y, "oneDNN max pooling", "reads a blocked convolution's output");
     replaceWithBlocked(pool.getOutput(), y);
     pool.erase();
@@ -293,14 +358,14 @@ private:
     Operation *clone = b.clone(*op);
     clone->setOperands(operands);
     Value old = op->getResult(0);
-    clone->getResult(0).setType(blockedType(tensorType(old), block));
+    clone->getResult(0).setType(blockedType(tensorType(old), blockOf(old)));
     replaceWithBlocked(old, clone->getResult(0));
     op->erase();
   }
 
   OpBuilder b;
-  int64_t block;     ///< channels per block (the target's)
-  std::string layout; ///< its name, nChw<block>c
+  int64_t block; ///< channels per block (the target's)
+  DenseMap<Value, int64_t> regionOf; ///< each blockable value's block (planBlocks)
   DenseMap<Value, Value> twin;
   SmallVector<Operation *> edges;
 };

@@ -151,6 +151,27 @@ def conv_depthwise(_):
 
 
 @model
+def residual_block(_):
+    """A ResNet-style block on 16 and 32 channels (multiples of AVX-512's 16
+    floats): conv, relu, max pool, conv + residual add, relu, 1x1 conv."""
+    rng = np.random.default_rng(0)
+    w1 = rng.standard_normal((32, 16, 3, 3)).astype(np.float32) * 0.1
+    w2 = rng.standard_normal((32, 32, 3, 3)).astype(np.float32) * 0.1
+    w3 = rng.standard_normal((16, 32, 1, 1)).astype(np.float32) * 0.1
+    b = np.zeros((32,), np.float32)
+    return make([h.make_node("Conv", ["x", "w1", "b"], ["c1"], name="conv1", pads=[1, 1, 1, 1]),
+                 h.make_node("Relu", ["c1"], ["r1"], name="relu1"),
+                 h.make_node("MaxPool", ["r1"], ["p"], name="pool", kernel_shape=[2, 2],
+                             strides=[2, 2]),
+                 h.make_node("Conv", ["p", "w2", "b"], ["c2"], name="conv2", pads=[1, 1, 1, 1]),
+                 h.make_node("Add", ["c2", "p"], ["s"], name="add"),
+                 h.make_node("Relu", ["s"], ["r2"], name="relu2"),
+                 h.make_node("Conv", ["r2", "w3"], ["y"], name="conv3")],
+                [vi("x", [1, 16, 32, 32])], [vi("y", None)],
+                [init("w1", w1), init("w2", w2), init("w3", w3), init("b", b)])
+
+
+@model
 def pools(_):
     return make([h.make_node("MaxPool", ["x"], ["m"], name="maxpool", kernel_shape=[2, 2],
                              strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1),
