@@ -48,6 +48,36 @@ def FoldBatchNorm : Pass<"strata-fold-batch-norm"> {
   let dependentDialects = ["::strata::nn::NNDialect"];
 }
 
+def PruneWeights : Pass<"strata-prune-weights", "mlir::ModuleOp"> {
+  let summary = "Magnitude pruning: zero the smallest weights of chosen layers";
+  let description = [{
+    Han et al., "Learning both Weights and Connections for Efficient Neural
+    Networks" (NIPS 2015), stage 1 of Deep Compression. The weights are the
+    constant initializers (`onnx.initializer`) a convolution, Gemm or MatMul
+    multiplies by (biases and other constants are never pruned). By default
+    every such weight but the first layer's (which the paper finds the most
+    sensitive) is pruned; `weights` names them by glob instead (the first
+    layer too, if it matches). Per weight, either the `sparsity` fraction
+    of smallest magnitudes (ties broken by position) becomes zero, or, with
+    `quality`, every weight below quality x the layer's standard deviation
+    (the paper's rule). Weights already zero count as pruned, so repeated
+    pruning with rising sparsity is iterative pruning. The new constant
+    keeps its name and carries `strata.pruned` (its mask is its nonzeros:
+    `strata-build-training-step` keeps pruned weights at zero) and
+    `strata.sparsity`, the fraction of zeros.
+    Lit test: test/lit/passes/compress/prune-weights.mlir.
+  }];
+  let options = [
+    Option<"sparsity", "sparsity", "double", /*default=*/"-1.0",
+           "Fraction of each pruned weight to zero, in [0, 1)">,
+    Option<"quality", "quality", "double", /*default=*/"-1.0",
+           "Instead of sparsity: prune |w| < quality x std(w) (Han's rule)">,
+    ListOption<"weights", "weights", "std::string",
+               "Globs of initializer names to prune (default: all but the first layer's)">
+  ];
+  let dependentDialects = ["::strata::nn::NNDialect"];
+}
+
 def OneDnnConvs : Pass<"strata-onednn-convs", "mlir::ModuleOp"> {
   let summary = "Give 2-D convolutions to oneDNN in a blocked layout, with fused post-ops";
   let description = [{

@@ -1,6 +1,8 @@
 //===- TrainingStep.cpp - a compiled training step from a forward graph ---===//
 
 #include "passes/train/TrainingStep.h"
+#include "passes/compress/Pruning.h"
+#include "passes/graph/ConstantValues.h"
 #include "dialects/nn/NNBuilder.h"
 #include "dialects/nn/NNOps.h"
 #include "passes/train/Autodiff.h"
@@ -27,24 +29,6 @@ bool parseNumber(llvm::StringRef text, double &out) {
 std::vector<int64_t> shapeOf(Type t) {
   auto r = cast<RankedTensorType>(t);
   return {r.getShape().begin(), r.getShape().end()};
-}
-
-/// The float values of a constant (dense or dense_resource).
-std::vector<float> valuesOf(ElementsAttr attr) {
-  std::vector<float> out;
-  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = res.getRawHandle().getBlob();
-    if (blob) {
-      ArrayRef<char> bytes = blob->getData();
-      out.resize(bytes.size() / sizeof(float));
-      std::memcpy(out.data(), bytes.data(), out.size() * sizeof(float));
-    }
-    return out;
-  }
-  if (auto dense = dyn_cast<DenseElementsAttr>(attr))
-    for (float v : dense.getValues<float>())
-      out.push_back(v);
-  return out;
 }
 
 /// Running statistics of a batch norm are not trained by gradients.
@@ -188,7 +172,8 @@ llvm::DenseMap<Value, Value> useBatchStatistics(func::FuncOp main, ArrayRef<Valu
 /// initially). Returns the new parameters; `newState` gets the new state.
 SmallVector<Value> appendOptimizer(nn::NNBuilder &b, func::FuncOp main,
                                    const OptimizerConfig &opt, ArrayRef<Value> args,
-                                   ArrayRef<Value> grads, ArrayRef<Parameter> params,
+                                   ArrayRef<Value> grads, ArrayRef<Value> masks,
+                                   ArrayRef<Parameter> params,
                                    int64_t stateIndex, TrainingLayout &layout,
                                    SmallVectorImpl<Value> &newState) {
   OpBuilder ob(main.getContext());
@@ -216,6 +201,10 @@ SmallVector<Value> appendOptimizer(nn::NNBuilder &b, func::FuncOp main,
   }
   for (auto [i, w] : llvm::enumerate(args)) {
     Value g = grads[i];
+    // A pruned weight's zeros get no gradient, so no momentum or Adam state
+    // either: retraining never revives a pruned connection.
+    if (masks[i])
+      g = b.mul(g, masks[i]);
     if (opt.weightDecay != 0.0)
       g = b.add(g, b.mulScalar(w, opt.weightDecay));
     Value update;
@@ -239,7 +228,10 @@ SmallVector<Value> appendOptimizer(nn::NNBuilder &b, func::FuncOp main,
       Value vHat = b.div(v2, b.sub(one, beta2Power));
       update = b.div(mHat, b.add(b.sqrt(vHat), b.scalar(f32, opt.epsilon)));
     }
-    newParams.push_back(b.sub(w, b.mulScalar(update, opt.lr)));
+    Value next = b.sub(w, b.mulScalar(update, opt.lr));
+    // Exactly zero even if the optimizer state came in nonzero (a resumed
+    // dense run).
+    newParams.push_back(masks[i] ? b.mul(next, masks[i]) : next);
   }
   if (step)
     newState.insert(newState.begin(), step);
@@ -375,8 +367,11 @@ bool buildTrainingModules(ModuleOp forward, const TrainConfig &config,
   names.insert(names.end(), statNames.begin(), statNames.end());
   SmallVector<Parameter> all = parametersOf(main, names);
   std::vector<std::vector<float>> initial;
-  for (Parameter &p : all)
-    initial.push_back(valuesOf(p.constant.getValue()));
+  std::vector<bool> pruned;
+  for (Parameter &p : all) {
+    initial.push_back(f32Values(p.constant).value_or(std::vector<float>()));
+    pruned.push_back(p.constant->hasAttr(kPrunedAttr));
+  }
   SmallVector<Value> allArgs = liftToArguments(main, all);
   SmallVector<Parameter> params(all.begin(), all.begin() + trainable);
   SmallVector<Value> args(allArgs.begin(), allArgs.begin() + trainable);
@@ -421,9 +416,22 @@ bool buildTrainingModules(ModuleOp forward, const TrainConfig &config,
       resultNames.push_back(all[trainable + i].name);
     }
   } else {
+    // Pruned weights (strata-prune-weights): a 0/1 mask of their nonzeros.
+    SmallVector<Value> masks;
+    for (auto [i, p] : llvm::enumerate(params)) {
+      if (!pruned[i]) {
+        masks.push_back(Value());
+        continue;
+      }
+      std::vector<float> keep(initial[i].size());
+      for (size_t j = 0; j < keep.size(); ++j)
+        keep[j] = initial[i][j] != 0.0f ? 1.0f : 0.0f;
+      masks.push_back(makeConstant<float>(builder, loc, cast<RankedTensorType>(args[i].getType()),
+                                          keep, p.name + ".mask"));
+    }
     SmallVector<Value> newState;
     SmallVector<Value> newParams = appendOptimizer(b, main, config.optimizer, args, *grads,
-                                                   params, all.size(), layout, newState);
+                                                   masks, params, all.size(), layout, newState);
     results.append(newParams);
     for (Value stat : ArrayRef<Value>(allArgs).drop_front(trainable))
       results.push_back(newStats.lookup(stat));

@@ -3,6 +3,7 @@
 // RUN: strata-opt %s --strata-build-training-step="freeze=fc.bias optimizer=sgd(lr=0.1)" | FileCheck %s --check-prefix=FREEZE
 // RUN: strata-opt %s --strata-build-training-step="gradients-only=true" | FileCheck %s --check-prefix=GRADS
 // RUN: not strata-opt %s --strata-build-training-step="optimizer=sgd(lr=0.1,momentun=0.9)" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: strata-opt %s --strata-prune-weights="sparsity=0.5 weights=fc.weight" --strata-build-training-step | FileCheck %s --check-prefix=PRUNED
 
 // Initializers become leading arguments; momentum state follows them; then
 // the model's input, the labels and the per-sample mask. Results: the loss,
@@ -34,6 +35,17 @@
 // FREEZE: nn.constant {{.*}}onnx.initializer = "fc.bias"
 
 // GRADS: -> (tensor<f32> {onnx.name = "loss"}, tensor<3x4xf32> {onnx.name = "fc.weight.grad"}, tensor<3xf32> {onnx.name = "fc.bias.grad"})
+
+// A pruned weight (strata-prune-weights: the first half of a splat, ties
+// by position) is trained under its mask: the gradient is masked before
+// momentum sees it, and the new weight again, so pruned entries stay 0.
+// PRUNED: func.func @main(%[[W:[^:]+]]: tensor<3x4xf32> {onnx.name = "fc.weight"}
+// PRUNED: %[[MASK:.+]] = nn.constant dense<{{\[\[}}0.000000e+00, 0.000000e+00, 0.000000e+00, 0.000000e+00], [0.000000e+00, 0.000000e+00, 1.000000e+00, 1.000000e+00], [1.000000e+00, 1.000000e+00, 1.000000e+00, 1.000000e+00]]> : tensor<3x4xf32>
+// PRUNED: %[[G:.+]] = nn.mul %{{.+}}, %[[MASK]] : (tensor<3x4xf32>, tensor<3x4xf32>)
+// PRUNED: nn.add %{{.+}}, %[[G]]
+// PRUNED: %[[NEXT:.+]] = nn.sub %[[W]], %{{.+}}
+// PRUNED: %[[W2:.+]] = nn.mul %[[NEXT]], %[[MASK]]
+// PRUNED: return %{{.+}}, %[[W2]],
 
 // BAD: unknown argument 'momentun' for sgd (lr, momentum, nesterov, weight_decay)
 module {

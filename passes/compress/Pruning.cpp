@@ -1,0 +1,82 @@
+//===- Pruning.cpp - what magnitude pruning shares ------------------------===//
+
+#include "passes/compress/Pruning.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+using namespace mlir;
+
+namespace strata {
+
+std::vector<PrunableWeight> prunableWeights(func::FuncOp main) {
+  std::vector<PrunableWeight> out;
+  auto consider = [&](Value v) {
+    auto c = v.getDefiningOp<nn::ConstantOp>();
+    if (!c)
+      return;
+    auto name = c->getAttrOfType<StringAttr>("onnx.initializer");
+    auto type = cast<RankedTensorType>(c.getType());
+    if (!name || type.getRank() < 2 || !type.getElementType().isF32())
+      return;
+    for (const PrunableWeight &w : out)
+      if (w.constant == c)
+        return;
+    out.push_back({name.str(), c});
+  };
+  main.walk([&](Operation *op) {
+    if (auto conv = dyn_cast<nn::ConvOp>(op)) {
+      consider(conv.getWeight());
+    } else if (auto gemm = dyn_cast<nn::GemmOp>(op)) {
+      consider(gemm.getB());
+      consider(gemm.getA());
+    } else if (auto matmul = dyn_cast<nn::MatMulOp>(op)) {
+      consider(matmul.getRhs());
+      consider(matmul.getLhs());
+    }
+  });
+  return out;
+}
+
+void pruneSmallest(std::vector<float> &values, double sparsity) {
+  size_t k = std::min(values.size(), size_t(std::llround(sparsity * double(values.size()))));
+  if (k == 0)
+    return;
+  std::vector<size_t> order(values.size());
+  std::iota(order.begin(), order.end(), 0);
+  auto smaller = [&](size_t a, size_t b) {
+    float x = std::fabs(values[a]), y = std::fabs(values[b]);
+    return x < y || (x == y && a < b);
+  };
+  std::nth_element(order.begin(), order.begin() + (k - 1), order.end(), smaller);
+  for (size_t i = 0; i < k; ++i)
+    values[order[i]] = 0.0f;
+}
+
+void pruneBelow(std::vector<float> &values, double threshold) {
+  for (float &v : values)
+    if (std::fabs(v) < threshold)
+      v = 0.0f;
+}
+
+double standardDeviation(const std::vector<float> &values) {
+  if (values.empty())
+    return 0.0;
+  double mean = 0.0;
+  for (float v : values)
+    mean += v;
+  mean /= double(values.size());
+  double sum = 0.0;
+  for (float v : values)
+    sum += (v - mean) * (v - mean);
+  return std::sqrt(sum / double(values.size()));
+}
+
+double zeroFraction(const std::vector<float> &values) {
+  if (values.empty())
+    return 0.0;
+  return double(std::count(values.begin(), values.end(), 0.0f)) / double(values.size());
+}
+
+} // namespace strata

@@ -1,0 +1,51 @@
+//===- Pruning.h - what magnitude pruning shares --------------*- C++ -*-===//
+//
+// The weights a network's pruning applies to and the rules that zero them,
+// shared by the pass (strata-prune-weights), the training step (which keeps
+// pruned weights at zero) and the command line.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef STRATA_PASSES_COMPRESS_PRUNING_H
+#define STRATA_PASSES_COMPRESS_PRUNING_H
+
+#include "dialects/nn/NNOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <string>
+#include <vector>
+
+namespace strata {
+
+/// Set on a pruned weight's nn.constant: its zeros are pruned connections.
+inline constexpr llvm::StringLiteral kPrunedAttr = "strata.pruned";
+/// The fraction of zeros of a pruned weight (f64).
+inline constexpr llvm::StringLiteral kSparsityAttr = "strata.sparsity";
+
+struct PrunableWeight {
+  std::string name;           ///< the ONNX initializer's name
+  nn::ConstantOp constant;
+};
+
+/// The f32 initializers @main multiplies by as a convolution's weight, a
+/// Gemm's B (or A) or a MatMul operand, of rank 2 or more, in the order
+/// their layers appear (the first is the first layer's).
+std::vector<PrunableWeight> prunableWeights(mlir::func::FuncOp main);
+
+/// Zeros the round(sparsity x n) smallest magnitudes (ties: the earlier
+/// position first), counting zeros already there.
+void pruneSmallest(std::vector<float> &values, double sparsity);
+
+/// Zeros every value with |v| < threshold.
+void pruneBelow(std::vector<float> &values, double threshold);
+
+/// Population standard deviation.
+double standardDeviation(const std::vector<float> &values);
+
+/// Fraction of values that are zero.
+double zeroFraction(const std::vector<float> &values);
+
+} // namespace strata
+
+#endif // STRATA_PASSES_COMPRESS_PRUNING_H
