@@ -8,6 +8,7 @@
 #include "Commands.h"
 #include "compiler/driver/Compiler.h"
 #include "compiler/onnx/OnnxImporter.h"
+#include "WeightReport.h"
 
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
@@ -32,6 +33,15 @@ cl::opt<bool> memory("memory",
 cl::opt<int64_t> batch("batch",
                        cl::desc("With --memory: size for symbolic input dimensions (default 1)"),
                        cl::init(0), cl::sub(sub), cl::cat(category()));
+cl::opt<bool> weights("weights",
+                      cl::desc("Also report each float initializer's sparsity and spread, "
+                               "and a histogram of the layer weights' nonzero values "
+                               "(what pruning leaves)"),
+                      cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> plotPath("plot",
+                              cl::desc("With --weights: also draw the histogram and "
+                                       "per-layer sparsity as an SVG picture here"),
+                              cl::value_desc("file.svg"), cl::sub(sub), cl::cat(category()));
 cl::opt<bool> asJson("json", cl::desc("Print one JSON object instead of a table"),
                      cl::sub(sub), cl::cat(category()));
 
@@ -144,10 +154,25 @@ int run() {
     if (!planModelMemory(modelPath, options, plan, error))
       return reportError(error);
   }
-  if (asJson)
+  if (!plotPath.empty() && !weights)
+    return reportError("--plot draws what --weights reports: add --weights");
+  std::vector<WeightStatistics> stats;
+  std::vector<float> layerNonzeros;
+  if (weights && !weightStatistics(modelPath, stats, layerNonzeros, error))
+    return reportError(error);
+  if (weights && !plotPath.empty() &&
+      !writeWeightPlot(plotPath, "strata inspect --weights " + modelPath, stats,
+                       layerNonzeros, error))
+    return reportError(error);
+  if (asJson) {
     printJson(summary, memory ? &plan : nullptr);
-  else
+  } else {
     printTable(summary, memory ? &plan : nullptr);
+    if (weights)
+      printWeightReport(stats, layerNonzeros, llvm::outs());
+  }
+  if (weights && !plotPath.empty())
+    llvm::errs() << "strata: wrote " << plotPath << "\n";
   return 0;
 }
 
@@ -158,7 +183,8 @@ Command &inspectCommand() {
                    "\nExamples:\n"
                    "  strata inspect model.onnx\n"
                    "  strata inspect model.onnx --json | jq .parameters\n"
-                   "  strata inspect model.onnx --memory --batch 8\n",
+                   "  strata inspect model.onnx --memory --batch 8\n"
+                   "  strata inspect pruned.onnx --weights --plot weights.svg\n",
                    run};
   return c;
 }

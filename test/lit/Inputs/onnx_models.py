@@ -172,6 +172,21 @@ def residual_block(_):
 
 
 @model
+def sparse_mlp(_):
+    """Two fully connected layers, the second as pruning leaves it: 72 of
+    its 80 weights zero (every position not divisible by 10)."""
+    rng = np.random.default_rng(0)
+    w1 = rng.standard_normal((20, 8)).astype(np.float32)
+    w2 = rng.standard_normal((4, 20)).astype(np.float32)
+    w2.reshape(-1)[np.arange(80) % 10 != 0] = 0.0
+    return make([h.make_node("Gemm", ["x", "w1"], ["h"], name="fc1", transB=1),
+                 h.make_node("Relu", ["h"], ["r"], name="relu"),
+                 h.make_node("Gemm", ["r", "w2", "b2"], ["y"], name="fc2", transB=1)],
+                [vi("x", [1, 8])], [vi("y", None)],
+                [init("w1", w1), init("w2", w2), init("b2", np.zeros(4, np.float32))])
+
+
+@model
 def pools(_):
     return make([h.make_node("MaxPool", ["x"], ["m"], name="maxpool", kernel_shape=[2, 2],
                              strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1),
