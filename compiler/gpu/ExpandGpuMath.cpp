@@ -41,7 +41,8 @@ struct ExpandGpuMath : PassWrapper<ExpandGpuMath, OperationPass<>> {
   StringRef getArgument() const final { return "strata-expand-gpu-math"; }
   StringRef getDescription() const final {
     return "Rewrite the math ops convert-gpu-to-nvvm cannot lower (sinh, cosh, "
-           "asinh, acosh, atanh, asin, acos) with exp, log, sqrt and atan2";
+           "asinh, acosh, atanh, asin, acos) with exp, log, sqrt and atan2 "
+           "(lit test: test/lit/compiler/gpu/expand-gpu-math.mlir)";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<arith::ArithDialect, math::MathDialect>();

@@ -234,7 +234,8 @@ struct TileMatmulForGpu : PassWrapper<TileMatmulForGpu, OperationPass<func::Func
   StringRef getArgument() const final { return "strata-tile-matmul-for-gpu"; }
   StringRef getDescription() const final {
     return "Bufferized f32 linalg.matmul as a gpu.launch of a shared-memory, "
-           "register-blocked kernel (128 x 128 or 64 x 128 tiles of C)";
+           "register-blocked kernel (128 x 128 or 64 x 128 tiles of C), where "
+           "chooseGpuKernel says so (lit test: test/lit/compiler/gpu/tile-matmul-for-gpu.mlir)";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<gpu::GPUDialect, scf::SCFDialect, arith::ArithDialect,

@@ -216,7 +216,8 @@ struct WarpReductions : PassWrapper<WarpReductions, OperationPass<func::FuncOp>>
   StringRef getArgument() const final { return "strata-gpu-warp-reductions"; }
   StringRef getDescription() const final {
     return "Reductions of at least 32 iterations per output as a gpu.launch "
-           "with one warp per output, combined with warp shuffles";
+           "with one warp per output, combined with warp shuffles, where "
+           "chooseGpuKernel says so (lit test: test/lit/compiler/gpu/warp-reductions.mlir)";
   }
   void getDependentDialects(DialectRegistry &registry) const override {
     registry.insert<gpu::GPUDialect, scf::SCFDialect, arith::ArithDialect,
