@@ -15,13 +15,17 @@ namespace strata {
 bool compileTraining(const std::string &modelPath, int64_t batch,
                      const train::TrainConfig &config, const std::string &dir,
                      const CompileOptions &options, TrainingBuild &build,
-                     std::string &error) {
+                     std::string &error, const PruneBeforeTraining &prune) {
   DialectRegistry registry;
   cpu::registerCpuDialects(registry);
   MLIRContext ctx(registry);
   std::vector<std::string> notes;
   OwningOpRef<ModuleOp> forward = importOnnxModel(ctx, modelPath, batch, notes, error);
   if (!forward)
+    return false;
+  if (prune.active() &&
+      !pruneBySparsity(forward->lookupSymbol<func::FuncOp>("main"), prune.sparsity, prune.layers,
+                       error))
     return false;
   OwningOpRef<ModuleOp> trainModule, evalModule;
   {

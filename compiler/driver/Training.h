@@ -4,9 +4,19 @@
 #define STRATA_COMPILER_DRIVER_TRAINING_H
 
 #include "compiler/driver/Compiler.h"
+#include "passes/compress/Pruning.h"
 #include "passes/train/TrainingStep.h"
 
 namespace strata {
+
+/// Pruning before the training step is built (strata prune): the layer
+/// weights are magnitude-pruned (passes/compress/Pruning.h), and the step
+/// keeps their zeros.
+struct PruneBeforeTraining {
+  double sparsity = -1.0; ///< all layers but the first; negative: none
+  std::vector<LayerSparsity> layers;
+  bool active() const { return sparsity > 0.0 || !layers.empty(); }
+};
 
 struct TrainingBuild {
   std::string trainLibrary; ///< train step: see passes/train/TrainingStep.h
@@ -20,7 +30,7 @@ struct TrainingBuild {
 bool compileTraining(const std::string &modelPath, int64_t batch,
                      const train::TrainConfig &config, const std::string &dir,
                      const CompileOptions &options, TrainingBuild &build,
-                     std::string &error);
+                     std::string &error, const PruneBeforeTraining &prune = {});
 
 } // namespace strata
 

@@ -71,18 +71,7 @@ struct PruneWeightsPass : strata::impl::PruneWeightsBase<PruneWeightsPass> {
         strata::pruneSmallest(*values, sparsity);
       else
         strata::pruneBelow(*values, quality * strata::standardDeviation(*values));
-      OpBuilder b(w.constant);
-      Value pruned = strata::makeConstant<float>(
-          b, w.constant.getLoc(), cast<RankedTensorType>(w.constant.getType()), *values,
-          w.name);
-      Operation *op = pruned.getDefiningOp();
-      for (NamedAttribute a : w.constant->getAttrs()) // onnx.initializer, ...
-        if (a.getName() != "value")
-          op->setAttr(a.getName(), a.getValue());
-      op->setAttr(strata::kPrunedAttr, b.getUnitAttr());
-      op->setAttr(strata::kSparsityAttr, b.getF64FloatAttr(strata::zeroFraction(*values)));
-      w.constant.getResult().replaceAllUsesWith(pruned);
-      w.constant->erase();
+      strata::replaceWithPruned(w, *values);
     }
     for (auto [i, g] : llvm::enumerate(globs))
       if (!globUsed[i]) {

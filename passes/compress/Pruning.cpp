@@ -1,6 +1,9 @@
 //===- Pruning.cpp - what magnitude pruning shares ------------------------===//
 
 #include "passes/compress/Pruning.h"
+#include "passes/graph/ConstantValues.h"
+
+#include "llvm/Support/GlobPattern.h"
 
 #include <algorithm>
 #include <cmath>
@@ -77,6 +80,62 @@ double zeroFraction(const std::vector<float> &values) {
   if (values.empty())
     return 0.0;
   return double(std::count(values.begin(), values.end(), 0.0f)) / double(values.size());
+}
+
+void replaceWithPruned(PrunableWeight &weight, const std::vector<float> &values) {
+  nn::ConstantOp old = weight.constant;
+  OpBuilder b(old);
+  Value pruned = makeConstant<float>(b, old.getLoc(), cast<RankedTensorType>(old.getType()),
+                                     values, weight.name);
+  Operation *op = pruned.getDefiningOp();
+  for (NamedAttribute a : old->getAttrs()) // onnx.initializer, ...
+    if (a.getName() != "value")
+      op->setAttr(a.getName(), a.getValue());
+  op->setAttr(kPrunedAttr, b.getUnitAttr());
+  op->setAttr(kSparsityAttr, b.getF64FloatAttr(zeroFraction(values)));
+  old.getResult().replaceAllUsesWith(pruned);
+  old->erase();
+  weight.constant = cast<nn::ConstantOp>(op);
+}
+
+bool pruneBySparsity(func::FuncOp main, double sparsity, const std::vector<LayerSparsity> &layers,
+                     std::string &error) {
+  std::vector<PrunableWeight> weights = prunableWeights(main);
+  std::vector<llvm::GlobPattern> globs;
+  for (const LayerSparsity &l : layers) {
+    auto g = llvm::GlobPattern::create(l.glob);
+    if (!g) {
+      error = "bad layer glob '" + l.glob + "'";
+      return false;
+    }
+    globs.push_back(std::move(*g));
+  }
+  std::vector<bool> used(layers.size(), false);
+  for (auto [index, w] : llvm::enumerate(weights)) {
+    double s = index == 0 ? -1.0 : sparsity;
+    for (size_t i = 0; i < layers.size(); ++i)
+      if (globs[i].match(w.name)) {
+        s = layers[i].sparsity;
+        used[i] = true;
+      }
+    if (s <= 0.0)
+      continue;
+    std::optional<std::vector<float>> values = f32Values(w.constant);
+    if (!values)
+      continue; // prunableWeights returns f32 constants only
+    pruneSmallest(*values, s);
+    replaceWithPruned(w, *values);
+  }
+  for (size_t i = 0; i < layers.size(); ++i)
+    if (!used[i]) {
+      std::string names;
+      for (const PrunableWeight &w : weights)
+        names += (names.empty() ? "" : ", ") + w.name;
+      error = "--layer " + layers[i].glob + " matches no layer weight (" +
+              (names.empty() ? "the model has none" : names) + ")";
+      return false;
+    }
+  return true;
 }
 
 } // namespace strata

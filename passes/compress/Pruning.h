@@ -46,6 +46,22 @@ double standardDeviation(const std::vector<float> &values);
 /// Fraction of values that are zero.
 double zeroFraction(const std::vector<float> &values);
 
+/// Replaces `weight`'s constant by one holding `values` (its pruned
+/// values), with the same name and kPrunedAttr / kSparsityAttr.
+void replaceWithPruned(PrunableWeight &weight, const std::vector<float> &values);
+
+/// Layers named by glob get their own sparsity (the last matching rule).
+struct LayerSparsity {
+  std::string glob;
+  double sparsity;
+};
+
+/// Magnitude-prunes @main's layer weights: those `layers` name to their
+/// sparsity, the others but the first layer's to `sparsity` (none if
+/// negative). Fails naming a glob that matches no layer weight.
+bool pruneBySparsity(mlir::func::FuncOp main, double sparsity,
+                     const std::vector<LayerSparsity> &layers, std::string &error);
+
 } // namespace strata
 
 #endif // STRATA_PASSES_COMPRESS_PRUNING_H

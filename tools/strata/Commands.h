@@ -30,6 +30,7 @@ Command &inspectCommand();
 Command &runCommand();
 Command &benchCommand();
 Command &trainCommand();
+Command &pruneCommand();
 
 /// --conv-kernels=auto|generated (also taken by train).
 llvm::cl::ValuesClass convKernelValues();

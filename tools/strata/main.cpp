@@ -84,6 +84,7 @@ Subcommands:
   run       compile (cached) and run a model on .npy/.pb inputs
   bench     measure a model's latency
   train     train a model (compiled forward, backward and optimizer) and save it as ONNX
+  prune     prune a model's smallest weights and retrain, in steps (Han et al. 2015)
   inspect   print a model's inputs, outputs, ops and parameter count
 
 Run 'strata <subcommand> --help' for its options and examples.
@@ -92,7 +93,7 @@ Run 'strata <subcommand> --help' for its options and examples.
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   Command *commands[] = {&compileCommand(), &runCommand(), &benchCommand(),
-                         &trainCommand(), &inspectCommand()};
+                         &trainCommand(), &pruneCommand(), &inspectCommand()};
 
   // Examples belong to one subcommand's --help; register only that one.
   std::unique_ptr<llvm::cl::extrahelp> examples;

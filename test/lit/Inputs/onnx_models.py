@@ -187,6 +187,13 @@ def sparse_mlp(_):
 
 
 @model
+def no_weights(_):
+    """A classifier-shaped graph with nothing to train: relu of the input."""
+    return make([h.make_node("Relu", ["x"], ["y"], name="relu")],
+                [vi("x", ["N", 784])], [vi("y", None)])
+
+
+@model
 def pools(_):
     return make([h.make_node("MaxPool", ["x"], ["m"], name="maxpool", kernel_shape=[2, 2],
                              strides=[2, 2], pads=[1, 1, 1, 1], ceil_mode=1),

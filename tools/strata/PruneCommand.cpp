@@ -1,0 +1,201 @@
+//===- PruneCommand.cpp - strata prune -------------------------------------===//
+//
+// Iterative pruning (Han et al., "Learning both Weights and Connections for
+// Efficient Neural Networks", 2015): in each of --steps steps the layer
+// weights are magnitude-pruned to that step's share of the target sparsity
+// (passes/compress/Pruning.h) and the network is retrained for
+// --epochs-per-step epochs with the pruned connections held at zero (the
+// compiled training step masks their gradients and updates). Each step is a
+// `strata train` run (train/TrainingRun.h) on the previous step's result.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Commands.h"
+#include "train/TrainingRun.h"
+
+#include "compiler/driver/WeightStatistics.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+namespace cl = llvm::cl;
+
+namespace strata::cli {
+namespace {
+
+cl::SubCommand sub("prune", "Prune a model's smallest weights and retrain it, in steps");
+cl::opt<std::string> modelPath(cl::Positional, cl::Required, cl::desc("<model.onnx>"),
+                               cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> dataDir("data", cl::Required,
+                             cl::desc("Training data, as for strata train (a folder of "
+                                      "train_x.npy/train_y.npy/test_x.npy/test_y.npy, or "
+                                      "'fashion-mnist')"),
+                             cl::value_desc("dir"), cl::sub(sub), cl::cat(category()));
+cl::opt<double> sparsity("sparsity", cl::Required,
+                         cl::desc("Fraction of each pruned layer's weights to remove, in "
+                                  "[0, 1); all layers but the first, biases never"),
+                         cl::sub(sub), cl::cat(category()));
+cl::list<std::string> layerRules("layer",
+                                 cl::desc("GLOB=S: the layer weights matching GLOB reach "
+                                          "sparsity S instead (repeatable; the first layer "
+                                          "too, if named)"),
+                                 cl::value_desc("glob=S"), cl::sub(sub), cl::cat(category()));
+cl::opt<int64_t> steps("steps", cl::desc("Prune-and-retrain steps to reach the sparsity "
+                                         "(default 3; step k prunes to k/steps of it)"),
+                       cl::init(3), cl::sub(sub), cl::cat(category()));
+cl::opt<int64_t> epochsPerStep("epochs-per-step",
+                               cl::desc("Retraining epochs after each pruning (default 1)"),
+                               cl::init(1), cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> outputPath("o", cl::desc("Pruned model (default: <model>.pruned.onnx)"),
+                                cl::value_desc("file"), cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> lossName("loss", cl::desc("cross-entropy (default) or mse"),
+                              cl::init("cross-entropy"), cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> optimizerText(
+    "optimizer", cl::desc("As for strata train (default sgd(lr=0.05,momentum=0.9))"),
+    cl::init("sgd(lr=0.05,momentum=0.9)"), cl::sub(sub), cl::cat(category()));
+cl::opt<int64_t> batchSize("batch", cl::desc("Samples per step (default 64)"), cl::init(64),
+                           cl::sub(sub), cl::cat(category()));
+cl::opt<uint64_t> seed("seed", cl::desc("Shuffling seed (default 0; step k uses seed + k)"),
+                       cl::init(0), cl::sub(sub), cl::cat(category()));
+cl::opt<int> threads("threads", cl::desc("Threads each operator is split over (default: all cores)"),
+                     cl::init(0), cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> metricsPath("metrics",
+                                 cl::desc("Append one CSV row per retraining epoch here"),
+                                 cl::value_desc("file.csv"), cl::sub(sub), cl::cat(category()));
+cl::opt<ConvKernels> convKernels("conv-kernels", cl::desc(kConvKernelsHelp),
+                                 convKernelValues(), cl::init(ConvKernels::Auto),
+                                 cl::sub(sub), cl::cat(category()));
+
+bool inRange(double s) { return s >= 0.0 && s < 1.0; }
+
+/// Sparsity over the layer weights, and nonzero / total over all float
+/// initializers, of the model at `path`.
+bool measure(const std::string &path, double &layerSparsity, int64_t &nonzero, int64_t &total,
+             std::string &error) {
+  std::vector<WeightStatistics> stats;
+  std::vector<float> unused;
+  if (!weightStatistics(path, stats, unused, error))
+    return false;
+  int64_t layerTotal = 0, layerNonzero = 0;
+  nonzero = total = 0;
+  for (const WeightStatistics &s : stats) {
+    total += s.count;
+    nonzero += s.nonzero;
+    if (s.layerWeight) {
+      layerTotal += s.count;
+      layerNonzero += s.nonzero;
+    }
+  }
+  layerSparsity = layerTotal ? double(layerTotal - layerNonzero) / double(layerTotal) : 0.0;
+  return true;
+}
+
+int run() {
+  if (!inRange(sparsity))
+    return reportError("--sparsity " + std::to_string(sparsity.getValue()) +
+                       " is outside [0, 1)");
+  if (steps < 1 || epochsPerStep < 1)
+    return reportError("--steps and --epochs-per-step must be at least 1");
+  std::vector<LayerSparsity> layers;
+  for (const std::string &rule : layerRules) {
+    size_t eq = rule.rfind('=');
+    double s = -1.0;
+    if (eq == std::string::npos || eq == 0 ||
+        llvm::StringRef(rule).substr(eq + 1).getAsDouble(s) || !inRange(s))
+      return reportError("--layer " + rule + ": expected GLOB=S with S in [0, 1), e.g. "
+                         "'fc1.*=0.9'");
+    layers.push_back({rule.substr(0, eq), s});
+  }
+  std::string output = outputPath;
+  if (output.empty()) {
+    llvm::SmallString<256> p(llvm::sys::path::stem(modelPath));
+    p += ".pruned.onnx";
+    output = std::string(p);
+  }
+  llvm::SmallString<128> dir;
+  if (llvm::sys::fs::createUniqueDirectory("strata-prune", dir))
+    return reportError("cannot create a temporary folder");
+  struct RemoveDir {
+    std::string d;
+    ~RemoveDir() { llvm::sys::fs::remove_directories(d); }
+  } removeDir{std::string(dir)};
+
+  TrainRun base;
+  base.dataDir = dataDir;
+  base.lossName = lossName;
+  base.optimizerText = optimizerText;
+  base.batchSize = batchSize;
+  base.batchGiven = batchSize.getNumOccurrences() > 0;
+  base.convKernels = convKernels;
+  base.threads = threads;
+  base.metricsPath = metricsPath;
+  base.quietWrite = true;
+
+  // The dense model on the same test set: what pruning is measured against.
+  TrainRun dense = base;
+  dense.modelPath = modelPath;
+  dense.evaluateOnly = true;
+  TrainOutcome denseOutcome;
+  llvm::errs() << "strata: evaluating the dense model\n";
+  if (int code = trainModel(dense, denseOutcome))
+    return code;
+
+  std::string current = modelPath;
+  TrainOutcome outcome;
+  double reached = 0.0;
+  int64_t nonzero = 0, total = 0;
+  std::string error;
+  for (int64_t k = 1; k <= steps; ++k) {
+    double share = double(k) / double(steps);
+    TrainRun step = base;
+    step.modelPath = current;
+    step.epochs = epochsPerStep;
+    step.seed = seed + uint64_t(k - 1);
+    step.outputPath = k == steps ? output : std::string(dir) + "/step" + std::to_string(k) + ".onnx";
+    step.prune.sparsity = sparsity * share;
+    for (const LayerSparsity &l : layers)
+      step.prune.layers.push_back({l.glob, l.sparsity * share});
+    llvm::errs() << llvm::format("strata: step %lld/%lld: pruning to %.3f of the weights, then "
+                                 "%lld epoch(s) of retraining\n",
+                                 (long long)k, (long long)steps, sparsity * share,
+                                 (long long)epochsPerStep);
+    if (int code = trainModel(step, outcome))
+      return code;
+    if (!measure(step.outputPath, reached, nonzero, total, error))
+      return reportError(error);
+    llvm::errs() << llvm::format("step %lld/%lld  sparsity %.3f", (long long)k, (long long)steps,
+                                 reached);
+    if (outcome.tested)
+      llvm::errs() << llvm::format(outcome.classes ? "  test_accuracy %.4f" : "  test_mse %.5f",
+                                   outcome.score);
+    llvm::errs() << "\n";
+    current = step.outputPath;
+  }
+  llvm::errs() << "strata: wrote " << output << "\n";
+  const char *metric = outcome.classes ? "test_accuracy" : "test_mse";
+  llvm::outs() << llvm::format("sparsity=%.3f %s=%.4f dense_%s=%.4f params_nonzero=%lld "
+                               "params_total=%lld\n",
+                               reached, metric, outcome.score, metric, denseOutcome.score,
+                               (long long)nonzero, (long long)total);
+  return 0;
+}
+
+} // namespace
+
+Command &pruneCommand() {
+  static Command c{"prune", sub,
+                   "\nExamples:\n"
+                   "  strata prune lenet300.onnx --data fashion-mnist --sparsity 0.92 --steps 3\n"
+                   "  strata prune net.onnx --data dir --sparsity 0.8 --layer 'fc3.*=0.5' -o small.onnx\n"
+                   "\nEach step prunes the layer weights to its share of --sparsity (the first\n"
+                   "layer and biases stay dense unless named) and retrains with the pruned\n"
+                   "weights held at zero. The last line printed (stdout):\n"
+                   "  sparsity=0.920 test_accuracy=0.8512 dense_test_accuracy=0.8534 "
+                   "params_nonzero=21606 params_total=266610\n",
+                   run};
+  return c;
+}
+
+} // namespace strata::cli
