@@ -17,13 +17,6 @@ bool isStaticF32Matrix(Value v) {
   return t && t.getRank() == 2 && t.hasStaticShape() && t.getElementType().isF32();
 }
 
-std::string shapeText(MemRefType t) {
-  std::string s;
-  for (int64_t d : t.getShape())
-    s += (s.empty() ? "" : "x") + (ShapedType::isDynamic(d) ? "?" : std::to_string(d));
-  return s;
-}
-
 } // namespace
 
 GpuKernelChoice chooseGpuKernel(linalg::LinalgOp op, const GpuTarget &target) {
