@@ -85,7 +85,7 @@ SmallVector<int64_t> convDescriptor(onednn::ConvOp op) {
   ArrayRef<int64_t> s = op.getStrides(), p = op.getPads(), d = op.getDilations();
   SmallVector<int64_t> desc{STRATA_ONEDNN_CONV, in[0], in[1], in[2], in[3], out[1],
                             out[2], out[3], w[2], w[3], s[0], s[1], p[0], p[1],
-                            p[2], p[3], d[0], d[1], op.getGroup(),
+                            p[2], p[3], d[0], d[1], int64_t(op.getGroup()),
                             channelBlock(op.getSrcLayout()),
                             channelBlock(op.getDstLayout()), dtypeOf(op.getInput()),
                             dtypeOf(op.getWeight()), dtypeOf(op.getOutput()),

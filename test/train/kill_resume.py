@@ -58,8 +58,13 @@ def main():
     ap.add_argument("--keep", help="work here and keep the files")
     args = ap.parse_args()
     rng = random.Random(args.seed)
-    work = args.keep or tempfile.mkdtemp(prefix="strata-kill-")
+    scratch = None if args.keep else tempfile.TemporaryDirectory(prefix="strata-kill-")
+    work = args.keep or scratch.name
     os.makedirs(work, exist_ok=True)
+    # A run killed with SIGKILL cannot remove its compile folder: keep those
+    # inside the work folder, which goes away with the test.
+    env = dict(os.environ, TMPDIR=os.path.join(work, "tmp"))
+    os.makedirs(env["TMPDIR"], exist_ok=True)
     data = os.path.join(work, "data")
     subprocess.run([sys.executable, TRAIN_DATA, data, "3000", "200"], check=True)
     model = os.path.join(args.examples, "mlp.onnx")
@@ -67,7 +72,7 @@ def main():
             "--threads", "1", "--seed", "3"]
 
     ref_path = os.path.join(work, "reference.onnx")
-    subprocess.run(base + ["-o", ref_path], check=True, capture_output=True)
+    subprocess.run(base + ["-o", ref_path], check=True, capture_output=True, env=env)
     reference = weights(ref_path)
 
     out = os.path.join(work, "out.onnx")
@@ -77,7 +82,7 @@ def main():
     for k in range(args.kills):
         cmd = resumable + (["--resume", ckpt] if os.path.exists(ckpt) else [])
         had_checkpoint = os.path.exists(ckpt)
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
         delay = rng.uniform(*map(float, args.delay.split(",")))
         try:
             proc.wait(timeout=delay)
@@ -104,7 +109,7 @@ def main():
             break
     if not failures and not finished_early:
         p = subprocess.run(resumable + (["--resume", ckpt] if os.path.exists(ckpt) else []),
-                           capture_output=True, text=True)
+                           capture_output=True, text=True, env=env)
         if p.returncode != 0:
             failures.append(f"the final resume failed: {p.stderr[-400:]}")
     if not failures:

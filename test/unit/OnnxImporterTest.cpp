@@ -9,17 +9,27 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <cstring>
 #include <fstream>
 #include <unistd.h>
 
 namespace {
 
-std::string makeTempDir() {
-  char pattern[] = "/tmp/strata-unit-XXXXXX";
-  REQUIRE(mkdtemp(pattern) != nullptr);
-  return pattern;
-}
+/// A fresh folder under /tmp, removed with everything in it when the test
+/// case ends.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    char pattern[] = "/tmp/strata-unit-XXXXXX";
+    REQUIRE(mkdtemp(pattern) != nullptr);
+    path = pattern;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path, ignored);
+  }
+};
 
 void writeFile(const std::string &path, const std::string &bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -100,7 +110,8 @@ mlir::MLIRContext &context() {
 
 TEST_CASE("large raw initializers become dense_resource with the same bytes",
           "[importer]") {
-  std::string dir = makeTempDir();
+  TempDir scratch;
+  const std::string &dir = scratch.path;
   std::vector<float> w = ramp(1000);
   onnx::ModelProto m = matmulModel(1000, [&](onnx::TensorProto &t) {
     t.set_raw_data(bytesOf(w));
@@ -119,7 +130,8 @@ TEST_CASE("large raw initializers become dense_resource with the same bytes",
 }
 
 TEST_CASE("small typed-field initializers become dense", "[importer]") {
-  std::string dir = makeTempDir();
+  TempDir scratch;
+  const std::string &dir = scratch.path;
   std::vector<float> w = ramp(8);
   onnx::ModelProto m = matmulModel(8, [&](onnx::TensorProto &t) {
     for (float f : w)
@@ -135,7 +147,8 @@ TEST_CASE("small typed-field initializers become dense", "[importer]") {
 }
 
 TEST_CASE("external data is read from beside the model", "[importer]") {
-  std::string dir = makeTempDir();
+  TempDir scratch;
+  const std::string &dir = scratch.path;
   std::vector<float> w = ramp(600);
   // 16 bytes of padding first, so the offset is exercised.
   writeFile(dir + "/weights.bin", std::string(16, '\0') + bytesOf(w));
@@ -177,7 +190,8 @@ TEST_CASE("external data is read from beside the model", "[importer]") {
 
 TEST_CASE("a raw_data size that does not match the shape is rejected",
           "[importer]") {
-  std::string dir = makeTempDir();
+  TempDir scratch;
+  const std::string &dir = scratch.path;
   onnx::ModelProto m = matmulModel(300, [&](onnx::TensorProto &t) {
     t.set_raw_data(bytesOf(ramp(299)));
   });
@@ -190,7 +204,8 @@ TEST_CASE("a raw_data size that does not match the shape is rejected",
 
 TEST_CASE("truncated and foreign files are rejected with the file name",
           "[importer]") {
-  std::string dir = makeTempDir();
+  TempDir scratch;
+  const std::string &dir = scratch.path;
   onnx::ModelProto m = matmulModel(1000, [&](onnx::TensorProto &t) {
     t.set_raw_data(bytesOf(ramp(1000)));
   });
@@ -210,7 +225,8 @@ TEST_CASE("truncated and foreign files are rejected with the file name",
 
 TEST_CASE("an unsupported op names node index, name, op and domain",
           "[importer]") {
-  std::string dir = makeTempDir();
+  TempDir scratch;
+  const std::string &dir = scratch.path;
   onnx::ModelProto m = matmulModel(4, [&](onnx::TensorProto &t) {
     for (float f : ramp(4))
       t.add_float_data(f);

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Commands.h"
+#include "train/TemporaryDirectory.h"
 #include "train/TrainingRun.h"
 
 #include "compiler/driver/WeightStatistics.h"
@@ -114,13 +115,9 @@ int run() {
     p += ".pruned.onnx";
     output = std::string(p);
   }
-  llvm::SmallString<128> dir;
-  if (llvm::sys::fs::createUniqueDirectory("strata-prune", dir))
+  TemporaryDirectory dir("strata-prune");
+  if (!dir.ok())
     return reportError("cannot create a temporary folder");
-  struct RemoveDir {
-    std::string d;
-    ~RemoveDir() { llvm::sys::fs::remove_directories(d); }
-  } removeDir{std::string(dir)};
 
   TrainRun base;
   base.dataDir = dataDir;
@@ -153,7 +150,7 @@ int run() {
     step.modelPath = current;
     step.epochs = epochsPerStep;
     step.seed = seed + uint64_t(k - 1);
-    step.outputPath = k == steps ? output : std::string(dir) + "/step" + std::to_string(k) + ".onnx";
+    step.outputPath = k == steps ? output : dir.path() + "/step" + std::to_string(k) + ".onnx";
     step.prune.sparsity = sparsity * share;
     for (const LayerSparsity &l : layers)
       step.prune.layers.push_back({l.glob, l.sparsity * share});

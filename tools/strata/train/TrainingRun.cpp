@@ -12,6 +12,7 @@
 #include "Commands.h"
 #include "train/Checkpoint.h"
 #include "train/Dataset.h"
+#include "train/TemporaryDirectory.h"
 
 #include "compiler/onnx/OnnxImporter.h"
 #include "strata/runtime.h"
@@ -239,13 +240,9 @@ int trainModel(const TrainRun &r, TrainOutcome &outcome) {
     }
   }
 
-  llvm::SmallString<128> dir;
-  if (llvm::sys::fs::createUniqueDirectory("strata-train", dir))
+  TemporaryDirectory dir("strata-train");
+  if (!dir.ok())
     return reportError("cannot create a temporary folder");
-  struct RemoveDir {
-    std::string d;
-    ~RemoveDir() { llvm::sys::fs::remove_directories(d); }
-  } removeDir{std::string(dir)};
 
   // Ctrl-C from here on: during compilation it stops before training starts;
   // during training it saves a checkpoint after the current step.
@@ -255,7 +252,7 @@ int trainModel(const TrainRun &r, TrainOutcome &outcome) {
   options.note = [](const std::string &n) { llvm::errs() << "strata: " << n << "\n"; };
   TrainingBuild build;
   auto compileStart = std::chrono::steady_clock::now();
-  if (!compileTraining(r.modelPath, batch, config, std::string(dir), options, build, error,
+  if (!compileTraining(r.modelPath, batch, config, dir.path(), options, build, error,
                        r.prune))
     return reportError(error);
   if (interrupted) {
