@@ -15,10 +15,15 @@
 
 namespace {
 /// An empty folder as the model's folder: external data must stay in it.
+/// Removed (it stays empty) when the process exits.
+char createdDir[] = "/tmp/strata-fuzz-XXXXXX"; // a plain array: alive in atexit handlers
+
 const std::string &modelDir() {
   static std::string dir = [] {
-    char pattern[] = "/tmp/strata-fuzz-XXXXXX";
-    return std::string(mkdtemp(pattern) ? pattern : "/nonexistent");
+    if (!mkdtemp(createdDir))
+      return std::string("/nonexistent");
+    std::atexit([] { rmdir(createdDir); });
+    return std::string(createdDir);
   }();
   return dir;
 }
