@@ -238,6 +238,39 @@ def DirectConv : Pass<"strata-direct-conv"> {
                            "::mlir::linalg::LinalgDialect"];
 }
 
+def SparseWeights : Pass<"strata-sparse-weights"> {
+  let summary = "Sparse-times-dense kernels for layers whose constant weights are mostly zeros (CPU)";
+  let description = [{
+    `nn.gemm` (A not transposed, C absent or one value per output),
+    `nn.matmul` of a 2-D input by a 2-D constant, and `nn.conv` (group 1,
+    2-D) whose f32 constant weight is mostly exact zeros compute only the
+    nonzeros. Rows (output features or channels) are taken in slices of
+    one vector; each slice lists its nonzeros as columns of (input index,
+    value), padded with zero values. On AVX-512 targets the input is read in
+    32-wide windows held in two registers and each column picks its lanes
+    with one permute (vpermi2ps; byte indices); elsewhere each column
+    gathers its inputs (`vector.gather`). A convolution reads its taps at
+    each output position's offset in a zero-padded copy of the input. The
+    dense weight is dropped: storage shrinks to the nonzeros, their indices
+    and the padding.
+
+    Without `force`, the measured rule (bench/RESULTS.md, "Sparse kernels"):
+    fully connected layers on AVX-512 targets, from 60% zeros for a batch
+    of 1 row and from 85% for more rows; convolutions and the gather kernel
+    stay dense (slower at any sparsity measured). Runs first in the CPU's
+    kernel selection. Lit test: test/lit/compiler/cpu/sparse-weights.mlir.
+  }];
+  let options = [
+    Option<"force", "force", "bool", /*default=*/"false",
+           "Every eligible constant weight, however dense (--sparse=on)">,
+    Option<"vectorBits", "vector-bits", "int64_t", /*default=*/"256",
+           "Width of the target's vector registers in bits (CpuTarget)">
+  ];
+  let dependentDialects = ["::mlir::scf::SCFDialect", "::mlir::vector::VectorDialect",
+                           "::mlir::tensor::TensorDialect", "::mlir::arith::ArithDialect",
+                           "::mlir::linalg::LinalgDialect"];
+}
+
 def VectorizeReductions : Pass<"strata-vectorize-reductions"> {
   let summary = "Sums over contiguous rows accumulated in vector registers (CPU)";
   let description = [{
@@ -341,7 +374,8 @@ def LowerVectors : Pass<"strata-lower-vectors", "mlir::func::FuncOp"> {
     stores, leaving only what convert-vector-to-llvm handles.
     Lit test: test/lit/compiler/cpu/lower-vectors.mlir.
   }];
-  let dependentDialects = ["::mlir::vector::VectorDialect", "::mlir::memref::MemRefDialect"];
+  let dependentDialects = ["::mlir::vector::VectorDialect", "::mlir::memref::MemRefDialect",
+                           "::mlir::LLVM::LLVMDialect"];
 }
 
 def PlanMemory : Pass<"strata-plan-memory", "mlir::ModuleOp"> {

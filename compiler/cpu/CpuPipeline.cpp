@@ -69,6 +69,13 @@ void registerCpuDialects(DialectRegistry &registry) {
 }
 
 void buildKernelSelectionPipeline(OpPassManager &pm, const CpuBackendOptions &options) {
+  // First: a sparse convolution must not be taken by oneDNN or Winograd.
+  if (options.sparse != SparseKernels::Off) {
+    SparseWeightsOptions sparse;
+    sparse.force = options.sparse == SparseKernels::On;
+    sparse.vectorBits = options.target.vectorBits;
+    pm.addPass(createSparseWeights(sparse));
+  }
   if (options.convKernels != ConvKernels::Generated) {
     OneDnnConvsOptions onednn;
     onednn.channelBlock = options.target.channelBlock;

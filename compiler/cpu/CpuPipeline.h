@@ -20,11 +20,20 @@ enum class ConvKernels {
   Generated  ///< always strata's generated im2col + matmul code
 };
 
+/// Whether layers with mostly-zero constant weights compute only the
+/// nonzeros (--sparse).
+enum class SparseKernels {
+  Auto, ///< where measured faster (strata-sparse-weights' rule)
+  On,   ///< every eligible constant weight, however dense
+  Off   ///< always the dense kernels
+};
+
 /// The CPU backend's configuration, built once per compilation from the
 /// compile options (or strata-opt's defaults: a 256-bit AVX2 target).
 struct CpuBackendOptions {
   CpuTarget target;
   ConvKernels convKernels = ConvKernels::Auto;
+  SparseKernels sparse = SparseKernels::Auto;
 };
 
 /// The CPU backend's kernel selection and lowering, run on the model stage's

@@ -2,10 +2,12 @@
 
 #include "passes/Passes.h"
 
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/Linalg/Transforms/Hoisting.h"
 #include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorRewritePatterns.h"
 #include "mlir/Dialect/Vector/Transforms/VectorTransforms.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
 namespace strata {
@@ -83,6 +85,53 @@ void hoistAccumulators(func::FuncOp func) {
   }
 }
 
+/// vector.from_elements of 16 lanes picked from the 32 of a shuffle of two
+/// 16-lane vectors by the lanes of an index vector, which strata-sparse-weights
+/// builds for AVX-512 targets only (its permute kernel), becomes vpermi2ps.
+/// Left as extracts, LLVM spills the 32 values to the stack and loads each.
+/// Here, after bufferization: an llvm.call_intrinsic has unknown memory
+/// effects, which the buffer deallocation pipeline refuses.
+struct LanePicksToPermute : OpRewritePattern<vector::FromElementsOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(vector::FromElementsOp op, PatternRewriter &rw) const override {
+    auto type = op.getType();
+    if (type.getRank() != 1 || type.getNumElements() != 16 || !type.getElementType().isF32())
+      return failure();
+    vector::ShuffleOp from;
+    Value indices;
+    for (auto [i, element] : llvm::enumerate(op.getElements())) {
+      auto pick = element.getDefiningOp<vector::ExtractElementOp>();
+      if (!pick || !pick.getPosition())
+        return failure();
+      auto at = pick.getPosition().getDefiningOp<vector::ExtractElementOp>();
+      auto shuffle = pick.getVector().getDefiningOp<vector::ShuffleOp>();
+      if (!at || !shuffle || (from && shuffle != from) || (indices && at.getVector() != indices))
+        return failure();
+      from = shuffle;
+      indices = at.getVector();
+      APInt lane;
+      if (!at.getPosition() || !matchPattern(at.getPosition(), m_ConstantInt(&lane)) ||
+          lane != i)
+        return failure();
+    }
+    auto indexType = cast<VectorType>(indices.getType());
+    if (from.getV1().getType() != type || from.getV2().getType() != type ||
+        !indexType.getElementType().isInteger(32) ||
+        from.getMask().size() != 32)
+      return failure();
+    for (auto [i, lane] : llvm::enumerate(from.getMask()))
+      if (cast<IntegerAttr>(lane).getInt() != static_cast<int64_t>(i))
+        return failure();
+    OperationState state(op.getLoc(), LLVM::CallIntrinsicOp::getOperationName());
+    state.addOperands({from.getV1(), indices, from.getV2()});
+    state.addTypes(type);
+    state.addAttribute("intrin", rw.getStringAttr("llvm.x86.avx512.vpermi2var.ps.512"));
+    rw.replaceOp(op, rw.create(state)->getResult(0));
+    return success();
+  }
+};
+
 struct LowerVectorsPass : strata::impl::LowerVectorsBase<LowerVectorsPass> {
   void runOnOperation() override {
     func::FuncOp func = getOperation();
@@ -104,6 +153,7 @@ struct LowerVectorsPass : strata::impl::LowerVectorsBase<LowerVectorsPass> {
     vector::populateVectorShapeCastLoweringPatterns(patterns);
     vector::populateVectorMultiReductionLoweringPatterns(
         patterns, vector::VectorMultiReductionLowering::InnerParallel);
+    patterns.add<LanePicksToPermute>(ctx);
     if (failed(applyPatternsAndFoldGreedily(func, std::move(patterns))))
       signalPassFailure();
   }

@@ -170,6 +170,7 @@ struct Pipelines {
   bool configure(const CompileOptions &opt, std::string &error) {
     cuda = opt.target == Target::CUDA;
     cpu.convKernels = opt.convKernels;
+    cpu.sparse = opt.sparse;
     return cpu::describeCpu(opt.cpu, cpu.target, error);
   }
   void buildModel(OpPassManager &pm) const { buildModelPipeline(pm, model); }

@@ -28,6 +28,7 @@ enum class Stage { NN, Graph, Linalg, LLVM, Asm, Obj, Exe, PTX };
 enum class Target { CPU, CUDA };
 
 using cpu::ConvKernels;
+using cpu::SparseKernels;
 
 struct CompileOptions {
   Stage emit = Stage::Exe;
@@ -37,6 +38,7 @@ struct CompileOptions {
   Target target = Target::CPU;
   std::string gpuArch = "sm_80"; ///< CUDA: the PTX's target architecture
   ConvKernels convKernels = ConvKernels::Auto; ///< CPU only
+  SparseKernels sparse = SparseKernels::Auto;  ///< CPU only
   bool printWeights = false; ///< text stages: print large constants in full
   /// Exe/obj: write weights to this file (mmapped at load, looked up beside
   /// the program or library) instead of embedding them.

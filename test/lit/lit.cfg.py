@@ -47,3 +47,12 @@ try:
     config.available_features.add("cuda-driver")
 except OSError:
     pass
+
+# Executables compiled for an AVX-512 CPU (--cpu=skylake-avx512) run only on
+# one; the compile steps are checked on any host.
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        if " avx512f" in cpuinfo.read():
+            config.available_features.add("avx512")
+except OSError:
+    pass

@@ -36,7 +36,7 @@ Command &pruneCommand();
 llvm::cl::ValuesClass convKernelValues();
 extern const char *const kConvKernelsHelp;
 
-/// --target, --gpu-arch and --conv-kernels of one subcommand (compile, run,
+/// --target, --gpu-arch, --conv-kernels and --sparse of one subcommand (compile, run,
 /// bench): where the model runs and who computes its convolutions.
 struct TargetFlags {
   explicit TargetFlags(llvm::cl::SubCommand &sub);
@@ -47,6 +47,7 @@ struct TargetFlags {
   llvm::cl::opt<Target> target;
   llvm::cl::opt<std::string> gpuArch;
   llvm::cl::opt<ConvKernels> convKernels;
+  llvm::cl::opt<SparseKernels> sparse;
 };
 
 /// Prints "strata: error: <message>" to stderr and returns exit code 1.

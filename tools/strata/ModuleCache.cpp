@@ -39,7 +39,7 @@ std::string cachedModule(const std::string &model, const CompileOptions &opt,
       std::string(absolute), modelStatus.getSize(),
       modelStatus.getLastModificationTime().time_since_epoch().count(),
       opt.batch, opt.cpu, static_cast<int>(opt.target), opt.gpuArch,
-      static_cast<int>(opt.convKernels),
+      static_cast<int>(opt.convKernels), static_cast<int>(opt.sparse),
       self.getLastModificationTime().time_since_epoch().count());
   std::string dir = cacheDir();
   std::string path = dir + "/" + llvm::sys::path::stem(model).str() + "-" +

@@ -58,7 +58,21 @@ TargetFlags::TargetFlags(llvm::cl::SubCommand &sub)
               llvm::cl::init("sm_80"), llvm::cl::sub(sub), llvm::cl::cat(category())),
       convKernels("conv-kernels", llvm::cl::desc(kConvKernelsHelp), convKernelValues(),
                   llvm::cl::init(ConvKernels::Auto), llvm::cl::sub(sub),
-                  llvm::cl::cat(category())) {}
+                  llvm::cl::cat(category())),
+      sparse("sparse",
+             llvm::cl::desc("Sparse kernels for fully connected layers and convolutions "
+                            "whose constant weights are mostly zeros (pruned models; CPU)"),
+             llvm::cl::values(
+                 clEnumValN(SparseKernels::Auto, "auto",
+                            "where measured faster: fully connected layers on AVX-512 "
+                            "CPUs with at least 60% zeros (batch 1) or 85% (larger "
+                            "batches) (default)"),
+                 clEnumValN(SparseKernels::On, "on",
+                            "sparse kernels for every fully connected layer and "
+                            "convolution with a constant weight"),
+                 clEnumValN(SparseKernels::Off, "off", "always the dense kernels")),
+             llvm::cl::init(SparseKernels::Auto), llvm::cl::sub(sub),
+             llvm::cl::cat(category())) {}
 
 bool TargetFlags::apply(CompileOptions &options, std::string &error) const {
   if (target == Target::CPU && gpuArch.getNumOccurrences()) {
@@ -68,6 +82,7 @@ bool TargetFlags::apply(CompileOptions &options, std::string &error) const {
   options.target = target;
   options.gpuArch = gpuArch;
   options.convKernels = convKernels;
+  options.sparse = sparse;
   return true;
 }
 
