@@ -8,10 +8,10 @@ Usage: /usr/bin/python3 bench/sparse_bench.py --strata build/bin/strata
 Prunes the bundled LeNet-300-100 (mlp.onnx) and LeNet-5 (lenet.onnx) by
 magnitude, every weight matrix to each sparsity (numpy; the zero pattern of
 a network strata prune retrained has the same statistics per layer), and
-times `strata bench --sparse=off` against `--sparse=on` for each batch,
-alternating the two over R rounds; the table shows the best median of the
-rounds and dense/sparse (above 1: the sparse program is faster). It also
-prints what --sparse=auto chose for each case. Needs Debian's python3-onnx.
+times `strata bench` with `--sparse=off` (dense), `auto` (the default rule)
+and `on` (every layer sparse) for each batch, alternating them over R rounds;
+the table shows the best median of the rounds and dense/auto and dense/on
+(above 1: faster than dense), and which layers `auto` made sparse. Needs Debian's python3-onnx.
 """
 import argparse
 import json
@@ -46,7 +46,8 @@ def auto_choice(strata, model, batch):
     err = subprocess.run([strata, "compile", model, "--batch", str(batch), "--explain",
                           "--emit=linalg", "-o", os.devnull],
                          check=True, capture_output=True, text=True).stderr
-    return "sparse" if "sparse weight" in err else "dense"
+    sparse = [line.split()[0] for line in err.splitlines() if "sparse weight" in line]
+    return " ".join(sparse) or "none"
 
 
 def main():
@@ -61,21 +62,23 @@ def main():
     p.add_argument("--nets", default="mlp,lenet")
     a = p.parse_args()
     print(f"threads {a.threads}, {a.iters} iterations, best median of {a.rounds} rounds\n")
-    print("| net | sparsity | batch | dense ms | sparse ms | dense/sparse | --sparse=auto |")
-    print("|---|---|---|---|---|---|---|")
+    print("| net | sparsity | batch | dense ms | auto ms | all sparse ms | dense/auto | "
+          "dense/all sparse | sparse under auto |")
+    print("|---|---|---|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as tmp:
         for net in a.nets.split(","):
             for s in [float(v) for v in a.sparsity.split(",")]:
                 model = os.path.join(tmp, f"{net}_{s}.onnx")
                 prune(os.path.join(a.examples, net + ".onnx"), model, s)
                 for batch in [int(b) for b in a.batch.split(",")]:
-                    dense, sparse = [], []
+                    times = {"off": [], "auto": [], "on": []}
                     for _ in range(a.rounds):
-                        dense.append(median_ms(a.strata, model, batch, a.threads, a.iters, "off"))
-                        sparse.append(median_ms(a.strata, model, batch, a.threads, a.iters, "on"))
-                    d, sp = min(dense), min(sparse)
-                    print(f"| {net} | {s:.2f} | {batch} | {d:.4f} | {sp:.4f} | {d / sp:.2f} | "
-                          f"{auto_choice(a.strata, model, batch)} |", flush=True)
+                        for mode, t in times.items():
+                            t.append(median_ms(a.strata, model, batch, a.threads, a.iters, mode))
+                    d, au, on = (min(times[m]) for m in ("off", "auto", "on"))
+                    print(f"| {net} | {s:.2f} | {batch} | {d:.4f} | {au:.4f} | {on:.4f} | "
+                          f"{d / au:.2f} | {d / on:.2f} | {auto_choice(a.strata, model, batch)} |",
+                          flush=True)
 
 
 if __name__ == "__main__":
