@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Commands.h"
+#include "SensitivityPlot.h"
 #include "train/TemporaryDirectory.h"
 #include "train/TrainingRun.h"
 
@@ -34,10 +35,24 @@ cl::opt<std::string> dataDir("data", cl::Required,
                                       "train_x.npy/train_y.npy/test_x.npy/test_y.npy, or "
                                       "'fashion-mnist')"),
                              cl::value_desc("dir"), cl::sub(sub), cl::cat(category()));
-cl::opt<double> sparsity("sparsity", cl::Required,
+cl::opt<double> sparsity("sparsity",
                          cl::desc("Fraction of each pruned layer's weights to remove, in "
-                                  "[0, 1); all layers but the first, biases never"),
+                                  "[0, 1); all layers but the first, biases never "
+                                  "(required unless --sensitivity)"),
                          cl::sub(sub), cl::cat(category()));
+cl::opt<bool> sensitivity("sensitivity",
+                          cl::desc("Instead of pruning: prune each layer alone to each "
+                                   "sparsity of --sweep, without retraining, and print the "
+                                   "test score of each (Han et al.'s sensitivity analysis)"),
+                          cl::sub(sub), cl::cat(category()));
+cl::list<double> sweep("sweep", cl::CommaSeparated,
+                       cl::desc("--sensitivity: the sparsities, in [0, 1) (default "
+                                "0.1,0.2,...,0.9)"),
+                       cl::value_desc("s1,s2,..."), cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> plotPath("plot",
+                              cl::desc("--sensitivity: also draw the curves, score against "
+                                       "sparsity per layer, as SVG here"),
+                              cl::value_desc("file.svg"), cl::sub(sub), cl::cat(category()));
 cl::list<std::string> layerRules("layer",
                                  cl::desc("GLOB=S: the layer weights matching GLOB reach "
                                           "sparsity S instead (repeatable; the first layer "
@@ -93,7 +108,95 @@ bool measure(const std::string &path, double &layerSparsity, int64_t &nonzero, i
   return true;
 }
 
+/// `name` as a glob that matches only itself.
+std::string literalGlob(const std::string &name) {
+  std::string glob;
+  for (char c : name) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '{' || c == '}' || c == '\\')
+      glob += '\\';
+    glob += c;
+  }
+  return glob;
+}
+
+/// --sensitivity: each layer weight pruned alone to each sparsity of the
+/// sweep and the model evaluated as it is (no retraining); a table on
+/// stdout, one row per layer, and the picture with --plot.
+int runSensitivity(const TrainRun &base, const TrainOutcome &dense) {
+  std::vector<double> sparsities(sweep.begin(), sweep.end());
+  if (sparsities.empty())
+    for (int k = 1; k <= 9; ++k)
+      sparsities.push_back(k / 10.0);
+  std::vector<WeightStatistics> stats;
+  std::vector<float> unused;
+  std::string error;
+  if (!weightStatistics(modelPath, stats, unused, error))
+    return reportError(error);
+  std::vector<SensitivityCurve> curves;
+  for (const WeightStatistics &w : stats)
+    if (w.layerWeight)
+      curves.push_back({w.name, {}});
+  if (curves.empty())
+    return reportError(modelPath + " has no layer weights (convolution, Gemm or MatMul) "
+                       "to prune");
+  for (SensitivityCurve &curve : curves)
+    for (double s : sparsities) {
+      llvm::errs() << llvm::format("strata: %s at sparsity %.2f\n", curve.layer.c_str(), s);
+      TrainRun run = base;
+      run.modelPath = modelPath;
+      run.evaluateOnly = true;
+      run.prune.layers.push_back({literalGlob(curve.layer), s});
+      TrainOutcome outcome;
+      if (int code = trainModel(run, outcome))
+        return code;
+      curve.scores.push_back(outcome.score);
+    }
+  const char *metric = dense.classes ? "test_accuracy" : "test_mse";
+  size_t nameWidth = 5;
+  for (const SensitivityCurve &c : curves)
+    nameWidth = std::max(nameWidth, c.layer.size());
+  llvm::outs() << metric << " with one layer pruned (dense: "
+               << llvm::format("%.4f", dense.score) << ")\n"
+               << llvm::left_justify("layer", nameWidth);
+  for (double s : sparsities)
+    llvm::outs() << llvm::format("  %6.2f", s);
+  llvm::outs() << "\n";
+  for (const SensitivityCurve &c : curves) {
+    llvm::outs() << llvm::left_justify(c.layer, nameWidth);
+    for (double score : c.scores)
+      llvm::outs() << llvm::format("  %6.4f", score);
+    llvm::outs() << "\n";
+  }
+  if (!plotPath.empty()) {
+    // The curves start at the dense model (sparsity 0).
+    std::vector<double> xs = {0.0};
+    xs.insert(xs.end(), sparsities.begin(), sparsities.end());
+    std::vector<SensitivityCurve> withDense = curves;
+    for (SensitivityCurve &c : withDense)
+      c.scores.insert(c.scores.begin(), dense.score);
+    if (!writeSensitivityPlot(plotPath,
+                              "Sensitivity of " + llvm::sys::path::filename(modelPath).str() +
+                                  " to pruning each layer",
+                              metric, xs, withDense, error))
+      return reportError(error);
+    llvm::errs() << "strata: wrote " << plotPath << "\n";
+  }
+  return 0;
+}
+
 int run() {
+  if (sensitivity) {
+    if (sparsity.getNumOccurrences() || !layerRules.empty() || outputPath.getNumOccurrences())
+      return reportError("--sensitivity measures each layer alone and writes no model: drop "
+                         "--sparsity, --layer and -o");
+    for (double s : sweep)
+      if (!inRange(s))
+        return reportError("--sweep " + std::to_string(s) + " is outside [0, 1)");
+  } else if (!sparsity.getNumOccurrences()) {
+    return reportError("--sparsity is required (or --sensitivity)");
+  } else if (!sweep.empty() || !plotPath.empty()) {
+    return reportError("--sweep and --plot go with --sensitivity");
+  }
   if (!inRange(sparsity))
     return reportError("--sparsity " + std::to_string(sparsity.getValue()) +
                        " is outside [0, 1)");
@@ -138,6 +241,8 @@ int run() {
   llvm::errs() << "strata: evaluating the dense model\n";
   if (int code = trainModel(dense, denseOutcome))
     return code;
+  if (sensitivity)
+    return runSensitivity(base, denseOutcome);
 
   std::string current = modelPath;
   TrainOutcome outcome;
@@ -186,6 +291,7 @@ Command &pruneCommand() {
                    "\nExamples:\n"
                    "  strata prune lenet300.onnx --data fashion-mnist --sparsity 0.92 --steps 3\n"
                    "  strata prune net.onnx --data dir --sparsity 0.8 --layer 'fc3.*=0.5' -o small.onnx\n"
+                   "  strata prune lenet300.onnx --data fashion-mnist --sensitivity --plot s.svg\n"
                    "\nEach step prunes the layer weights to its share of --sparsity (the first\n"
                    "layer and biases stay dense unless named) and retrains with the pruned\n"
                    "weights held at zero. The last line printed (stdout):\n"

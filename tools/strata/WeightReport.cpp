@@ -35,20 +35,6 @@ double limitOf(const std::vector<WeightStatistics> &stats) {
   return limit > 0.0 ? limit : 1.0;
 }
 
-std::string escape(const std::string &text) {
-  std::string out;
-  for (char c : text) {
-    if (c == '<')
-      out += "&lt;";
-    else if (c == '>')
-      out += "&gt;";
-    else if (c == '&')
-      out += "&amp;";
-    else
-      out += c;
-  }
-  return out;
-}
 
 } // namespace
 
@@ -99,6 +85,21 @@ void printWeightReport(const std::vector<WeightStatistics> &stats,
   }
 }
 
+std::string escapeXml(const std::string &text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '<')
+      out += "&lt;";
+    else if (c == '>')
+      out += "&gt;";
+    else if (c == '&')
+      out += "&amp;";
+    else
+      out += c;
+  }
+  return out;
+}
+
 bool writeWeightPlot(const std::string &path, const std::string &title,
                      const std::vector<WeightStatistics> &stats,
                      const std::vector<float> &layerNonzeros, std::string &error) {
@@ -117,7 +118,7 @@ bool writeWeightPlot(const std::string &path, const std::string &title,
   os << "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" << width << "\" height=\""
      << height << "\" font-family=\"sans-serif\" font-size=\"12\">\n"
      << "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
-     << "<text x=\"10\" y=\"20\" font-size=\"14\">" << escape(title) << "</text>\n"
+     << "<text x=\"10\" y=\"20\" font-size=\"14\">" << escapeXml(title) << "</text>\n"
      << "<text x=\"10\" y=\"40\">nonzero layer weights by value (" << layerNonzeros.size()
      << ")</text>\n";
   double limit = limitOf(stats);
@@ -142,7 +143,7 @@ bool writeWeightPlot(const std::string &path, const std::string &title,
   int y = top + histHeight + 50;
   for (const WeightStatistics *s : layers) {
     double sparsity = double(s->count - s->nonzero) / double(std::max<int64_t>(s->count, 1));
-    os << "<text x=\"10\" y=\"" << y + 13 << "\">" << escape(s->name) << "</text>\n"
+    os << "<text x=\"10\" y=\"" << y + 13 << "\">" << escapeXml(s->name) << "</text>\n"
        << "<rect class=\"sparsity\" x=\"220\" y=\"" << y + 2 << "\" width=\""
        << int(std::lround(400.0 * sparsity)) << "\" height=\"" << rowHeight - 4
        << "\" fill=\"indianred\"/>\n"

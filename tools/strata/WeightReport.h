@@ -12,6 +12,9 @@
 
 namespace strata::cli {
 
+/// `text` with <, > and & escaped, for SVG text.
+std::string escapeXml(const std::string &text);
+
 /// Counts of `values` in `bins` equal bins over [-limit, limit].
 std::vector<int64_t> histogram(const std::vector<float> &values, double limit, int bins);
 
