@@ -12,12 +12,14 @@
 
 #include "Commands.h"
 #include "SensitivityPlot.h"
-#include "train/TemporaryDirectory.h"
 #include "train/TrainingRun.h"
 
 #include "compiler/driver/WeightStatistics.h"
 
+#include "compiler/support/DurableFile.h"
+
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -80,6 +82,14 @@ cl::opt<int> threads("threads", cl::desc("Threads each operator is split over (d
 cl::opt<std::string> metricsPath("metrics",
                                  cl::desc("Append one CSV row per retraining epoch here"),
                                  cl::value_desc("file.csv"), cl::sub(sub), cl::cat(category()));
+cl::opt<bool> resume("resume",
+                     cl::desc("Continue the run interrupted (Ctrl-C) with these options; its "
+                              "state is in <output>.prune/"),
+                     cl::sub(sub), cl::cat(category()));
+cl::opt<int64_t> interruptAfter("interrupt-after-steps", cl::Hidden, cl::init(0),
+                                cl::desc("Tests: raise SIGINT after this many training steps "
+                                         "of the first pruning step run"),
+                                cl::sub(sub), cl::cat(category()));
 cl::opt<ConvKernels> convKernels("conv-kernels", cl::desc(kConvKernelsHelp),
                                  convKernelValues(), cl::init(ConvKernels::Auto),
                                  cl::sub(sub), cl::cat(category()));
@@ -106,6 +116,42 @@ bool measure(const std::string &path, double &layerSparsity, int64_t &nonzero, i
   }
   layerSparsity = layerTotal ? double(layerTotal - layerNonzero) / double(layerTotal) : 0.0;
   return true;
+}
+
+/// What identifies a pruning run, as the lines of its state file: a resumed
+/// run must have been started with the same.
+std::string runIdentity() {
+  llvm::SmallString<256> model(modelPath.getValue());
+  llvm::sys::fs::make_absolute(model);
+  std::string id;
+  llvm::raw_string_ostream os(id);
+  os << "model=" << model << "\n"
+     << llvm::format("sparsity=%.6f\n", sparsity.getValue()) << "steps=" << steps.getValue()
+     << "\nepochs-per-step=" << epochsPerStep.getValue() << "\n";
+  for (const std::string &rule : layerRules)
+    os << "layer=" << rule << "\n";
+  return id;
+}
+
+/// The interrupted run's next step (1-based) from `dir`/state, after
+/// checking it was this run; 0 with `error` set otherwise.
+int64_t resumedStep(const std::string &dir, std::string &error) {
+  auto buffer = llvm::MemoryBuffer::getFile(dir + "/state");
+  if (!buffer) {
+    error = "--resume: no interrupted run in " + dir + " (" + buffer.getError().message() + ")";
+    return 0;
+  }
+  llvm::StringRef text = (*buffer)->getBuffer();
+  std::string id = runIdentity();
+  int64_t step = 0;
+  if (!text.consume_front(id) || !text.consume_front("step=") ||
+      text.trim().getAsInteger(10, step) || step < 1 || step > steps) {
+    error = "--resume: " + dir + " holds a run started with other options or another model:\n" +
+            (*buffer)->getBuffer().str() + "give the same model, --sparsity, --layer, --steps "
+            "and --epochs-per-step";
+    return 0;
+  }
+  return step;
 }
 
 /// `name` as a glob that matches only itself.
@@ -218,10 +264,20 @@ int run() {
     p += ".pruned.onnx";
     output = std::string(p);
   }
-  TemporaryDirectory dir("strata-prune");
-  if (!dir.ok())
-    return reportError("cannot create a temporary folder");
-
+  // Step models and an interrupted step's checkpoint live beside the
+  // output, so that Ctrl-C loses nothing; removed when the run completes.
+  const std::string stateDir = output + ".prune";
+  int64_t firstStep = 1;
+  std::string error;
+  if (resume) {
+    if (sensitivity)
+      return reportError("--resume continues a pruning run; --sensitivity has none");
+    if (!(firstStep = resumedStep(stateDir, error)))
+      return reportError(error);
+  } else if (llvm::sys::fs::exists(stateDir)) {
+    return reportError(stateDir + " holds an interrupted run: continue it with --resume (and "
+                       "the same options), or remove the folder");
+  }
   TrainRun base;
   base.dataDir = dataDir;
   base.lossName = lossName;
@@ -243,19 +299,28 @@ int run() {
     return code;
   if (sensitivity)
     return runSensitivity(base, denseOutcome);
+  if (std::error_code ec = llvm::sys::fs::create_directories(stateDir))
+    return reportError("cannot create " + stateDir + ": " + ec.message());
 
-  std::string current = modelPath;
+  auto stepModel = [&](int64_t k) { return stateDir + "/step" + std::to_string(k) + ".onnx"; };
+  std::string current = firstStep == 1 ? modelPath.getValue() : stepModel(firstStep - 1);
   TrainOutcome outcome;
   double reached = 0.0;
   int64_t nonzero = 0, total = 0;
-  std::string error;
-  for (int64_t k = 1; k <= steps; ++k) {
+  for (int64_t k = firstStep; k <= steps; ++k) {
     double share = double(k) / double(steps);
     TrainRun step = base;
     step.modelPath = current;
     step.epochs = epochsPerStep;
     step.seed = seed + uint64_t(k - 1);
-    step.outputPath = k == steps ? output : dir.path() + "/step" + std::to_string(k) + ".onnx";
+    step.outputPath = k == steps ? output : stepModel(k);
+    step.checkpointPath = stateDir + "/step" + std::to_string(k) + ".ckpt";
+    if (resume && k == firstStep && llvm::sys::fs::exists(step.checkpointPath))
+      step.resumePath = step.checkpointPath;
+    if (k == firstStep)
+      step.interruptAfter = interruptAfter;
+    step.resumeHint = "strata prune " + modelPath + " --data " + dataDir + " -o " + output +
+                      " --resume, with the other options as before";
     step.prune.sparsity = sparsity * share;
     for (const LayerSparsity &l : layers)
       step.prune.layers.push_back({l.glob, l.sparsity * share});
@@ -263,10 +328,26 @@ int run() {
                                  "%lld epoch(s) of retraining\n",
                                  (long long)k, (long long)steps, sparsity * share,
                                  (long long)epochsPerStep);
-    if (int code = trainModel(step, outcome))
+    if (int code = trainModel(step, outcome)) {
+      if (code == 130) {
+        // Interrupted: the step's checkpoint (if training had begun) is
+        // saved; record where to continue.
+        if (!writeFileDurably(stateDir + "/state",
+                              runIdentity() + "step=" + std::to_string(k) + "\n", error))
+          return reportError(error);
+        llvm::errs() << "strata: the run's state is in " << stateDir << "\n";
+      } else if (!resume) {
+        // A failed fresh run leaves nothing behind (a resumed one keeps its
+        // interrupted state).
+        llvm::sys::fs::remove_directories(stateDir);
+      }
       return code;
-    if (!measure(step.outputPath, reached, nonzero, total, error))
+    }
+    if (!measure(step.outputPath, reached, nonzero, total, error)) {
+      if (!resume)
+        llvm::sys::fs::remove_directories(stateDir);
       return reportError(error);
+    }
     llvm::errs() << llvm::format("step %lld/%lld  sparsity %.3f", (long long)k, (long long)steps,
                                  reached);
     if (outcome.tested)
@@ -275,6 +356,7 @@ int run() {
     llvm::errs() << "\n";
     current = step.outputPath;
   }
+  llvm::sys::fs::remove_directories(stateDir);
   llvm::errs() << "strata: wrote " << output << "\n";
   const char *metric = outcome.classes ? "test_accuracy" : "test_mse";
   llvm::outs() << llvm::format("sparsity=%.3f %s=%.4f dense_%s=%.4f params_nonzero=%lld "

@@ -401,9 +401,12 @@ int trainModel(const TrainRun &r, TrainOutcome &outcome) {
       llvm::errs() << "\n";
     if (!saveState(epoch, step))
       return reportError(error);
-    llvm::errs() << "strata: interrupted; checkpoint saved to " << checkpoint
-                 << "\n  continue with: strata train " << r.modelPath << " --data " << r.dataDir
-                 << " --resume " << checkpoint << " (and the same options)\n";
+    llvm::errs() << "strata: interrupted; checkpoint saved to " << checkpoint << "\n";
+    if (!r.resumeHint.empty())
+      llvm::errs() << "  continue with: " << r.resumeHint << "\n";
+    else
+      llvm::errs() << "  continue with: strata train " << r.modelPath << " --data " << r.dataDir
+                   << " --resume " << checkpoint << " (and the same options)\n";
     return 130;
   };
 

@@ -37,6 +37,8 @@ struct TrainRun {
   bool lossGiven = false, optimizerGiven = false, seedGiven = false, batchGiven = false;
   PruneBeforeTraining prune; ///< strata prune
   bool quietWrite = false;   ///< no "wrote" line (strata prune's steps)
+  /// After Ctrl-C, how to continue (default: the strata train command).
+  std::string resumeHint;
   /// Compile and evaluate the model on the test split as it is: no
   /// training, nothing written (strata prune's dense baseline).
   bool evaluateOnly = false;
