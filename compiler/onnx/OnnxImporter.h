@@ -69,6 +69,15 @@ bool summarizeOnnxModel(const std::string &path, ModelSummary &summary,
 /// what `strata train` saves). Initializers stored in external files are
 /// copied into the output, so it stands alone. The output appears only
 /// complete (written beside, then renamed); it may not be the source.
+/// Writes @main of `module` (nn ops, as imported and transformed by graph
+/// passes) as an ONNX model (opset 17) at `outputPath`: graph inputs and
+/// outputs keep their names and declared types from `sourcePath`'s model,
+/// initializers their names. Checked by libonnx's checker; written whole or
+/// not at all, never over `sourcePath`. Fails naming the op for ops ONNX
+/// has no form of (training-step gradients).
+bool exportOnnxModel(mlir::ModuleOp module, const std::string &sourcePath,
+                     const std::string &outputPath, std::string &error);
+
 bool writeModelWithInitializers(
     const std::string &sourcePath, const std::string &outputPath,
     const std::map<std::string, std::vector<float>> &values, std::string &error);

@@ -100,6 +100,7 @@ Subcommands:
   bench     measure a model's latency
   train     train a model (compiled forward, backward and optimizer) and save it as ONNX
   prune     prune a model's smallest weights and retrain, in steps (Han et al. 2015)
+  opt       run graph passes (folding, batch-norm folding, pruning) on an ONNX model, ONNX out
   inspect   print a model's inputs, outputs, ops and parameter count
 
 Run 'strata <subcommand> --help' for its options and examples.
@@ -108,7 +109,8 @@ Run 'strata <subcommand> --help' for its options and examples.
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   Command *commands[] = {&compileCommand(), &runCommand(), &benchCommand(),
-                         &trainCommand(), &pruneCommand(), &inspectCommand()};
+                         &trainCommand(), &pruneCommand(), &optCommand(),
+                         &inspectCommand()};
 
   // Examples belong to one subcommand's --help; register only that one.
   std::unique_ptr<llvm::cl::extrahelp> examples;

@@ -187,6 +187,24 @@ def sparse_mlp(_):
 
 
 @model
+def conv_gradient(_):
+    """ai.onnx.preview.training Gradient of a convolution by its weight: the
+    imported graph holds nn.conv_filter_grad, which has no ONNX form."""
+    w = np.random.default_rng(0).standard_normal((2, 1, 3, 3)).astype(np.float32)
+    nodes = [h.make_node("Conv", ["x", "w"], ["y"], name="conv"),
+             h.make_node("Gradient", ["x", "w"], ["dy_dx", "dy_dw"], xs=["x", "w"], y="y",
+                         domain="ai.onnx.preview.training")]
+    graph = h.make_graph(nodes, "test", [vi("x", [1, 1, 5, 5]), vi("w", [2, 1, 3, 3])],
+                         [vi("y", [1, 2, 3, 3]), vi("dy_dx", [1, 1, 5, 5]),
+                          vi("dy_dw", [2, 1, 3, 3])], [init("w", w)])
+    m = h.make_model(graph, producer_name="strata-tests",
+                     opset_imports=[h.make_opsetid("", 13),
+                                    h.make_opsetid("ai.onnx.preview.training", 1)])
+    m.ir_version = 7
+    return m
+
+
+@model
 def no_weights(_):
     """A classifier-shaped graph with nothing to train: relu of the input."""
     return make([h.make_node("Relu", ["x"], ["y"], name="relu")],
