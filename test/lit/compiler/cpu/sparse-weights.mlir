@@ -7,15 +7,16 @@
 // 16 rows in 32-wide input windows (window 0 holds inputs 0-31, window 32
 // inputs 32-63); each window's columns pick their inputs from two registers
 // (the extract chain strata-lower-vectors turns into vpermi2ps), byte
-// indices, and multiply them into the slice's accumulator, which starts at
-// the bias. The dense weight is gone.
+// indices, and multiply them into the slice's accumulator. Rows are taken
+// by falling nonzero count (1, 0, 2); a last generic puts them back in
+// order and adds the bias. The dense weight is gone.
 // CHECK-LABEL: func @gemm_one_row
 // CHECK-NOT: nn.gemm
+// CHECK-DAG: %[[SLOTS:.+]] = nn.constant dense<[1, 0, 2]> : tensor<3xi32>
 // CHECK-DAG: nn.constant dense<[0, 32]> : tensor<2xi32>
 // CHECK-DAG: nn.constant dense<[0, 1, 3]> : tensor<3xi32>
 // CHECK-DAG: nn.constant dense_resource<fc.sparse_indices> : tensor<48xi8>
 // CHECK-DAG: nn.constant dense_resource<fc.sparse_values> : tensor<48xf32>
-// CHECK: vector.transfer_read %arg1{{.+}} : tensor<3xf32>, vector<16xf32>
 // CHECK: scf.for
 // CHECK: vector.transfer_read %arg0{{.+}} : tensor<1x40xf32>, vector<16xf32>
 // CHECK: vector.shuffle
@@ -24,7 +25,10 @@
 // CHECK-COUNT-16: vector.extractelement
 // CHECK: vector.from_elements
 // CHECK: vector.fma
-// CHECK: tensor.extract_slice {{.+}} : tensor<1x16x1xf32> to tensor<1x3x1xf32>
+// CHECK: linalg.generic {{.+}} ins(%arg1 : tensor<3xf32>) outs(%{{.+}} : tensor<1x3x1xf32>)
+// CHECK: %[[R:.+]] = linalg.index 1
+// CHECK: tensor.extract %[[SLOTS]][%[[R]]]
+// CHECK: arith.addf
 func.func @gemm_one_row(%x: tensor<1x40xf32>, %b: tensor<3xf32>) -> tensor<1x3xf32> {
   %w = nn.constant dense<[[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 2.0],
                           [0.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 4.0, 5.0, 0.0, 0.0, 0.0, 0.0, 0.0],
@@ -41,7 +45,7 @@ func.func @gemm_one_row(%x: tensor<1x40xf32>, %b: tensor<3xf32>) -> tensor<1x3xf
 // FORCED-LABEL: func @gemm_one_row
 // FORCED-NOT: nn.gemm
 // (3 rows: slices of 4 lanes; columns of input indices.)
-// FORCED: nn.constant dense<[0, 1, 36, 0, 39, 33, 0, 0, 0, 34, 0, 0]> : tensor<12xi32>
+// FORCED: nn.constant dense<[1, 0, 36, 0, 33, 39, 0, 0, 34, 0, 0, 0]> : tensor<12xi32>
 // FORCED: vector.gather %arg0{{.+}} : tensor<1x40xf32>, vector<4xi32>, vector<4xi1>, vector<4xf32> into vector<4xf32>
 
 // -----
@@ -65,7 +69,7 @@ func.func @gemm_rows(%x: tensor<4x8xf32>) -> tensor<4x2xf32> {
 // convolutions stay dense.
 // FORCED-LABEL: func @conv
 // FORCED-NOT: nn.conv
-// FORCED: nn.constant dense<[0, 7, 0, 0, 0, 14, 0, 0]> : tensor<8xi32>
+// FORCED: nn.constant dense<[7, 0, 0, 0, 14, 0, 0, 0]> : tensor<8xi32>
 // FORCED: tensor.pad
 // FORCED: arith.divui
 // FORCED: arith.muli {{.+}}, %c12
