@@ -78,6 +78,33 @@ def PruneWeights : Pass<"strata-prune-weights", "mlir::ModuleOp"> {
   let dependentDialects = ["::strata::nn::NNDialect"];
 }
 
+def ShareWeights : Pass<"strata-share-weights", "mlir::ModuleOp"> {
+  let summary = "Weight sharing: a layer's nonzero weights become k-means centroids";
+  let description = [{
+    Stage 2 of Deep Compression (Han, Mao and Dally, ICLR 2016). For each
+    chosen layer weight (by default every convolution, Gemm and MatMul
+    weight, the first layer's too; `weights` names them by glob), the
+    nonzero values are clustered by 1-D k-means into at most 2^bits
+    centroids, started linearly between the smallest and largest value (the
+    paper's best initialization), until no value changes cluster; each
+    nonzero becomes its centroid, zeros (pruned connections) stay zero and
+    outside the clusters. Bits: `conv-bits` for convolution weights
+    (default 8) and `fc-bits` for the others (default 5), as in the paper.
+    The constant keeps its name and attributes and gets `strata.shared_bits`
+    and `strata.codebook` (the centroids, ascending).
+    Lit test: test/lit/passes/compress/share-weights.mlir.
+  }];
+  let options = [
+    Option<"convBits", "conv-bits", "int64_t", /*default=*/"8",
+           "Bits per index (2^bits centroids) of convolution weights, 1..16">,
+    Option<"fcBits", "fc-bits", "int64_t", /*default=*/"5",
+           "Bits per index of fully connected (Gemm, MatMul) weights, 1..16">,
+    ListOption<"weights", "weights", "std::string",
+               "Globs of initializer names to share (default: every layer weight)">
+  ];
+  let dependentDialects = ["::strata::nn::NNDialect"];
+}
+
 def OneDnnConvs : Pass<"strata-onednn-convs", "mlir::ModuleOp"> {
   let summary = "Give 2-D convolutions to oneDNN in a blocked layout, with fused post-ops";
   let description = [{

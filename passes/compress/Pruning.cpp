@@ -82,20 +82,25 @@ double zeroFraction(const std::vector<float> &values) {
   return double(std::count(values.begin(), values.end(), 0.0f)) / double(values.size());
 }
 
-void replaceWithPruned(PrunableWeight &weight, const std::vector<float> &values) {
+void replaceWeightValues(PrunableWeight &weight, const std::vector<float> &values) {
   nn::ConstantOp old = weight.constant;
   OpBuilder b(old);
-  Value pruned = makeConstant<float>(b, old.getLoc(), cast<RankedTensorType>(old.getType()),
-                                     values, weight.name);
-  Operation *op = pruned.getDefiningOp();
-  for (NamedAttribute a : old->getAttrs()) // onnx.initializer, ...
+  Value fresh = makeConstant<float>(b, old.getLoc(), cast<RankedTensorType>(old.getType()),
+                                    values, weight.name);
+  Operation *op = fresh.getDefiningOp();
+  for (NamedAttribute a : old->getAttrs()) // onnx.initializer, strata.pruned, ...
     if (a.getName() != "value")
       op->setAttr(a.getName(), a.getValue());
-  op->setAttr(kPrunedAttr, b.getUnitAttr());
-  op->setAttr(kSparsityAttr, b.getF64FloatAttr(zeroFraction(values)));
-  old.getResult().replaceAllUsesWith(pruned);
+  old.getResult().replaceAllUsesWith(fresh);
   old->erase();
   weight.constant = cast<nn::ConstantOp>(op);
+}
+
+void replaceWithPruned(PrunableWeight &weight, const std::vector<float> &values) {
+  replaceWeightValues(weight, values);
+  Builder b(weight.constant.getContext());
+  weight.constant->setAttr(kPrunedAttr, b.getUnitAttr());
+  weight.constant->setAttr(kSparsityAttr, b.getF64FloatAttr(zeroFraction(values)));
 }
 
 bool pruneBySparsity(func::FuncOp main, double sparsity, const std::vector<LayerSparsity> &layers,

@@ -46,6 +46,10 @@ double standardDeviation(const std::vector<float> &values);
 /// Fraction of values that are zero.
 double zeroFraction(const std::vector<float> &values);
 
+/// Replaces `weight`'s constant by one holding `values`, keeping its name
+/// and attributes.
+void replaceWeightValues(PrunableWeight &weight, const std::vector<float> &values);
+
 /// Replaces `weight`'s constant by one holding `values` (its pruned
 /// values), with the same name and kPrunedAttr / kSparsityAttr.
 void replaceWithPruned(PrunableWeight &weight, const std::vector<float> &values);
