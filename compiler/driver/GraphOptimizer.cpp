@@ -5,6 +5,7 @@
 #include "compiler/driver/DiagnosticCollector.h"
 #include "compiler/onnx/OnnxImporter.h"
 #include "passes/Passes.h"
+#include "passes/compress/WeightSharing.h"
 
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
@@ -27,6 +28,11 @@ const std::vector<GraphPassInfo> &graphPasses() {
        "magnitude pruning without retraining: the S fraction (in [0, 1)) of smallest "
        "weights of every Conv/Gemm/MatMul weight but the first layer's becomes zero "
        "(strata-prune-weights; strata prune retrains)"},
+      {"share", "B|C:F",
+       "weight sharing without fine-tuning: the nonzero values of every Conv/Gemm/MatMul "
+       "weight become the centroids of a k-means codebook of 2^B entries, or 2^C for "
+       "convolutions and 2^F for the others (strata-share-weights; strata share "
+       "fine-tunes the centroids)"},
   };
   return passes;
 }
@@ -74,6 +80,17 @@ bool parsePasses(const std::vector<std::string> &specs, std::vector<PassStep> &s
         return false;
       }
     }
+    if (name == "share") {
+      LayerBits bits;
+      std::string text = value.str();
+      std::replace(text.begin(), text.end(), ':', ',');
+      if (text.find(',') != std::string::npos)
+        text = "conv=" + text.substr(0, text.find(',')) + ",fc=" + text.substr(text.find(',') + 1);
+      if (!parseLayerBits(text, bits, error)) {
+        error = "share=" + value.str() + ": expected bits B or C:F, each in 1..16";
+        return false;
+      }
+    }
     steps.push_back({info, value.str()});
   }
   if (steps.empty()) {
@@ -94,6 +111,13 @@ void addPass(OpPassManager &pm, const PassStep &step) {
     PruneWeightsOptions options;
     llvm::StringRef(step.value).getAsDouble(options.sparsity);
     pm.addPass(createPruneWeights(options));
+  } else if (name == "share") {
+    ShareWeightsOptions options;
+    llvm::StringRef conv, fc;
+    std::tie(conv, fc) = llvm::StringRef(step.value).split(':');
+    conv.getAsInteger(10, options.convBits);
+    (fc.empty() ? conv : fc).getAsInteger(10, options.fcBits);
+    pm.addPass(createShareWeights(options));
   }
 }
 

@@ -15,7 +15,7 @@ namespace strata {
 bool compileTraining(const std::string &modelPath, int64_t batch,
                      const train::TrainConfig &config, const std::string &dir,
                      const CompileOptions &options, TrainingBuild &build,
-                     std::string &error, const PruneBeforeTraining &prune) {
+                     std::string &error, const CompressBeforeTraining &compress) {
   DialectRegistry registry;
   cpu::registerCpuDialects(registry);
   MLIRContext ctx(registry);
@@ -23,9 +23,10 @@ bool compileTraining(const std::string &modelPath, int64_t batch,
   OwningOpRef<ModuleOp> forward = importOnnxModel(ctx, modelPath, batch, notes, error);
   if (!forward)
     return false;
-  if (prune.active() &&
-      !pruneBySparsity(forward->lookupSymbol<func::FuncOp>("main"), prune.sparsity, prune.layers,
-                       error))
+  auto main = forward->lookupSymbol<func::FuncOp>("main");
+  if (compress.prunes() && !pruneBySparsity(main, compress.sparsity, compress.layers, error))
+    return false;
+  if (compress.share && !shareLayerWeights(main, *compress.share, {}, error))
     return false;
   OwningOpRef<ModuleOp> trainModule, evalModule;
   {

@@ -5,17 +5,21 @@
 
 #include "compiler/driver/Compiler.h"
 #include "passes/compress/Pruning.h"
+#include "passes/compress/WeightSharing.h"
 #include "passes/train/TrainingStep.h"
 
 namespace strata {
 
-/// Pruning before the training step is built (strata prune): the layer
-/// weights are magnitude-pruned (passes/compress/Pruning.h), and the step
-/// keeps their zeros.
-struct PruneBeforeTraining {
+/// Compression before the training step is built: pruning (strata prune;
+/// the layer weights are magnitude-pruned, passes/compress/Pruning.h, and
+/// the step keeps their zeros), then weight sharing (strata share; the
+/// layer weights share k-means codebooks, WeightSharing.h, and the step
+/// fine-tunes the centroids).
+struct CompressBeforeTraining {
   double sparsity = -1.0; ///< all layers but the first; negative: none
   std::vector<LayerSparsity> layers;
-  bool active() const { return sparsity > 0.0 || !layers.empty(); }
+  std::optional<LayerBits> share; ///< bits per shared weight, if sharing
+  bool prunes() const { return sparsity > 0.0 || !layers.empty(); }
 };
 
 struct TrainingBuild {
@@ -30,7 +34,7 @@ struct TrainingBuild {
 bool compileTraining(const std::string &modelPath, int64_t batch,
                      const train::TrainConfig &config, const std::string &dir,
                      const CompileOptions &options, TrainingBuild &build,
-                     std::string &error, const PruneBeforeTraining &prune = {});
+                     std::string &error, const CompressBeforeTraining &compress = {});
 
 } // namespace strata
 

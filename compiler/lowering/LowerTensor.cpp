@@ -194,6 +194,42 @@ LogicalResult lowerGather(nn::GatherOp op, PatternRewriter &rw) {
   return success();
 }
 
+/// out[ids[i]] += data[i], in order: a loop over the data, each id
+/// clamped (as unsigned) to an extra last segment that is cut off, so ids
+/// outside [0, k) add nowhere without a branch.
+LogicalResult lowerSegmentSum(nn::SegmentSumOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  Location loc = op.getLoc();
+  auto outType = cast<RankedTensorType>(op.getType());
+  int64_t k = outType.getDimSize(0);
+  int64_t n = cast<RankedTensorType>(op.getData().getType()).getDimSize(0);
+  Type et = outType.getElementType();
+  auto accType = RankedTensorType::get({k + 1}, et);
+  Value zero = rw.create<arith::ConstantOp>(loc, rw.getFloatAttr(et, 0.0));
+  Value acc = rw.create<linalg::FillOp>(loc, zero, emptyTensor(rw, loc, accType)).getResult(0);
+  Value lb = rw.create<arith::ConstantIndexOp>(loc, 0);
+  Value ub = rw.create<arith::ConstantIndexOp>(loc, n);
+  Value one = rw.create<arith::ConstantIndexOp>(loc, 1);
+  Value last = rw.create<arith::ConstantIndexOp>(loc, k);
+  auto loop = rw.create<scf::ForOp>(
+      loc, lb, ub, one, ValueRange{acc},
+      [&](OpBuilder &b, Location l, Value i, ValueRange iter) {
+        Value raw = b.create<tensor::ExtractOp>(l, op.getSegmentIds(), ValueRange{i});
+        Value id = b.create<arith::IndexCastOp>(l, b.getIndexType(), raw);
+        id = b.create<arith::MinUIOp>(l, id, last);
+        Value v = b.create<tensor::ExtractOp>(l, op.getData(), ValueRange{i});
+        Value old = b.create<tensor::ExtractOp>(l, iter[0], ValueRange{id});
+        Value sum = b.create<arith::AddFOp>(l, old, v);
+        b.create<scf::YieldOp>(
+            l, b.create<tensor::InsertOp>(l, sum, iter[0], ValueRange{id}).getResult());
+      });
+  SmallVector<OpFoldResult> offsets{rw.getIndexAttr(0)}, sizes{rw.getIndexAttr(k)},
+      strides{rw.getIndexAttr(1)};
+  rw.replaceOpWithNewOp<tensor::ExtractSliceOp>(op, outType, loop.getResult(0), offsets, sizes,
+                                                strides);
+  return success();
+}
+
 LogicalResult lowerPad(nn::PadOp op, PatternRewriter &rw) {
   REQUIRE_SUPPORTED(op);
   Location loc = op.getLoc();
@@ -337,6 +373,7 @@ void populateTensorLowering(RewritePatternSet &patterns) {
   patterns.add(lowerSlice);
   patterns.add(lowerGather);
   patterns.add(lowerPad);
+  patterns.add(lowerSegmentSum);
 }
 
 } // namespace strata::lowering

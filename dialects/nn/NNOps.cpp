@@ -325,6 +325,18 @@ LogicalResult GatherOp::verify() {
                                                getAxis()));
 }
 
+LogicalResult SegmentSumOp::verify() {
+  if (failed(checkSameElementType(*this, {getData(), getOutput()})))
+    return failure();
+  shape::Shape data = shapeOf(getData()), ids = shapeOf(getSegmentIds()),
+               out = shapeOf(getOutput());
+  if (data.size() != 1 || ids.size() != 1 || out.size() != 1 || data != ids ||
+      ShapedType::isDynamic(out[0]))
+    return emitOpError() << "takes data and segment ids of one length and gives a static "
+                            "1-D result";
+  return success();
+}
+
 LogicalResult PadOp::verify() {
   if (failed(checkSameElementType(*this, {getInput(), getOutput()})))
     return failure();

@@ -673,6 +673,23 @@ def NN_GatherElementsOp : NN_Op<"gather_elements", [Differentiable]> {
   let hasVerifier = 1;
 }
 
+def NN_SegmentSumOp : NN_Op<"segment_sum"> {
+  let summary = "out[s] = sum of data[i] over the i with segment_ids[i] == s";
+  let description = [{
+    Ids outside [0, num_segments) (the result's length) add to no segment.
+    The gradient of a shared weight's codebook (strata's trained
+    quantization): one pass over the data, not a one-hot of it.
+
+    ```mlir
+    %g = nn.segment_sum %grad, %ids : (tensor<6xf32>, tensor<6xi32>) -> tensor<2xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$data, NN_IndexTensor:$segment_ids);
+  let results = (outs NN_FloatTensor:$output);
+  let assemblyFormat = "$data `,` $segment_ids attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
 def NN_BroadcastToOp : NN_Op<"broadcast_to", [Differentiable]> {
   let summary = "Broadcast to the result's shape (ONNX Expand)";
   let description = [{

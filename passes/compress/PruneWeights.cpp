@@ -39,27 +39,20 @@ struct PruneWeightsPass : strata::impl::PruneWeightsBase<PruneWeightsPass> {
                          << " is outside [0, 1): a layer needs a weight left";
       return signalPassFailure();
     }
-    std::vector<std::pair<std::string, llvm::GlobPattern>> globs;
-    for (const std::string &g : weights) {
-      auto pattern = llvm::GlobPattern::create(g);
-      if (!pattern) {
-        module.emitError() << "bad weight glob '" << g << "'";
-        return signalPassFailure();
-      }
-      globs.push_back({g, std::move(*pattern)});
-    }
     auto main = module.lookupSymbol<func::FuncOp>("main");
     if (!main)
       return;
     std::vector<strata::PrunableWeight> candidates = strata::prunableWeights(main);
-    std::vector<bool> globUsed(globs.size(), false);
+    std::vector<int> matches;
+    std::string error;
+    if (!strata::matchWeightGlobs(candidates, {weights.begin(), weights.end()}, "weight",
+                                  matches, error)) {
+      module.emitError() << error;
+      return signalPassFailure();
+    }
     for (auto [index, w] : llvm::enumerate(candidates)) {
-      bool chosen = globs.empty() ? index != 0 : false;
-      for (auto [i, g] : llvm::enumerate(globs))
-        if (g.second.match(w.name)) {
-          chosen = true;
-          globUsed[i] = true;
-        }
+      // No globs: every layer weight but the first layer's.
+      bool chosen = weights.empty() ? index != 0 : matches[index] >= 0;
       if (!chosen)
         continue;
       std::optional<std::vector<float>> values = strata::f32Values(w.constant);
@@ -73,15 +66,6 @@ struct PruneWeightsPass : strata::impl::PruneWeightsBase<PruneWeightsPass> {
         strata::pruneBelow(*values, quality * strata::standardDeviation(*values));
       strata::replaceWithPruned(w, *values);
     }
-    for (auto [i, g] : llvm::enumerate(globs))
-      if (!globUsed[i]) {
-        std::string names;
-        for (const strata::PrunableWeight &w : candidates)
-          names += (names.empty() ? "" : ", ") + w.name;
-        module.emitError() << "weight glob '" << g.first << "' matches no prunable weight ("
-                           << (names.empty() ? "the model has none" : names) << ")";
-        return signalPassFailure();
-      }
   }
 };
 

@@ -103,26 +103,46 @@ void replaceWithPruned(PrunableWeight &weight, const std::vector<float> &values)
   weight.constant->setAttr(kSparsityAttr, b.getF64FloatAttr(zeroFraction(values)));
 }
 
+bool matchWeightGlobs(const std::vector<PrunableWeight> &weights,
+                      const std::vector<std::string> &globs, llvm::StringRef what,
+                      std::vector<int> &matches, std::string &error) {
+  matches.assign(weights.size(), -1);
+  for (auto [i, text] : llvm::enumerate(globs)) {
+    auto g = llvm::GlobPattern::create(text);
+    if (!g) {
+      error = "bad " + what.str() + " glob '" + text + "': " + llvm::toString(g.takeError());
+      return false;
+    }
+    bool used = false;
+    for (auto [j, w] : llvm::enumerate(weights))
+      if (g->match(w.name)) {
+        matches[j] = static_cast<int>(i);
+        used = true;
+      }
+    if (!used) {
+      std::string names;
+      for (const PrunableWeight &w : weights)
+        names += (names.empty() ? "" : ", ") + w.name;
+      error = what.str() + " " + text + " matches no layer weight (" +
+              (names.empty() ? "the model has none" : names) + ")";
+      return false;
+    }
+  }
+  return true;
+}
+
 bool pruneBySparsity(func::FuncOp main, double sparsity, const std::vector<LayerSparsity> &layers,
                      std::string &error) {
   std::vector<PrunableWeight> weights = prunableWeights(main);
-  std::vector<llvm::GlobPattern> globs;
-  for (const LayerSparsity &l : layers) {
-    auto g = llvm::GlobPattern::create(l.glob);
-    if (!g) {
-      error = "bad layer glob '" + l.glob + "'";
-      return false;
-    }
-    globs.push_back(std::move(*g));
-  }
-  std::vector<bool> used(layers.size(), false);
+  std::vector<std::string> globs;
+  for (const LayerSparsity &l : layers)
+    globs.push_back(l.glob);
+  std::vector<int> matches;
+  if (!matchWeightGlobs(weights, globs, "--layer", matches, error))
+    return false;
   for (auto [index, w] : llvm::enumerate(weights)) {
-    double s = index == 0 ? -1.0 : sparsity;
-    for (size_t i = 0; i < layers.size(); ++i)
-      if (globs[i].match(w.name)) {
-        s = layers[i].sparsity;
-        used[i] = true;
-      }
+    double s = matches[index] >= 0 ? layers[matches[index]].sparsity
+                                   : (index == 0 ? -1.0 : sparsity);
     if (s <= 0.0)
       continue;
     std::optional<std::vector<float>> values = f32Values(w.constant);
@@ -131,15 +151,6 @@ bool pruneBySparsity(func::FuncOp main, double sparsity, const std::vector<Layer
     pruneSmallest(*values, s);
     replaceWithPruned(w, *values);
   }
-  for (size_t i = 0; i < layers.size(); ++i)
-    if (!used[i]) {
-      std::string names;
-      for (const PrunableWeight &w : weights)
-        names += (names.empty() ? "" : ", ") + w.name;
-      error = "--layer " + layers[i].glob + " matches no layer weight (" +
-              (names.empty() ? "the model has none" : names) + ")";
-      return false;
-    }
   return true;
 }
 

@@ -33,6 +33,13 @@ struct PrunableWeight {
 /// their layers appear (the first is the first layer's).
 std::vector<PrunableWeight> prunableWeights(mlir::func::FuncOp main);
 
+/// For each of `weights`, the index of the last of `globs` that matches its
+/// name (-1: none). Fails naming a bad glob or one that matches no weight
+/// (`what` names the option in the message, e.g. "--layer").
+bool matchWeightGlobs(const std::vector<PrunableWeight> &weights,
+                      const std::vector<std::string> &globs, llvm::StringRef what,
+                      std::vector<int> &matches, std::string &error);
+
 /// Zeros the round(sparsity x n) smallest magnitudes (ties: the earlier
 /// position first), counting zeros already there.
 void pruneSmallest(std::vector<float> &values, double sparsity);

@@ -12,7 +12,6 @@
 #include "passes/graph/ConstantValues.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
-#include "llvm/Support/GlobPattern.h"
 
 namespace strata {
 #define GEN_PASS_DEF_SHAREWEIGHTS
@@ -33,58 +32,45 @@ struct ShareWeightsPass : strata::impl::ShareWeightsBase<ShareWeightsPass> {
 
   void runOnOperation() override {
     ModuleOp module = getOperation();
-    for (int64_t bits : {convBits.getValue(), fcBits.getValue()})
-      if (bits < 1 || bits > 16) {
-        module.emitError() << "bits per weight must be in 1..16, not " << bits;
-        return signalPassFailure();
-      }
-    std::vector<llvm::GlobPattern> globs;
-    for (const std::string &g : weights) {
-      auto pattern = llvm::GlobPattern::create(g);
-      if (!pattern) {
-        module.emitError() << "bad weight glob '" << g << "'";
-        return signalPassFailure();
-      }
-      globs.push_back(std::move(*pattern));
-    }
     auto main = module.lookupSymbol<func::FuncOp>("main");
-    if (!main)
-      return;
-    std::vector<bool> used(globs.size(), false);
-    std::vector<strata::PrunableWeight> candidates = strata::prunableWeights(main);
-    for (strata::PrunableWeight &w : candidates) {
-      bool chosen = globs.empty();
-      for (auto [i, g] : llvm::enumerate(globs))
-        if (g.match(w.name))
-          chosen = used[i] = true;
-      if (!chosen)
-        continue;
-      std::optional<std::vector<float>> values = strata::f32Values(w.constant);
-      if (!values) {
-        w.constant.emitError() << "weight '" << w.name << "' is not an f32 constant";
-        return signalPassFailure();
-      }
-      int bits = static_cast<int>(feedsConvolution(w.constant) ? convBits : fcBits);
-      strata::Codebook codebook = strata::clusterWeights(*values, bits);
-      strata::replaceWeightValues(w, strata::sharedValues(codebook, values->size()));
-      Builder b(&getContext());
-      auto codebookType = RankedTensorType::get({(int64_t)codebook.centroids.size()},
-                                                b.getF32Type());
-      w.constant->setAttr(strata::kSharedBitsAttr, b.getI64IntegerAttr(bits));
-      w.constant->setAttr(strata::kCodebookAttr,
-                          DenseElementsAttr::get(codebookType,
-                                                 llvm::ArrayRef<float>(codebook.centroids)));
+    std::string error;
+    strata::LayerBits bits{static_cast<int>(convBits), static_cast<int>(fcBits)};
+    if (main && !strata::shareLayerWeights(main, bits, {weights.begin(), weights.end()}, error)) {
+      module.emitError() << error;
+      return signalPassFailure();
     }
-    for (auto [i, g] : llvm::enumerate(weights))
-      if (!used[i]) {
-        std::string names;
-        for (const strata::PrunableWeight &w : candidates)
-          names += (names.empty() ? "" : ", ") + w.name;
-        module.emitError() << "weight glob '" << g << "' matches no layer weight ("
-                           << (names.empty() ? "the model has none" : names) << ")";
-        return signalPassFailure();
-      }
   }
 };
 
 } // namespace
+
+bool strata::shareLayerWeights(func::FuncOp main, LayerBits bits,
+                               const std::vector<std::string> &globs, std::string &error) {
+  for (int b : {bits.conv, bits.fc})
+    if (b < 1 || b > 16) {
+      error = "bits per weight must be in 1..16, not " + std::to_string(b);
+      return false;
+    }
+  std::vector<PrunableWeight> candidates = prunableWeights(main);
+  std::vector<int> matches;
+  if (!matchWeightGlobs(candidates, globs, "weight", matches, error))
+    return false;
+  Builder b(main.getContext());
+  for (auto [i, w] : llvm::enumerate(candidates)) {
+    if (!globs.empty() && matches[i] < 0)
+      continue;
+    std::optional<std::vector<float>> values = f32Values(w.constant);
+    if (!values)
+      continue; // prunableWeights returns f32 constants only
+    int layerBits = feedsConvolution(w.constant) ? bits.conv : bits.fc;
+    Codebook codebook = clusterWeights(*values, layerBits);
+    replaceWeightValues(w, sharedValues(codebook, values->size()));
+    auto codebookType =
+        RankedTensorType::get({(int64_t)codebook.centroids.size()}, b.getF32Type());
+    w.constant->setAttr(kSharedBitsAttr, b.getI64IntegerAttr(layerBits));
+    w.constant->setAttr(kCodebookAttr,
+                        DenseElementsAttr::get(codebookType,
+                                               llvm::ArrayRef<float>(codebook.centroids)));
+  }
+  return true;
+}

@@ -99,4 +99,45 @@ std::vector<float> sharedValues(const Codebook &codebook, size_t count) {
   return out;
 }
 
+bool parseLayerBits(llvm::StringRef text, LayerBits &out, std::string &error) {
+  auto inRange = [](int b) { return b >= 1 && b <= 16; };
+  int all = 0;
+  if (!text.trim().getAsInteger(10, all)) {
+    out.conv = out.fc = all;
+  } else {
+    llvm::SmallVector<llvm::StringRef> items;
+    text.split(items, ',', -1, /*KeepEmpty=*/false);
+    for (llvm::StringRef item : items) {
+      auto [key, value] = item.split('=');
+      int bits = 0;
+      if ((key.trim() != "conv" && key.trim() != "fc") || value.trim().getAsInteger(10, bits)) {
+        error = "--bits '" + text.str() + "': expected conv=N,fc=N (or one N for both)";
+        return false;
+      }
+      (key.trim() == "conv" ? out.conv : out.fc) = bits;
+    }
+  }
+  if (!inRange(out.conv) || !inRange(out.fc)) {
+    error = "--bits '" + text.str() + "': bits per weight must be in 1..16";
+    return false;
+  }
+  return true;
+}
+
+std::optional<Codebook> indexByCodebook(const std::vector<float> &values,
+                                        const std::vector<float> &centroids) {
+  Codebook c;
+  c.centroids = centroids;
+  c.index.assign(values.size(), -1);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (values[i] == 0.0f)
+      continue;
+    auto it = std::lower_bound(centroids.begin(), centroids.end(), values[i]);
+    if (it == centroids.end() || *it != values[i])
+      return std::nullopt;
+    c.index[i] = static_cast<int32_t>(it - centroids.begin());
+  }
+  return c;
+}
+
 } // namespace strata

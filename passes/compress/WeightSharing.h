@@ -13,9 +13,12 @@
 #ifndef STRATA_PASSES_COMPRESS_WEIGHTSHARING_H
 #define STRATA_PASSES_COMPRESS_WEIGHTSHARING_H
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace strata {
@@ -39,6 +42,27 @@ Codebook clusterWeights(const std::vector<float> &values, int bits, int maxItera
 
 /// `values` with every nonzero replaced by its centroid.
 std::vector<float> sharedValues(const Codebook &codebook, size_t count);
+
+/// The codebook of `values` whose nonzeros are all among `centroids`
+/// (ascending): each nonzero's index is that of its equal centroid. None if
+/// a nonzero is not a centroid.
+std::optional<Codebook> indexByCodebook(const std::vector<float> &values,
+                                        const std::vector<float> &centroids);
+
+struct LayerBits {
+  int conv = 8; ///< convolution weights (the paper's default)
+  int fc = 5;   ///< fully connected and matmul weights
+};
+
+/// Parses "conv=8,fc=5" (either may be left out) or one number for both.
+bool parseLayerBits(llvm::StringRef text, LayerBits &out, std::string &error);
+
+/// Shares the layer weights of @main (Pruning.h's prunableWeights) that one
+/// of `globs` names, or all if there are none: their values become their
+/// centroids and their constants get kSharedBitsAttr and kCodebookAttr.
+/// Fails on bits outside 1..16 or a glob that matches no layer weight.
+bool shareLayerWeights(mlir::func::FuncOp main, LayerBits bits,
+                       const std::vector<std::string> &globs, std::string &error);
 
 } // namespace strata
 

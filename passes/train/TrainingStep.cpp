@@ -6,6 +6,7 @@
 #include "dialects/nn/NNBuilder.h"
 #include "dialects/nn/NNOps.h"
 #include "passes/train/Autodiff.h"
+#include "passes/train/SharedParameters.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
@@ -348,6 +349,12 @@ bool buildTrainingModules(ModuleOp forward, const TrainConfig &config,
   MLIRContext *ctx = forward.getContext();
   OpBuilder ob(ctx);
 
+  // Shared weights (strata-share-weights) train through their codebooks:
+  // the codebook becomes the parameter, the weight is expanded from it.
+  if (!findSharedParameters(main, layout.shared, error))
+    return false;
+  SmallVector<Value> expanded = expandSharedWeights(main, layout.shared);
+
   // Candidates: every f32 initializer the graph reads, except frozen ones.
   // Batch-norm statistics are not trained by gradients but updated with
   // the batch's (running averages); they follow the trainable parameters.
@@ -397,11 +404,23 @@ bool buildTrainingModules(ModuleOp forward, const TrainConfig &config,
   llvm::DenseMap<Value, Value> newStats =
       useBatchStatistics(main, ArrayRef<Value>(allArgs).drop_front(trainable), mask);
   Value loss = buildLoss(b, config.loss, ret.getOperand(0), labels, mask);
-  auto grads = buildGradients(builder, loss, args);
+  // A codebook's gradient comes from its expanded weight's.
+  SmallVector<Value> wrt(args);
+  SmallVector<int> sharedOf(args.size(), -1);
+  for (auto [i, p] : llvm::enumerate(params))
+    for (auto [j, s] : llvm::enumerate(layout.shared))
+      if (p.name == codebookName(s.weight)) {
+        wrt[i] = expanded[j];
+        sharedOf[i] = static_cast<int>(j);
+      }
+  auto grads = buildGradients(builder, loss, wrt);
   if (failed(grads)) {
     error = "cannot differentiate the model";
     return false;
   }
+  for (auto [i, j] : llvm::enumerate(sharedOf))
+    if (j >= 0)
+      (*grads)[i] = centroidGradient(b, (*grads)[i], layout.shared[j]);
 
   // Results: the loss, then the new parameters and state (or, with
   // gradientsOnly, the gradients), each named.
@@ -461,6 +480,7 @@ bool buildTrainingModules(ModuleOp forward, const TrainConfig &config,
   // Eval: the forward graph reading the same parameters as arguments.
   eval = OwningOpRef<ModuleOp>(forward.clone());
   auto evalMain = eval->lookupSymbol<func::FuncOp>("main");
+  expandSharedWeights(evalMain, layout.shared);
   liftToArguments(evalMain, parametersOf(evalMain, names));
   return true;
 }

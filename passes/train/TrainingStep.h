@@ -12,7 +12,9 @@
 // their running statistics. The runtime keeps two
 // sets of parameter/state buffers and swaps them after each step, so the
 // update is in place without a copy. `mask` (one 0/1 weight per sample)
-// lets the last, partial batch train on its real samples only.
+// lets the last, partial batch train on its real samples only. A weight
+// shared by strata-share-weights trains its codebook instead
+// (SharedParameters.h).
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +23,7 @@
 
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "passes/train/SharedParameters.h"
 
 #include <string>
 #include <vector>
@@ -67,6 +70,8 @@ struct TrainingLayout {
   size_t trainable = 0;
   std::vector<TensorSlot> state;  ///< optimizer state, in parameter order
   std::vector<std::string> frozen; ///< initializers kept constant by --freeze
+  /// Shared weights: their codebooks (codebookName) are among `params`.
+  std::vector<SharedParameter> shared;
   int64_t batch = 0;
 };
 

@@ -31,6 +31,7 @@ Command &runCommand();
 Command &benchCommand();
 Command &trainCommand();
 Command &pruneCommand();
+Command &shareCommand();
 Command &optCommand();
 
 /// --conv-kernels=auto|generated (also taken by train).

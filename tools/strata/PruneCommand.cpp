@@ -191,7 +191,7 @@ int runSensitivity(const TrainRun &base, const TrainOutcome &dense) {
       TrainRun run = base;
       run.modelPath = modelPath;
       run.evaluateOnly = true;
-      run.prune.layers.push_back({literalGlob(curve.layer), s});
+      run.compress.layers.push_back({literalGlob(curve.layer), s});
       TrainOutcome outcome;
       if (int code = trainModel(run, outcome))
         return code;
@@ -321,9 +321,9 @@ int run() {
       step.interruptAfter = interruptAfter;
     step.resumeHint = "strata prune " + modelPath + " --data " + dataDir + " -o " + output +
                       " --resume, with the other options as before";
-    step.prune.sparsity = sparsity * share;
+    step.compress.sparsity = sparsity * share;
     for (const LayerSparsity &l : layers)
-      step.prune.layers.push_back({l.glob, l.sparsity * share});
+      step.compress.layers.push_back({l.glob, l.sparsity * share});
     llvm::errs() << llvm::format("strata: step %lld/%lld: pruning to %.3f of the weights, then "
                                  "%lld epoch(s) of retraining\n",
                                  (long long)k, (long long)steps, sparsity * share,

@@ -109,7 +109,7 @@ Run 'strata <subcommand> --help' for its options and examples.
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   Command *commands[] = {&compileCommand(), &runCommand(), &benchCommand(),
-                         &trainCommand(), &pruneCommand(), &optCommand(),
+                         &trainCommand(), &pruneCommand(), &shareCommand(), &optCommand(),
                          &inspectCommand()};
 
   // Examples belong to one subcommand's --help; register only that one.

@@ -231,3 +231,11 @@ func.func @conv_input_grad_channels(%dy: tensor<2x4x6x6xf32>, %w: tensor<4x3x3x3
       : (tensor<2x4x6x6xf32>, tensor<4x3x3x3xf32>) -> tensor<2x2x8x8xf32>
   return %0 : tensor<2x2x8x8xf32>
 }
+
+// -----
+
+func.func @segment_sum_lengths(%g: tensor<6xf32>, %ids: tensor<5xi32>) -> tensor<2xf32> {
+  // expected-error @+1 {{takes data and segment ids of one length and gives a static 1-D result}}
+  %0 = nn.segment_sum %g, %ids : (tensor<6xf32>, tensor<5xi32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}

@@ -253,7 +253,7 @@ int trainModel(const TrainRun &r, TrainOutcome &outcome) {
   TrainingBuild build;
   auto compileStart = std::chrono::steady_clock::now();
   if (!compileTraining(r.modelPath, batch, config, dir.path(), options, build, error,
-                       r.prune))
+                       r.compress))
     return reportError(error);
   if (interrupted) {
     llvm::errs() << "strata: interrupted before training started; nothing saved\n";
@@ -497,6 +497,12 @@ int trainModel(const TrainRun &r, TrainOutcome &outcome) {
   for (int i = 0; i < np; ++i) {
     const float *d = (const float *)current.v[i].data;
     trained[layout.params[i].name].assign(d, d + strata_tensor_num_elements(&current.v[i]));
+  }
+  // A shared weight is written expanded from its trained codebook.
+  for (const train::SharedParameter &s : layout.shared) {
+    auto codebook = trained.find(train::codebookName(s.weight));
+    trained[s.weight] = train::expandWeight(s, codebook->second);
+    trained.erase(codebook);
   }
   if (!writeModelWithInitializers(r.modelPath, output, trained, error))
     return reportError(error);

@@ -35,7 +35,7 @@ struct TrainRun {
   /// Which options were given (a resumed run takes the others from its
   /// checkpoint, and refuses given ones that differ).
   bool lossGiven = false, optimizerGiven = false, seedGiven = false, batchGiven = false;
-  PruneBeforeTraining prune; ///< strata prune
+  CompressBeforeTraining compress; ///< strata prune, strata share
   bool quietWrite = false;   ///< no "wrote" line (strata prune's steps)
   /// After Ctrl-C, how to continue (default: the strata train command).
   std::string resumeHint;

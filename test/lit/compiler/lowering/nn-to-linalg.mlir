@@ -201,3 +201,26 @@ func.func @col2im_padded(%cols: tensor<2x2x2x1x4x4xf32>) -> tensor<1x2x3x3xf32> 
       : (tensor<2x2x2x1x4x4xf32>) -> tensor<1x2x3x3xf32>
   return %0 : tensor<1x2x3x3xf32>
 }
+
+// -----
+
+// segment_sum is a loop over the data adding into an accumulator one
+// longer than the result: ids are clamped (unsigned) to that extra last
+// segment, so -1 and ids >= 2 add nowhere, and it is cut off.
+// CHECK-LABEL: func.func @segment_sum
+// CHECK: %[[ZERO:.+]] = arith.constant 0.000000e+00 : f32
+// CHECK: %[[ACC:.+]] = linalg.fill ins(%[[ZERO]] : f32) outs(%{{.+}} : tensor<3xf32>)
+// CHECK: %[[LOOP:.+]] = scf.for %[[I:.+]] = %{{.+}} to %{{.+}} step %{{.+}} iter_args(%[[A:.+]] = %[[ACC]]) -> (tensor<3xf32>)
+// CHECK:   %[[RAW:.+]] = tensor.extract %{{.+}}[%[[I]]] : tensor<6xi32>
+// CHECK:   %[[ID:.+]] = arith.index_cast %[[RAW]]
+// CHECK:   %[[CLAMPED:.+]] = arith.minui %[[ID]], %{{.+}} : index
+// CHECK:   %[[V:.+]] = tensor.extract %{{.+}}[%[[I]]] : tensor<6xf32>
+// CHECK:   %[[OLD:.+]] = tensor.extract %[[A]][%[[CLAMPED]]]
+// CHECK:   %[[SUM:.+]] = arith.addf %[[OLD]], %[[V]]
+// CHECK:   %[[NEW:.+]] = tensor.insert %[[SUM]] into %[[A]][%[[CLAMPED]]]
+// CHECK:   scf.yield %[[NEW]]
+// CHECK: tensor.extract_slice %[[LOOP]][0] [2] [1] : tensor<3xf32> to tensor<2xf32>
+func.func @segment_sum(%g: tensor<6xf32>, %ids: tensor<6xi32>) -> tensor<2xf32> {
+  %0 = nn.segment_sum %g, %ids : (tensor<6xf32>, tensor<6xi32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}

@@ -23,7 +23,7 @@
 // HAN: nn.constant dense<{{\[\[}}0.000000e+00, 0.000000e+00, 2.000000e+00, -2.000000e+00], [4.000000e+00, 0.000000e+00, 3.000000e+00, 0.000000e+00]]> : tensor<2x4xf32> {onnx.initializer = "fc2.weight", strata.pruned, strata.sparsity = 5.000000e-01 : f64}
 
 // RANGE: sparsity {{.*}} is outside [0, 1): a layer needs a weight left
-// NOMATCH: weight glob 'conv*' matches no prunable weight (fc1.weight, fc2.weight)
+// NOMATCH: weight conv* matches no layer weight (fc1.weight, fc2.weight)
 // NEITHER: strata-prune-weights needs exactly one of sparsity and quality
 func.func @main(%x: tensor<1x4xf32> {onnx.name = "input"}) -> (tensor<1x4xf32> {onnx.name = "logits"}) {
   %w1 = nn.constant dense<[[0.1, -0.2, 0.3, -0.4], [0.5, -0.6, 0.7, -0.8]]> : tensor<2x4xf32> {onnx.initializer = "fc1.weight"}

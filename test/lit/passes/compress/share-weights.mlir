@@ -23,7 +23,7 @@
 
 // BITS: bits per weight must be in 1..16, not 0
 // BITS17: bits per weight must be in 1..16, not 17
-// NOMATCH: weight glob 'conv9*' matches no layer weight (conv.weight, fc.weight)
+// NOMATCH: weight conv9* matches no layer weight (conv.weight, fc.weight)
 func.func @main(%x: tensor<1x1x3x3xf32> {onnx.name = "input"}) -> (tensor<1x2xf32> {onnx.name = "logits"}) {
   %wc = nn.constant dense<[[[[1.0, 2.0], [6.0, 8.0]]]]> : tensor<1x1x2x2xf32> {onnx.initializer = "conv.weight"}
   %c = nn.conv %x, %wc {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>}
