@@ -1,6 +1,7 @@
 //===- ModelLoader.cpp - read, check and shape-infer an ONNX model --------===//
 
 #include "compiler/onnx/ModelLoader.h"
+#include "compiler/onnx/Package.h"
 #include "compiler/onnx/ImportError.h"
 #include "compiler/onnx/ModelPrecheck.h"
 #include "compiler/onnx/ShapeInferenceGuards.h"
@@ -82,6 +83,25 @@ LoadedModel readModelFile(const std::string &path) {
   LoadedModel loaded;
   loaded.path = path;
   loaded.modelDir = directoryOf(path);
+  char magic[8];
+  if (pread(file.fd, magic, sizeof magic, 0) == (ssize_t)sizeof magic &&
+      isPackage(magic, sizeof magic)) {
+    // A compressed package (strata pack): its layer weights decoded.
+    std::string bytes(size_t(st.st_size), '\0');
+    size_t got = 0;
+    while (got < bytes.size()) {
+      ssize_t n = pread(file.fd, bytes.data() + got, bytes.size() - got, (off_t)got);
+      if (n <= 0)
+        throw ImportError(path + ": cannot read the package: " +
+                          (n < 0 ? std::strerror(errno) : "it shrank while being read"));
+      got += size_t(n);
+    }
+    std::string error;
+    if (!decodePackage(bytes.data(), bytes.size(), path, loaded.model, nullptr, error))
+      throw ImportError(error);
+    checkParsed(loaded, true);
+    return loaded;
+  }
   google::protobuf::io::FileInputStream raw(file.fd);
   google::protobuf::io::CodedInputStream coded(&raw);
   // Protobuf's own ceiling; weights above 2 GB must use external data.
@@ -100,6 +120,13 @@ LoadedModel parseModelBytes(const void *bytes, size_t size, const std::string &n
   LoadedModel loaded;
   loaded.path = name;
   loaded.modelDir = modelDir;
+  if (isPackage(bytes, size)) {
+    std::string error;
+    if (!decodePackage(bytes, size, name, loaded.model, nullptr, error))
+      throw ImportError(error);
+    checkParsed(loaded, true);
+    return loaded;
+  }
   checkParsed(loaded, loaded.model.ParseFromArray(bytes, (int)size));
   return loaded;
 }

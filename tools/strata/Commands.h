@@ -32,6 +32,8 @@ Command &benchCommand();
 Command &trainCommand();
 Command &pruneCommand();
 Command &shareCommand();
+Command &packCommand();
+Command &unpackCommand();
 Command &optCommand();
 
 /// --conv-kernels=auto|generated (also taken by train).

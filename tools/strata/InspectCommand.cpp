@@ -8,6 +8,7 @@
 #include "Commands.h"
 #include "compiler/driver/Compiler.h"
 #include "compiler/onnx/OnnxImporter.h"
+#include "PackageTable.h"
 #include "WeightReport.h"
 
 #include "llvm/Support/Format.h"
@@ -164,10 +165,19 @@ int run() {
       !writeWeightPlot(plotPath, "strata inspect --weights " + modelPath, stats,
                        layerNonzeros, error))
     return reportError(error);
+  // A compressed package: its per-layer table after the summary.
+  PackageReport package;
+  bool isPackage = isPackageFile(modelPath);
+  if (isPackage && !readPackageReport(modelPath, package, error))
+    return reportError(error);
   if (asJson) {
     printJson(summary, memory ? &plan : nullptr);
   } else {
     printTable(summary, memory ? &plan : nullptr);
+    if (isPackage) {
+      llvm::outs() << "\n";
+      printPackageTable(package, llvm::outs());
+    }
     if (weights)
       printWeightReport(stats, layerNonzeros, llvm::outs());
   }
@@ -184,7 +194,8 @@ Command &inspectCommand() {
                    "  strata inspect model.onnx\n"
                    "  strata inspect model.onnx --json | jq .parameters\n"
                    "  strata inspect model.onnx --memory --batch 8\n"
-                   "  strata inspect pruned.onnx --weights --plot weights.svg\n",
+                   "  strata inspect pruned.onnx --weights --plot weights.svg\n"
+                   "  strata inspect lenet300.stz   (a package: also its per-layer table)\n",
                    run};
   return c;
 }

@@ -100,16 +100,20 @@ Subcommands:
   bench     measure a model's latency
   train     train a model (compiled forward, backward and optimizer) and save it as ONNX
   prune     prune a model's smallest weights and retrain, in steps (Han et al. 2015)
-  opt       run graph passes (folding, batch-norm folding, pruning) on an ONNX model, ONNX out
-  inspect   print a model's inputs, outputs, ops and parameter count
+  share     share each layer's weights in a k-means codebook, fine-tune the centroids
+  pack      Huffman-code a model's layer weights into a compressed .stz package
+  unpack    decode a .stz package into an ONNX model
+  opt       run graph passes (folding, batch-norm folding, pruning, sharing), ONNX out
+  inspect   print a model's (or package's) inputs, outputs, ops and parameter count
 
 Run 'strata <subcommand> --help' for its options and examples.
 )";
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
-  Command *commands[] = {&compileCommand(), &runCommand(), &benchCommand(),
-                         &trainCommand(), &pruneCommand(), &shareCommand(), &optCommand(),
+  Command *commands[] = {&compileCommand(), &runCommand(),   &benchCommand(),
+                         &trainCommand(),   &pruneCommand(), &shareCommand(),
+                         &packCommand(),    &unpackCommand(), &optCommand(),
                          &inspectCommand()};
 
   // Examples belong to one subcommand's --help; register only that one.
