@@ -4,8 +4,8 @@
 #
 #   bench/fuzz.sh [--runs N | --time SECONDS] [--jobs J] [TARGET...]
 #
-# TARGET: fuzz-onnx-import, fuzz-tensor-files, fuzz-training-data (default:
-# all). Builds build-fuzz/ with clang-19 (-DSTRATA_FUZZ=ON: ASan, UBSan and
+# TARGET: fuzz-onnx-import, fuzz-tensor-files, fuzz-training-data, fuzz-package
+# (default: all). Builds build-fuzz/ with clang-19 (-DSTRATA_FUZZ=ON: ASan, UBSan and
 # coverage) on first use. Corpora grow in build-fuzz/corpus/<target>/;
 # crashing inputs land in build-fuzz/crashes/<target>/ (add each to
 # test/fuzz/regressions/<target>/ with its fix). Prints, per target, the
@@ -23,7 +23,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz-onnx-import fuzz-tensor-files fuzz-training-data)
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz-onnx-import fuzz-tensor-files fuzz-training-data fuzz-package)
 
 for p in clang-19 libclang-rt-19-dev libomp-19-dev; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

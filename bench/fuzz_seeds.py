@@ -105,6 +105,12 @@ def main():
     write(data, "npy-u8", pair(1, npy_bytes(np.arange(6, dtype=np.uint8).reshape(2, 3)),
                                npy_bytes(np.array([[0.5], [1.5]], np.float32))))
     write(data, "ckpt", b"\2" + checkpoint_bytes())
+
+    # Packages: the regression seeds (written by strata pack).
+    packages = os.path.join(out, "fuzz-package")
+    os.makedirs(packages, exist_ok=True)
+    for path in glob.glob(os.path.join(src, "test", "fuzz", "regressions", "fuzz-package", "*")):
+        shutil.copy(path, packages)
     for target in sorted(os.listdir(out)):
         print(f"{target}: {len(os.listdir(os.path.join(out, target)))} seeds")
 

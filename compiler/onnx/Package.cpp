@@ -284,6 +284,15 @@ std::string encodeLayer(const std::string &name, const std::vector<int64_t> &sha
   return best;
 }
 
+uint64_t fixedWidthBytes(const Codebook &codebook, int valueBits) {
+  uint64_t best = UINT64_MAX;
+  for (int gapBits = 1; gapBits <= 12; ++gapBits) {
+    uint64_t bits = entriesOf(codebook, gapBits).gaps.size() * uint64_t(valueBits + gapBits);
+    best = std::min(best, (bits + 7) / 8);
+  }
+  return best;
+}
+
 bool isPackage(const void *bytes, size_t size) {
   return size >= 8 && std::memcmp(bytes, STRATA_PACKAGE_MAGIC, 8) == 0;
 }
@@ -324,6 +333,10 @@ bool writePackage(const std::string &modelPath, LayerBits bits, const std::strin
       r.centroids = (int)codebook.centroids.size();
       r.convolution = layer->second;
       std::string best = encodeLayer(r.name, r.shape, layerBits, codebook, &r.gapBits);
+      // The paper's stages without Huffman coding: 32-bit values, then
+      // bits-wide indices plus the codebook, each with fixed-width gaps.
+      r.prunedBytes = fixedWidthBytes(codebook, 32);
+      r.sharedBytes = fixedWidthBytes(codebook, layerBits) + 4 * codebook.centroids.size();
       r.storedBytes = best.size() + 16;
       report.layerFloatBytes += uint64_t(r.count) * 4;
       report.layers.push_back(r);

@@ -32,6 +32,10 @@ struct PackedLayerReport {
   int64_t count = 0, nonzero = 0;
   int bits = 0, centroids = 0, gapBits = 0;
   uint64_t storedBytes = 0; ///< the layer's record
+  /// Writer only: the layer as Deep Compression's earlier stages store it,
+  /// relative positions of fixed width (the best) with 32-bit values
+  /// (pruning) or with fixed-width indices and the codebook (+ sharing).
+  uint64_t prunedBytes = 0, sharedBytes = 0;
   bool convolution = false;
 };
 
@@ -50,6 +54,10 @@ struct PackageReport {
 /// `gapBits` receives the width chosen.
 std::string encodeLayer(const std::string &name, const std::vector<int64_t> &shape, int bits,
                         const Codebook &codebook, int *gapBits = nullptr);
+
+/// Bytes of the entries of `codebook` at fixed width: valueBits per value
+/// plus the gap width (1..12) that makes them fewest.
+uint64_t fixedWidthBytes(const Codebook &codebook, int valueBits);
 
 /// A whole package: header, the graph record (a serialized ONNX model),
 /// then the layer records (encodeLayer), checksummed.

@@ -32,6 +32,7 @@ Command &benchCommand();
 Command &trainCommand();
 Command &pruneCommand();
 Command &shareCommand();
+Command &compressCommand();
 Command &packCommand();
 Command &unpackCommand();
 Command &optCommand();

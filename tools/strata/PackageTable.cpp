@@ -46,6 +46,20 @@ void printPackageTable(const PackageReport &report, llvm::raw_ostream &os) {
      << std::string(31, ' ')
      << llvm::format("%12llu  %12llu  %6.1fx\n", (unsigned long long)report.floatBytes,
                      (unsigned long long)report.packageBytes, report.ratio());
+  // Deep Compression's stages (writer only: a read package has no earlier
+  // stages to report).
+  uint64_t pruned = report.packageBytes, shared = report.packageBytes;
+  bool staged = !report.layers.empty();
+  for (const PackedLayerReport &l : report.layers) {
+    staged &= l.prunedBytes > 0;
+    pruned += l.prunedBytes - l.storedBytes + 16;
+    shared += l.sharedBytes - l.storedBytes + 16;
+  }
+  if (staged)
+    os << llvm::format("stages: pruned %.1fx, + shared %.1fx, + Huffman %.1fx (dense float32 "
+                       "over stored bytes)\n",
+                       ratio(report.floatBytes, pruned), ratio(report.floatBytes, shared),
+                       report.ratio());
   os << llvm::format("compression=%.1fx dense_bytes=%llu package_bytes=%llu\n", report.ratio(),
                      (unsigned long long)report.floatBytes,
                      (unsigned long long)report.packageBytes);

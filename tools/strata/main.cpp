@@ -100,6 +100,7 @@ Subcommands:
   bench     measure a model's latency
   train     train a model (compiled forward, backward and optimizer) and save it as ONNX
   prune     prune a model's smallest weights and retrain, in steps (Han et al. 2015)
+  compress  prune, share and Huffman-code a model into a .stz package (Deep Compression)
   share     share each layer's weights in a k-means codebook, fine-tune the centroids
   pack      Huffman-code a model's layer weights into a compressed .stz package
   unpack    decode a .stz package into an ONNX model
@@ -113,8 +114,8 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   Command *commands[] = {&compileCommand(), &runCommand(),   &benchCommand(),
                          &trainCommand(),   &pruneCommand(), &shareCommand(),
-                         &packCommand(),    &unpackCommand(), &optCommand(),
-                         &inspectCommand()};
+                         &compressCommand(), &packCommand(), &unpackCommand(),
+                         &optCommand(),     &inspectCommand()};
 
   // Examples belong to one subcommand's --help; register only that one.
   std::unique_ptr<llvm::cl::extrahelp> examples;
