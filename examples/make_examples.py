@@ -4,6 +4,8 @@
   mlp.onnx    LeNet-300-100: 784-300-100-10 multilayer perceptron (Gemm, Relu)
   lenet.onnx  LeNet-5 style CNN for 1x28x28 images (Conv, MaxPool, Gemm, ...)
   lenet_input.npy  one 1x1x28x28 input for it (a drawn square, values in [0, 1])
+  lenet5_caffe.onnx  the LeNet-5 of Caffe's MNIST example, as Deep Compression (Han et
+              al. 2016) compresses it: conv 20 and 50 5x5 filters, fc 800-500-10 (431K weights)
 
 Run with Debian's python3 (it has python3-onnx):  /usr/bin/python3 make_examples.py OUT_DIR
 """
@@ -77,6 +79,35 @@ def lenet(rng):
         inits)
 
 
+def lenet5_caffe(rng):
+    inits = [
+        weight(rng, "conv1.weight", (20, 1, 5, 5), 25),
+        weight(rng, "conv1.bias", (20,), 25),
+        weight(rng, "conv2.weight", (50, 20, 5, 5), 500),
+        weight(rng, "conv2.bias", (50,), 500),
+        weight(rng, "fc1.weight", (500, 800), 800),
+        weight(rng, "fc1.bias", (500,), 800),
+        weight(rng, "fc2.weight", (10, 500), 500),
+        weight(rng, "fc2.bias", (10,), 500),
+    ]
+    n = helper.make_node
+    nodes = [
+        n("Conv", ["input", "conv1.weight", "conv1.bias"], ["c1"], name="conv1", kernel_shape=[5, 5]),
+        n("MaxPool", ["c1"], ["p1"], name="pool1", kernel_shape=[2, 2], strides=[2, 2]),
+        n("Conv", ["p1", "conv2.weight", "conv2.bias"], ["c2"], name="conv2", kernel_shape=[5, 5]),
+        n("MaxPool", ["c2"], ["p2"], name="pool2", kernel_shape=[2, 2], strides=[2, 2]),
+        n("Flatten", ["p2"], ["f"], name="flatten", axis=1),
+        n("Gemm", ["f", "fc1.weight", "fc1.bias"], ["g1"], name="fc1", transB=1),
+        n("Relu", ["g1"], ["r1"], name="relu1"),
+        n("Gemm", ["r1", "fc2.weight", "fc2.bias"], ["logits"], name="fc2", transB=1),
+    ]
+    return helper.make_graph(
+        nodes, "lenet5_caffe",
+        [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["batch", 1, 28, 28])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", 10])],
+        inits)
+
+
 def save(graph, path):
     model = helper.make_model(graph, producer_name="strata-examples",
                               opset_imports=[helper.make_opsetid("", 13)])
@@ -95,6 +126,7 @@ def main():
     image[0, 0, 6:22, 6:22] = 1.0
     image[0, 0, 9:19, 9:19] = 0.0
     np.save(os.path.join(out, "lenet_input.npy"), image)
+    save(lenet5_caffe(np.random.default_rng(1)), os.path.join(out, "lenet5_caffe.onnx"))
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@
 namespace strata {
 namespace {
 
-constexpr int kMaxCodeLength = 24;
+constexpr int kMaxCodeLength = 15; // lengths are stored in 4 bits
 constexpr uint32_t kGraphRecord = 1, kLayerRecord = 2;
 
 /// Little-endian bytes.
@@ -152,7 +152,8 @@ void putCoded(ByteWriter &table, ByteWriter &stream, const std::vector<uint32_t>
   std::vector<uint8_t> lengths = codeLengths(freq);
   std::vector<uint32_t> codes = canonicalCodes(lengths);
   table.put<uint32_t>((uint32_t)alphabet);
-  table.bytes.append(reinterpret_cast<const char *>(lengths.data()), lengths.size());
+  for (size_t s = 0; s < alphabet; s += 2)
+    table.put<uint8_t>(uint8_t(lengths[s] | (s + 1 < alphabet ? lengths[s + 1] << 4 : 0)));
   BitWriter bits;
   for (uint32_t s : symbols)
     bits.put(codes[s], lengths[s]);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 enum { kHeaderBytes = 32, kRecordHeaderBytes = 16, kGraphRecord = 1, kLayerRecord = 2 };
-enum { kMaxCodeLength = 24, kMaxSymbols = 65537 };
+enum { kMaxCodeLength = 15, kMaxSymbols = 65537 };
 
 uint32_t strata_crc32(uint32_t crc, const void *data, size_t size) {
   static uint32_t table[256];
@@ -65,7 +65,7 @@ static const unsigned char *skip(reader *r, uint64_t n) {
 /* A canonical Huffman code: symbols ordered by (length, symbol). */
 typedef struct {
   uint32_t num_symbols;
-  const unsigned char *lengths;
+  const unsigned char *lengths; /* two 4-bit lengths per byte, low nibble first */
   int count[kMaxCodeLength + 1];
   int32_t *sorted;
 } huffman;
@@ -88,24 +88,30 @@ struct strata_package {
   layer *layers;
 };
 
-static int read_code(reader *r, const char *where, huffman *h) {
+static int code_length(const huffman *h, uint32_t symbol) {
+  return (h->lengths[symbol / 2] >> (4 * (symbol % 2))) & 15;
+}
+
+/* Reads a code table of layer `layer` in package `pkg` (for messages). */
+static int read_code(reader *r, const char *pkg, const char *layer, const char *where,
+                     huffman *h) {
   h->num_symbols = take_u32(r);
   if (r->failed || h->num_symbols < 1 || h->num_symbols > kMaxSymbols)
-    return strata_fail("bad %s code table (%u symbols)", where, h->num_symbols);
-  h->lengths = skip(r, h->num_symbols);
+    return strata_fail("%s: layer '%s': bad %s code table (%u symbols)", pkg, layer, where,
+                       h->num_symbols);
+  h->lengths = skip(r, (h->num_symbols + 1) / 2);
   if (!h->lengths)
-    return 1;
+    return strata_fail("%s: layer '%s': %s code table truncated", pkg, layer, where);
   /* Kraft's inequality: a prefix code never oversubscribes. */
   uint64_t space = 0;
   for (uint32_t s = 0; s < h->num_symbols; ++s) {
-    if (h->lengths[s] > kMaxCodeLength)
-      return strata_fail("%s code length %d over %d", where, h->lengths[s], kMaxCodeLength);
-    ++h->count[h->lengths[s]];
-    if (h->lengths[s])
-      space += (uint64_t)1 << (kMaxCodeLength - h->lengths[s]);
+    int len = code_length(h, s);
+    ++h->count[len];
+    if (len)
+      space += (uint64_t)1 << (kMaxCodeLength - len);
   }
   if (space > ((uint64_t)1 << kMaxCodeLength))
-    return strata_fail("%s code table is not a prefix code", where);
+    return strata_fail("%s: layer '%s': %s code table is not a prefix code", pkg, layer, where);
   h->sorted = malloc(sizeof(int32_t) * h->num_symbols);
   if (!h->sorted)
     return strata_fail("out of memory");
@@ -113,8 +119,8 @@ static int read_code(reader *r, const char *where, huffman *h) {
   for (int len = 1; len <= kMaxCodeLength; ++len)
     offset[len + 1] = offset[len] + h->count[len];
   for (uint32_t s = 0; s < h->num_symbols; ++s)
-    if (h->lengths[s])
-      h->sorted[offset[h->lengths[s]]++] = (int32_t)s;
+    if (code_length(h, s))
+      h->sorted[offset[code_length(h, s)]++] = (int32_t)s;
   return 0;
 }
 
@@ -185,8 +191,9 @@ static int read_layer(reader *r, const char *pkg, layer *l) {
   if (r->failed || nonzero > (uint64_t)l->info.count || l->entries > 2 * (uint64_t)l->info.count + 1)
     return strata_fail("%s: layer '%s' has a bad entry count", pkg, l->name);
   l->info.nonzero = (int64_t)nonzero;
-  if (read_code(r, "position", &l->gaps) || read_code(r, "index", &l->indices))
-    return 1;
+  if (read_code(r, pkg, l->name, "position", &l->gaps) ||
+      read_code(r, pkg, l->name, "index", &l->indices))
+    return 1; /* the message is set */
   if (l->gaps.num_symbols != (1u << l->info.gap_bits) || l->indices.num_symbols != k + 1)
     return strata_fail("%s: layer '%s' code tables do not match its bits", pkg, l->name);
   l->gap_bytes = take_u64(r);

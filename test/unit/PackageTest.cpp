@@ -56,12 +56,16 @@ std::string packageOf(const std::vector<Layer> &layers) {
 }
 
 /// Opens `bytes`; on success decodes every layer. Returns the error text
-/// ("" on success).
+/// ("" on success), which must name the package (a message left from an
+/// earlier failure would not).
 std::string openAndDecode(const std::string &bytes) {
   strata_package *p = nullptr;
-  if (strata_package_open(bytes.data(), bytes.size(), "t.stz", &p))
-    return strata_last_error();
   std::string error;
+  if (strata_package_open(bytes.data(), bytes.size(), "t.stz", &p)) {
+    error = strata_last_error();
+    REQUIRE(error.find("t.stz") != std::string::npos);
+    return error;
+  }
   for (int i = 0; i < strata_package_num_layers(p) && error.empty(); ++i) {
     strata_packed_layer info;
     REQUIRE(strata_package_layer(p, i, &info) == 0);
@@ -70,6 +74,8 @@ std::string openAndDecode(const std::string &bytes) {
       error = strata_last_error();
   }
   strata_package_close(p);
+  if (!error.empty())
+    REQUIRE(error.find("t.stz") != std::string::npos);
   return error;
 }
 

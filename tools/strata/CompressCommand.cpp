@@ -93,15 +93,8 @@ int run() {
   if (steps < 1 || epochs < 1 || shareEpochs < 1)
     return reportError("--steps, --epochs and --share-epochs must be at least 1");
   std::vector<LayerSparsity> layers;
-  for (const std::string &rule : layerRules) {
-    size_t eq = rule.rfind('=');
-    double s = -1.0;
-    if (eq == std::string::npos || eq == 0 ||
-        llvm::StringRef(rule).substr(eq + 1).getAsDouble(s) || !inRange(s))
-      return reportError("--layer " + rule + ": expected GLOB=S with S in [0, 1), e.g. "
-                         "'fc1.*=0.92'");
-    layers.push_back({rule.substr(0, eq), s});
-  }
+  if (!parseLayerRules({layerRules.begin(), layerRules.end()}, layers, error))
+    return reportError(error);
   std::string output = outputPath;
   if (output.empty()) {
     llvm::SmallString<256> p(llvm::sys::path::stem(modelPath));

@@ -248,16 +248,10 @@ int run() {
                        " is outside [0, 1)");
   if (steps < 1 || epochsPerStep < 1)
     return reportError("--steps and --epochs-per-step must be at least 1");
+  std::string error;
   std::vector<LayerSparsity> layers;
-  for (const std::string &rule : layerRules) {
-    size_t eq = rule.rfind('=');
-    double s = -1.0;
-    if (eq == std::string::npos || eq == 0 ||
-        llvm::StringRef(rule).substr(eq + 1).getAsDouble(s) || !inRange(s))
-      return reportError("--layer " + rule + ": expected GLOB=S with S in [0, 1), e.g. "
-                         "'fc1.*=0.9'");
-    layers.push_back({rule.substr(0, eq), s});
-  }
+  if (!parseLayerRules({layerRules.begin(), layerRules.end()}, layers, error))
+    return reportError(error);
   std::string output = outputPath;
   if (output.empty()) {
     llvm::SmallString<256> p(llvm::sys::path::stem(modelPath));
@@ -268,7 +262,6 @@ int run() {
   // output, so that Ctrl-C loses nothing; removed when the run completes.
   const std::string stateDir = output + ".prune";
   int64_t firstStep = 1;
-  std::string error;
   if (resume) {
     if (sensitivity)
       return reportError("--resume continues a pruning run; --sensitivity has none");

@@ -516,4 +516,20 @@ int trainModel(const TrainRun &r, TrainOutcome &outcome) {
   return 0;
 }
 
+bool parseLayerRules(const std::vector<std::string> &rules, std::vector<LayerSparsity> &layers,
+                     std::string &error) {
+  layers.clear();
+  for (const std::string &rule : rules) {
+    size_t eq = rule.rfind('=');
+    double s = -1.0;
+    if (eq == std::string::npos || eq == 0 ||
+        llvm::StringRef(rule).substr(eq + 1).getAsDouble(s) || !(s >= 0.0 && s < 1.0)) {
+      error = "--layer " + rule + ": expected GLOB=S with S in [0, 1), e.g. 'fc1.*=0.9'";
+      return false;
+    }
+    layers.push_back({rule.substr(0, eq), s});
+  }
+  return true;
+}
+
 } // namespace strata::cli

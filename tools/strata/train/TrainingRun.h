@@ -50,6 +50,11 @@ struct TrainOutcome {
   double score = 0.0, epochSeconds = 0.0, samplesPerSecond = 0.0;
 };
 
+/// Parses --layer GLOB=S rules (S in [0, 1)), as strata prune and strata
+/// compress take them.
+bool parseLayerRules(const std::vector<std::string> &rules, std::vector<LayerSparsity> &layers,
+                     std::string &error);
+
 /// Runs `run`; returns the process exit code (errors already reported; 130
 /// after Ctrl-C with a checkpoint saved).
 int trainModel(const TrainRun &run, TrainOutcome &outcome);
