@@ -22,7 +22,8 @@ namespace {
 /// Moves the large constants of @main into `out` (64-byte aligned entries)
 /// and makes each a trailing argument of @main.
 bool moveWeights(ModuleOp module, int64_t minBytes, ModelSignature &signature,
-                 llvm::raw_ostream &out, std::string &error) {
+                 llvm::raw_ostream &out, std::string &error,
+                 const std::vector<PackedRecord> &packed = {}) {
   auto main = module.lookupSymbol<func::FuncOp>("main");
   if (!main) {
     error = "the module has no @main";
@@ -35,16 +36,55 @@ bool moveWeights(ModuleOp module, int64_t minBytes, ModelSignature &signature,
     if (attr && (int64_t)lowering::rawConstantBytes(attr).size() >= minBytes)
       constants.push_back(c);
   });
+  std::vector<bool> used(packed.size(), false);
   for (arith::ConstantOp c : constants) {
     ArrayRef<char> bytes = lowering::rawConstantBytes(c.getValue());
+    // A packed layer, as stored or as the compiler laid it out: a 2-D
+    // [rows, cols] transposed with each row of `rows` padded to `stride`
+    // (a Gemm's B for the vectorized matmul).
+    const PackedRecord *record = nullptr;
+    int64_t stride = 0;
+    for (auto [i, p] : llvm::enumerate(packed)) {
+      if (used[i])
+        continue;
+      if (p.values.size() * sizeof(float) == bytes.size() &&
+          std::memcmp(p.values.data(), bytes.data(), bytes.size()) == 0) {
+        record = &p;
+      } else if (p.shape.size() == 2 && bytes.size() % (4 * p.shape[1]) == 0 &&
+                 int64_t(bytes.size() / (4 * p.shape[1])) >= p.shape[0]) {
+        int64_t rows = p.shape[0], cols = p.shape[1], s = bytes.size() / (4 * cols);
+        const float *f = reinterpret_cast<const float *>(bytes.data());
+        bool same = true;
+        for (int64_t col = 0; col < cols && same; ++col)
+          for (int64_t r = 0; r < s && same; ++r)
+            same = f[col * s + r] == (r < rows ? p.values[r * cols + col] : 0.0f);
+        if (same) {
+          record = &p;
+          stride = s;
+        }
+      }
+      if (record) {
+        used[i] = true;
+        break;
+      }
+    }
     uint64_t aligned = (offset + 63) / 64 * 64;
     out.write_zeros(aligned - offset);
-    out.write(bytes.data(), bytes.size());
-    offset = aligned + bytes.size();
+    if (record)
+      out.write(record->record.data(), record->record.size());
+    else
+      out.write(bytes.data(), bytes.size());
+    offset = aligned + (record ? record->record.size() : bytes.size());
     TensorSignature entry;
-    entry.name = "weight" + std::to_string(signature.weights.size());
+    entry.name = record ? record->name : "weight" + std::to_string(signature.weights.size());
     entry.offset = aligned;
     entry.bytes = bytes.size();
+    entry.packedBytes = record ? record->record.size() : 0;
+    if (stride) {
+      entry.packedRows = record->shape[0];
+      entry.packedCols = record->shape[1];
+      entry.packedStride = stride;
+    }
     signature.weights.push_back(entry);
     unsigned index = main.getNumArguments();
     (void)main.insertArgument(index, c.getType(), {}, c.getLoc());
@@ -56,10 +96,10 @@ bool moveWeights(ModuleOp module, int64_t minBytes, ModelSignature &signature,
 } // namespace
 
 bool embedWeights(ModuleOp module, int64_t minBytes, ModelSignature &signature,
-                  std::string &error) {
+                  std::string &error, const std::vector<PackedRecord> &packed) {
   signature.embeddedWeights.clear();
   llvm::raw_string_ostream out(signature.embeddedWeights);
-  bool ok = moveWeights(module, minBytes, signature, out, error);
+  bool ok = moveWeights(module, minBytes, signature, out, error, packed);
   out.flush();
   return ok;
 }

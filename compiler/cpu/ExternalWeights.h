@@ -4,6 +4,7 @@
 #define STRATA_COMPILER_CPU_EXTERNALWEIGHTS_H
 
 #include "compiler/cpu/ObjectEmitter.h"
+#include "compiler/onnx/Package.h"
 
 #include "mlir/IR/BuiltinOps.h"
 
@@ -27,8 +28,12 @@ bool externalizeWeights(mlir::ModuleOp module, const std::string &path,
 /// writes as one byte array. LLVM emits a float array constant element by
 /// element (15 of ResNet-18's 20 s of compile time); a byte array is one
 /// copy.
+/// A constant whose bytes equal one of `packed`'s decoded values (a layer
+/// of a compressed package the model came from, that no pass rewrote) is
+/// embedded as that layer's record instead, and decoded at load.
 bool embedWeights(mlir::ModuleOp module, int64_t minBytes,
-                  ModelSignature &signature, std::string &error);
+                  ModelSignature &signature, std::string &error,
+                  const std::vector<PackedRecord> &packed = {});
 
 } // namespace strata::cpu
 

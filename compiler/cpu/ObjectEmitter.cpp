@@ -187,6 +187,71 @@ void defineCudaRun(llvm::Module &m, llvm::Function *main,
   b.CreateRet(rc);
 }
 
+/// const char *strata_model_unpack(void): the packed entries of the blob
+/// decoded by the runtime's strata_unpack_weights into one zeroed global
+/// each (returned in `unpacked`, by weight index).
+void defineUnpack(llvm::Module &m, const ModelSignature &sig, llvm::GlobalVariable *blob,
+                  std::vector<llvm::GlobalVariable *> &unpacked) {
+  llvm::LLVMContext &ctx = m.getContext();
+  llvm::IRBuilder<> b(ctx);
+  auto *ptrTy = llvm::PointerType::getUnqual(ctx);
+  std::vector<llvm::Constant *> records, names, outs;
+  std::vector<uint64_t> sizes;
+  std::vector<int64_t> counts, layouts;
+  for (auto [i, w] : llvm::enumerate(sig.weights)) {
+    if (!w.packedBytes)
+      continue;
+    auto *type = llvm::ArrayType::get(b.getInt8Ty(), w.bytes);
+    auto *buffer = new llvm::GlobalVariable(m, type, /*isConstant=*/false,
+                                            llvm::GlobalValue::InternalLinkage,
+                                            llvm::ConstantAggregateZero::get(type),
+                                            "strata_unpacked_weight" + std::to_string(i));
+    buffer->setAlignment(llvm::Align(64));
+    unpacked[i] = buffer;
+    records.push_back(llvm::ConstantExpr::getInBoundsGetElementPtr(
+        b.getInt8Ty(), blob, b.getInt64(w.offset)));
+    sizes.push_back(w.packedBytes);
+    names.push_back(b.CreateGlobalString(w.name, "strata_packed_name" + std::to_string(i),
+                                         0, &m));
+    outs.push_back(buffer);
+    counts.push_back(int64_t(w.bytes / sizeof(float)));
+    layouts.insert(layouts.end(), {w.packedRows, w.packedCols, w.packedStride});
+  }
+  auto constArray = [&](std::vector<llvm::Constant *> &items, const char *name) {
+    auto *type = llvm::ArrayType::get(ptrTy, items.size());
+    return new llvm::GlobalVariable(m, type, true, llvm::GlobalValue::InternalLinkage,
+                                    llvm::ConstantArray::get(type, items), name);
+  };
+  auto *recordsVar = constArray(records, "strata_packed_records");
+  auto *namesVar = constArray(names, "strata_packed_names");
+  auto *outsVar = constArray(outs, "strata_packed_outputs");
+  auto *sizesInit = llvm::ConstantDataArray::get(ctx, sizes);
+  auto *sizesVar = new llvm::GlobalVariable(m, sizesInit->getType(), true,
+                                            llvm::GlobalValue::InternalLinkage, sizesInit,
+                                            "strata_packed_sizes");
+  auto int64Array = [&](const std::vector<int64_t> &v, const char *name) {
+    auto *init = llvm::ConstantDataArray::get(
+        ctx, llvm::ArrayRef<uint64_t>(reinterpret_cast<const uint64_t *>(v.data()), v.size()));
+    return new llvm::GlobalVariable(m, init->getType(), true,
+                                    llvm::GlobalValue::InternalLinkage, init, name);
+  };
+  auto *countsVar = int64Array(counts, "strata_packed_counts");
+  // [rows, cols, stride] per layer: one the compiler transposed, else zeros.
+  auto *transposeVar = int64Array(layouts, "strata_packed_transposes");
+  auto *state = new llvm::GlobalVariable(m, b.getInt32Ty(), false,
+                                         llvm::GlobalValue::InternalLinkage, b.getInt32(0),
+                                         "strata_packed_state");
+  auto *unpackTy = llvm::FunctionType::get(ptrTy, false);
+  auto *unpack = llvm::Function::Create(unpackTy, llvm::GlobalValue::ExternalLinkage,
+                                        "strata_model_unpack", m);
+  b.SetInsertPoint(llvm::BasicBlock::Create(ctx, "entry", unpack));
+  auto *helperTy = llvm::FunctionType::get(
+      ptrTy, {ptrTy, b.getInt32Ty(), ptrTy, ptrTy, ptrTy, ptrTy, ptrTy, ptrTy}, false);
+  llvm::FunctionCallee helper = m.getOrInsertFunction("strata_unpack_weights", helperTy);
+  b.CreateRet(b.CreateCall(helper, {state, b.getInt32(int32_t(records.size())), recordsVar,
+                                    sizesVar, namesVar, outsVar, countsVar, transposeVar}));
+}
+
 /// Adds strata_model_run and strata_model_signature around @main.
 bool addAbiSymbols(llvm::Module &m, const ModelSignature &sig,
                    std::string &error) {
@@ -225,6 +290,11 @@ bool addAbiSymbols(llvm::Module &m, const ModelSignature &sig,
                                     "strata_model_weights");
     blob->setAlignment(llvm::Align(64));
   }
+  // Packed layers: each decoded at load into its own zero-initialized
+  // buffer (no bytes in the file), by strata_model_unpack.
+  std::vector<llvm::GlobalVariable *> unpacked(nw, nullptr);
+  if (sig.packedWeights() && blob)
+    defineUnpack(m, sig, blob, unpacked);
   if (sig.cuda) {
     defineCudaRun(m, main, sig, run, blob);
   } else {
@@ -240,7 +310,9 @@ bool addAbiSymbols(llvm::Module &m, const ModelSignature &sig,
     for (size_t i = 0; i < nin; ++i)
       args.push_back(slot(i));
     for (size_t i = 0; i < nw; ++i) {
-      if (blob)
+      if (unpacked[i])
+        args.push_back(unpacked[i]);
+      else if (blob)
         args.push_back(b.CreateConstInBoundsGEP1_64(b.getInt8Ty(), blob,
                                                     sig.weights[i].offset));
       else

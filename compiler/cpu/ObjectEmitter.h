@@ -29,6 +29,14 @@ struct TensorSignature {
   std::string dtype; ///< ONNX name: FLOAT, INT64, ...
   std::vector<int64_t> shape;
   uint64_t offset = 0, bytes = 0; ///< weights in a side file only
+  /// An embedded weight stored as a compressed package's layer record of
+  /// this many bytes (at `offset` in the blob), decoded at load into a
+  /// zero-initialized buffer of `bytes` (strata_model_unpack).
+  uint64_t packedBytes = 0;
+  /// A packed 2-D layer [rows, cols] the compiler transposed (a Gemm's B),
+  /// each row of the result padded to `packedStride` values: decoded, then
+  /// transposed into the buffer. 0: used as stored.
+  int64_t packedRows = 0, packedCols = 0, packedStride = 0;
 };
 
 struct ModelSignature {
@@ -40,8 +48,17 @@ struct ModelSignature {
   uint64_t weightsId = 0;
   std::vector<TensorSignature> weights;
   /// Without --weights: the same entries' bytes, embedded in the object as
-  /// one array; strata_model_run passes pointers into it.
+  /// one array; strata_model_run passes pointers into it (or, for packed
+  /// entries, into the buffers strata_model_unpack decodes them to).
   std::string embeddedWeights;
+  /// Some embedded weights are packed: the object links the runtime's
+  /// package decoder and exports strata_model_unpack.
+  bool packedWeights() const {
+    for (const TensorSignature &w : weights)
+      if (w.packedBytes)
+        return true;
+    return false;
+  }
   /// --target=cuda: @main takes device pointers (inputs, weights, outputs,
   /// then the arena when gpuArenaBytes > 0) and strata_model_run goes
   /// through the runtime's CUDA backend (strata_cuda_run).

@@ -1,6 +1,7 @@
 //===- Compiler.cpp - strata's compiler as a library ----------------------===//
 
 #include "compiler/driver/Compiler.h"
+#include "compiler/onnx/Package.h"
 #include "compiler/driver/DiagnosticCollector.h"
 #include "compiler/cpu/CpuPipeline.h"
 #include "compiler/cpu/ExternalWeights.h"
@@ -286,6 +287,14 @@ bool compileModel(const std::string &modelPath, const std::string &outputPath,
     for (const auto &n : notes)
       opt.note("fixed symbolic dimension: " + n +
                (opt.batch == 0 ? " (default; set with --batch=N)" : ""));
+  // A compressed package: its layers stay packed in the program where no
+  // pass rewrote them, and are decoded when it loads.
+  if (isPackageFile(modelPath) && opt.weightsFile.empty()) {
+    CompileOptions packed = opt;
+    if (!packedRecords(modelPath, packed.packedLayers, error))
+      return false;
+    return compileNNModule(*module, outputPath, packed, error);
+  }
   return compileNNModule(*module, outputPath, opt, error);
 }
 
@@ -378,8 +387,21 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
     if (!cpu::externalizeWeights(module, tmpWeights, opt.weightsFile,
                                  minWeightBytes, signature, error))
       return false;
-  } else if (!cpu::embedWeights(module, minWeightBytes, signature, error)) {
+  } else if (!cpu::embedWeights(module, minWeightBytes, signature, error,
+                                 cuda ? std::vector<PackedRecord>() : opt.packedLayers)) {
     return false;
+  }
+  if (!opt.packedLayers.empty() && opt.note) {
+    size_t kept = 0;
+    for (const cpu::TensorSignature &w : signature.weights)
+      kept += w.packedBytes != 0;
+    opt.note(std::to_string(kept) + " of the package's " +
+             std::to_string(opt.packedLayers.size()) +
+             " layers stay packed in the program and are decoded when it loads" +
+             (kept < opt.packedLayers.size()
+                  ? "; the others are stored as their kernels need them (sparse slices, "
+                    "blocked or transformed weights)"
+                  : ""));
   }
   if (cuda) {
     gpu::GpuTarget gpuTarget;
@@ -470,6 +492,8 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
       args.push_back(lib + "/libstrata_cuda.a");
     if (signature.oneDnn)
       args.insert(args.end(), {lib + "/libstrata_onednn.a", "-ldnnl"});
+    if (signature.packedWeights()) // the package decoder, for strata_model_unpack
+      args.push_back(lib + "/libstrata_runtime.a");
     for (const char *a : {"/libstrata_parallel.a", "-lgomp", "-lm", "-ldl"})
       args.push_back(a[0] == '/' ? lib + a : a);
     if (!runLinker(args, error))

@@ -10,6 +10,7 @@
 #define STRATA_COMPILER_DRIVER_COMPILER_H
 
 #include "compiler/cpu/CpuPipeline.h"
+#include "compiler/onnx/Package.h"
 #include "mlir/IR/BuiltinOps.h"
 
 #include <functional>
@@ -50,6 +51,9 @@ struct CompileOptions {
   bool explain = false;
   /// Receives notes (fixed symbolic dimensions, link steps) for the user.
   std::function<void(const std::string &)> note;
+  /// Set by compileModel for a .stz package: its layers, which stay packed
+  /// in an embedded-weights CPU program and are decoded at load.
+  std::vector<PackedRecord> packedLayers;
 };
 
 /// Compiles `modelPath` (ONNX, or nn IR in a `.mlir` file) to `outputPath`

@@ -438,6 +438,45 @@ bool unpackPackage(const std::string &path, const std::string &outPath, std::str
   }
 }
 
+bool packedRecords(const std::string &path, std::vector<PackedRecord> &out, std::string &error) {
+  out.clear();
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = path + ": cannot open the package";
+    return false;
+  }
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  strata_package *package = nullptr;
+  if (strata_package_open(bytes.data(), bytes.size(), path.c_str(), &package)) {
+    error = strata_last_error();
+    return false;
+  }
+  // Records follow the graph record in file order, one per layer.
+  uint64_t graphSize;
+  std::memcpy(&graphSize, bytes.data() + 32 + 8, 8);
+  size_t at = 32 + 16 + graphSize;
+  bool ok = true;
+  for (int i = 0; i < strata_package_num_layers(package) && ok; ++i) {
+    strata_packed_layer info;
+    strata_package_layer(package, i, &info);
+    uint64_t size;
+    std::memcpy(&size, bytes.data() + at + 8, 8);
+    PackedRecord r;
+    r.name = info.name;
+    r.record = bytes.substr(at + 16, size);
+    r.shape.assign(info.dims, info.dims + info.rank);
+    r.values.resize(info.count);
+    if (strata_package_decode_layer(package, i, r.values.data(), info.count)) {
+      error = strata_last_error();
+      ok = false;
+    }
+    out.push_back(std::move(r));
+    at += 16 + size;
+  }
+  strata_package_close(package);
+  return ok;
+}
+
 bool isPackageFile(const std::string &path) {
   std::ifstream in(path, std::ios::binary);
   char magic[8];

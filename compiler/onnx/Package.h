@@ -81,6 +81,18 @@ bool writePackage(const std::string &modelPath, LayerBits bits, const std::strin
 bool decodePackage(const void *bytes, size_t size, const std::string &name,
                    onnx::ModelProto &model, PackageReport *report, std::string &error);
 
+/// A packed layer as a compiled program embeds it: the record (decoded at
+/// load by strata_package_decode_record) and the values it decodes to.
+struct PackedRecord {
+  std::string name;
+  std::string record;
+  std::vector<int64_t> shape;
+  std::vector<float> values;
+};
+
+/// The layer records of the package at `path`, each with its decoded values.
+bool packedRecords(const std::string &path, std::vector<PackedRecord> &out, std::string &error);
+
 /// Reads and decodes the package at `path` for its report only.
 bool readPackageReport(const std::string &path, PackageReport &report, std::string &error);
 

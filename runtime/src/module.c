@@ -217,6 +217,7 @@ extern const char *strata_cuda_last_error(void) __attribute__((weak));
 /* Defined by libstrata_onednn.a when some ops run through oneDNN. */
 extern const char *strata_onednn_last_error(void) __attribute__((weak));
 extern int strata_model_prepare(void) __attribute__((weak));
+extern const char *strata_model_unpack(void) __attribute__((weak));
 extern void strata_model_context_release(strata_run_context *) __attribute__((weak));
 extern void strata_model_release(void) __attribute__((weak));
 
@@ -255,6 +256,15 @@ int strata_module_from_symbols(int (*run)(void **), const char *signature,
     m->get_threads = strata_model_get_threads;
   }
   if (parse_signature(signature, m)) {
+    strata_module_free(m);
+    return 1;
+  }
+  /* Packed layers (a model compiled from a .stz package) decode first. */
+  const char *unpack_error = strata_model_unpack ? strata_model_unpack() : NULL;
+  if (unpack_error) {
+    char message[1024]; /* the text may live in the buffer strata_fail writes */
+    snprintf(message, sizeof message, "%s", unpack_error);
+    strata_fail("the program's packed weights do not decode: %s", message);
     strata_module_free(m);
     return 1;
   }
@@ -308,6 +318,16 @@ static int from_library(void *lib, const char *path, strata_module **out) {
   (void)dlopen("libgomp.so.1", RTLD_NOW | RTLD_NOLOAD | RTLD_NODELETE);
   char dir[PATH_MAX];
   dir_of(path, dir, sizeof dir);
+  /* Packed layers (a model compiled from a .stz package) decode first. */
+  const char *(*unpack)(void) = (const char *(*)(void))dlsym(lib, STRATA_MODEL_UNPACK_SYMBOL);
+  const char *unpack_error = unpack ? unpack() : NULL;
+  if (unpack_error) {
+    char message[1024]; /* the text may live in the buffer strata_fail writes */
+    snprintf(message, sizeof message, "%s", unpack_error);
+    strata_fail("%s: its packed weights do not decode: %s", path, message);
+    strata_module_free(m);
+    return 1;
+  }
   if (parse_signature(sig, m) || map_weights(m, dir) || prepare_kernels(m)) {
     strata_module_free(m);
     return 1;

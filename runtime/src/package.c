@@ -5,6 +5,7 @@
 
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,6 +80,8 @@ typedef struct {
   const unsigned char *gap_stream, *index_stream;
   uint64_t gap_bytes, index_bytes;
 } layer;
+
+static void free_layer(layer *l);
 
 struct strata_package {
   const char *name;
@@ -285,11 +288,8 @@ int strata_package_open(const void *data, size_t size, const char *name,
 void strata_package_close(strata_package *p) {
   if (!p)
     return;
-  for (int i = 0; i < p->num_layers; ++i) {
-    free(p->layers[i].name);
-    free(p->layers[i].gaps.sorted);
-    free(p->layers[i].indices.sorted);
-  }
+  for (int i = 0; i < p->num_layers; ++i)
+    free_layer(&p->layers[i]);
   free(p->layers);
   free(p);
 }
@@ -316,12 +316,10 @@ int strata_package_copy_centroids(const strata_package *p, int index, float *out
   return 0;
 }
 
-int strata_package_decode_layer(const strata_package *p, int index, float *out, int64_t count) {
-  if (index < 0 || index >= p->num_layers)
-    return strata_fail("%s: no layer %d", p->name, index);
-  const layer *l = &p->layers[index];
+/* Decodes layer `l` of package `pkg` (for messages) into `out`. */
+static int decode(const layer *l, const char *pkg, float *out, int64_t count) {
   if (count != l->info.count)
-    return strata_fail("%s: layer '%s' has %lld values, not %lld", p->name, l->name,
+    return strata_fail("%s: layer '%s' has %lld values, not %lld", pkg, l->name,
                        (long long)l->info.count, (long long)count);
   memset(out, 0, sizeof(float) * (size_t)count);
   bits gaps = {l->gap_stream, l->gap_bytes, 0}, indices = {l->index_stream, l->index_bytes, 0};
@@ -330,11 +328,11 @@ int strata_package_decode_layer(const strata_package *p, int index, float *out, 
   for (uint64_t e = 0; e < l->entries; ++e) {
     int32_t gap = decode_symbol(&gaps, &l->gaps), symbol = decode_symbol(&indices, &l->indices);
     if (gap < 0 || symbol < 0)
-      return strata_fail("%s: layer '%s': corrupted code at entry %llu", p->name, l->name,
+      return strata_fail("%s: layer '%s': corrupted code at entry %llu", pkg, l->name,
                          (unsigned long long)e);
     position += (int64_t)gap + 1;
     if (position >= count)
-      return strata_fail("%s: layer '%s': a position past its %lld values", p->name, l->name,
+      return strata_fail("%s: layer '%s': a position past its %lld values", pkg, l->name,
                          (long long)count);
     if ((uint32_t)symbol == filler)
       continue;
@@ -345,6 +343,78 @@ int strata_package_decode_layer(const strata_package *p, int index, float *out, 
   }
   if (nonzero != l->info.nonzero)
     return strata_fail("%s: layer '%s' decoded %lld nonzero values, the record says %lld",
-                       p->name, l->name, (long long)nonzero, (long long)l->info.nonzero);
+                       pkg, l->name, (long long)nonzero, (long long)l->info.nonzero);
   return 0;
+}
+
+int strata_package_decode_layer(const strata_package *p, int index, float *out, int64_t count) {
+  if (index < 0 || index >= p->num_layers)
+    return strata_fail("%s: no layer %d", p->name, index);
+  return decode(&p->layers[index], p->name, out, count);
+}
+
+static void free_layer(layer *l) {
+  free(l->name);
+  free(l->gaps.sorted);
+  free(l->indices.sorted);
+}
+
+int strata_package_decode_record(const void *record, uint64_t size, const char *name,
+                                 float *out, int64_t count) {
+  if (!name)
+    name = "package";
+  layer l;
+  memset(&l, 0, sizeof l);
+  reader r = {record, (const unsigned char *)record + size, 0};
+  int failed = read_layer(&r, name, &l);
+  if (!failed && r.p != r.end)
+    failed = strata_fail("%s: layer '%s' has %zu unread bytes", name, l.name,
+                         (size_t)(r.end - r.p));
+  if (!failed)
+    failed = decode(&l, name, out, count);
+  free_layer(&l);
+  return failed;
+}
+
+/* Decodes one record into `out` (`count` floats), or if rows > 0 the
+ * [rows, cols] layer transposed, each row of the result `stride` long
+ * (padding left as it is: zero). */
+static int unpack_one(const void *record, uint64_t size, const char *name, float *out,
+                      int64_t count, int64_t rows, int64_t cols, int64_t stride) {
+  if (rows <= 0)
+    return strata_package_decode_record(record, size, name, out, count);
+  if (stride < rows || cols * stride != count)
+    return strata_fail("%s: a transposed %lld x %lld layer does not fill %lld values", name,
+                       (long long)rows, (long long)cols, (long long)count);
+  float *tmp = malloc(sizeof(float) * (size_t)(rows * cols));
+  if (!tmp)
+    return strata_fail("out of memory decoding %s", name);
+  int failed = strata_package_decode_record(record, size, name, tmp, rows * cols);
+  if (!failed)
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t c = 0; c < cols; ++c)
+        out[c * stride + r] = tmp[r * cols + c];
+  free(tmp);
+  return failed;
+}
+
+const char *strata_unpack_weights(int32_t *state, int32_t n, const void *const *records,
+                                  const uint64_t *sizes, const char *const *names,
+                                  float *const *outs, const int64_t *counts,
+                                  const int64_t *transposes) {
+  /* Loads of the same library share its buffers: the first decodes them,
+   * the others wait for it (a failed decode leaves them to try again). */
+  static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock(&lock);
+  const char *error = NULL;
+  if (!__atomic_load_n(state, __ATOMIC_ACQUIRE)) {
+    for (int32_t i = 0; i < n && !error; ++i)
+      if (unpack_one(records[i], sizes[i], names[i], outs[i], counts[i], transposes[3 * i],
+                     transposes[3 * i + 1], transposes[3 * i + 2]))
+        error = strata_last_error();
+    if (!error)
+      __atomic_store_n(state, 1, __ATOMIC_RELEASE);
+  }
+  pthread_mutex_unlock(&lock);
+  return error;
 }

@@ -2,7 +2,9 @@
 
 strata_model_run(void **buffers) takes the inputs, the outputs, then the
 arena when the signature has an "arena BYTES" line, then a zeroed
-strata_run_context (runtime/include/strata/module_abi.h, 512 bytes).
+strata_run_context (runtime/include/strata/module_abi.h, 512 bytes). A module
+that exports strata_model_unpack (compiled from a .stz package) is unpacked
+first.
 """
 import ctypes
 
@@ -37,6 +39,13 @@ class Runner:
                 arena = int(line.split()[1])
         self.extra = ([aligned_zeros(arena)] if arena else []) + \
             [aligned_zeros(RUN_CONTEXT_BYTES)]
+        # A program compiled from a package decodes its packed layers first,
+        # as the runtime's loader does.
+        if hasattr(lib, "strata_model_unpack"):
+            lib.strata_model_unpack.restype = ctypes.c_char_p
+            error = lib.strata_model_unpack()
+            if error:
+                raise RuntimeError(f"packed weights do not decode: {error.decode()}")
 
     def __call__(self, buffers):
         """Runs on numpy arrays (inputs then outputs); returns the status."""

@@ -234,3 +234,54 @@ TEST_CASE("package: header and record fields out of range", "[package]") {
     CHECK(!error.empty());
   }
 }
+
+TEST_CASE("package: a program's packed layers decode once, as laid out", "[package]") {
+  // What strata_model_unpack does at load: one layer as stored, one 2-D
+  // layer transposed into rows padded to 16 (a Gemm's B as the matmul
+  // reads it).
+  Layer conv = makeLayer("conv.weight", {4, 2, 3, 3}, 6, 0.5, 9);
+  Layer fc = makeLayer("fc.weight", {10, 7}, 4, 0.4, 10);
+  std::string convRecord = strata::encodeLayer(conv.name, conv.shape, conv.bits,
+                                               strata::clusterWeights(conv.values, conv.bits));
+  std::string fcRecord = strata::encodeLayer(fc.name, fc.shape, fc.bits,
+                                             strata::clusterWeights(fc.values, fc.bits));
+  std::vector<float> convOut(conv.values.size(), -1.0f), fcOut(7 * 16, 0.0f);
+  const void *records[] = {convRecord.data(), fcRecord.data()};
+  uint64_t sizes[] = {convRecord.size(), fcRecord.size()};
+  const char *names[] = {"conv.weight", "fc.weight"};
+  float *outs[] = {convOut.data(), fcOut.data()};
+  int64_t counts[] = {int64_t(convOut.size()), int64_t(fcOut.size())};
+  int64_t layouts[] = {0, 0, 0, 10, 7, 16};
+  int32_t state = 0;
+  REQUIRE(strata_unpack_weights(&state, 2, records, sizes, names, outs, counts, layouts) ==
+          nullptr);
+  CHECK(state == 1);
+  CHECK(convOut == conv.values);
+  for (int c = 0; c < 7; ++c)
+    for (int r = 0; r < 16; ++r)
+      CHECK(fcOut[c * 16 + r] == (r < 10 ? fc.values[r * 7 + c] : 0.0f));
+  // Decoded already: a second load leaves the buffers alone.
+  convOut.assign(convOut.size(), 42.0f);
+  REQUIRE(strata_unpack_weights(&state, 2, records, sizes, names, outs, counts, layouts) ==
+          nullptr);
+  CHECK(convOut[0] == 42.0f);
+
+  // A damaged record: the error names the layer, and the state stays
+  // "not decoded".
+  std::string bad = fcRecord;
+  bad.resize(bad.size() - 3);
+  const void *badRecords[] = {bad.data()};
+  uint64_t badSizes[] = {bad.size()};
+  const char *badNames[] = {"fc.weight"};
+  int32_t fresh = 0;
+  const char *error =
+      strata_unpack_weights(&fresh, 1, badRecords, badSizes, badNames, outs + 1, counts + 1,
+                            layouts + 3);
+  REQUIRE(error != nullptr);
+  CHECK(std::string(error).find("fc.weight") != std::string::npos);
+  CHECK(fresh == 0);
+  // A layout that does not fit the buffer is refused, not written past.
+  int64_t wrong[] = {10, 7, 9};
+  CHECK(strata_unpack_weights(&fresh, 1, records + 1, sizes + 1, names + 1, outs + 1, counts + 1,
+                              wrong) != nullptr);
+}

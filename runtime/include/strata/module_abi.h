@@ -39,6 +39,13 @@
  *     frees the primitives and reordered weights; called before the module
  *     is unloaded, with no context left.
  *
+ * Modules compiled from a compressed package (.stz) whose layers they keep
+ * packed also export:
+ *   const char *strata_model_unpack(void);
+ *     decodes the packed layers into the module's own buffers, once per
+ *     loaded module (strata_unpack_weights); returns NULL, or the error. The
+ *     loader calls it before strata_model_prepare and before any run.
+ *
  * Modules with parallel loops also export (from libstrata_parallel.a):
  *   void strata_model_set_threads(int n);   n <= 0: all cores (default)
  *   int strata_model_get_threads(void);
@@ -57,6 +64,7 @@
 #define STRATA_MODEL_PREPARE_SYMBOL "strata_model_prepare"
 #define STRATA_MODEL_CONTEXT_RELEASE_SYMBOL "strata_model_context_release"
 #define STRATA_MODEL_RELEASE_SYMBOL "strata_model_release"
+#define STRATA_MODEL_UNPACK_SYMBOL "strata_model_unpack"
 
 /* The state of one run, owned by whoever calls strata_model_run (the
  * runtime's strata_context), zero-filled when created. The generated code

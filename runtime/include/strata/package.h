@@ -62,6 +62,22 @@ int strata_package_copy_centroids(const strata_package *package, int index, floa
 int strata_package_decode_layer(const strata_package *package, int index, float *out,
                                 int64_t count);
 
+/* Decodes one layer record on its own (a kind-2 record's payload, as a
+ * compiled program embeds it; `name` for messages) into `out`. */
+int strata_package_decode_record(const void *record, uint64_t size, const char *name,
+                                 float *out, int64_t count);
+
+/* What a compiled program's strata_model_unpack calls: decodes its `n`
+ * packed layers (records[i] of sizes[i] bytes into outs[i], counts[i]
+ * floats; when transposes[3i] (rows) is not 0, transposed from [rows,
+ * cols = transposes[3i+1]] with each result row padded to transposes[3i+2]
+ * values) unless `state` says they are decoded already; one loader at a
+ * time. Returns NULL, or the error message. */
+const char *strata_unpack_weights(int32_t *state, int32_t n, const void *const *records,
+                                  const uint64_t *sizes, const char *const *names,
+                                  float *const *outs, const int64_t *counts,
+                                  const int64_t *transposes);
+
 #ifdef __cplusplus
 }
 #endif
