@@ -56,7 +56,7 @@ build() {
 
 # Tests whose processes load a compiled module into Python (ctypes): the
 # sanitizer runtime is not in those processes, so they cannot run there.
-SANITIZE_EXCLUDED='gradcheck|train-gradients-vs-pytorch'
+SANITIZE_EXCLUDED='gradcheck|train-gradients-vs-pytorch|train-centroid-gradients'
 
 test_sanitize() {
   if [ ! -f build-sanitize/build.ninja ]; then

@@ -312,7 +312,8 @@ int strata_package_copy_centroids(const strata_package *p, int index, float *out
   if (index < 0 || index >= p->num_layers)
     return strata_fail("%s: no layer %d", p->name, index);
   const layer *l = &p->layers[index];
-  memcpy(out, l->centroids, sizeof(float) * (size_t)l->info.num_centroids);
+  if (l->info.num_centroids) /* an all-pruned layer has none (and no pointer) */
+    memcpy(out, l->centroids, sizeof(float) * (size_t)l->info.num_centroids);
   return 0;
 }
 
