@@ -3,7 +3,8 @@
 
 Usage: /usr/bin/python3 bench/compress_bench.py --strata build/bin/strata
            --examples build/examples --out /tmp/compress [--threads 2]
-           [--parts networks,bits,alexnet] [--networks lenet300,lenet5,lenet5_caffe]
+           [--parts networks,bits,alexnet]
+           [--networks lenet300,lenet5,lenet5_caffe,lenet5_caffe_6_4]
 
 networks: per bundled network, `strata train` 6 epochs from its initial
   weights (the dense baseline), then `strata compress` with the per-layer
@@ -41,6 +42,10 @@ NETWORKS = {
                      ["--sparsity", "0.92", "--layer", "conv1.*=0.34",
                       "--layer", "conv2.*=0.88", "--layer", "fc2.*=0.81"]),
 }
+# The same at 6 bits for convolutions and 4 for the rest (the bits figure:
+# no accuracy lost there), which takes it past the paper's 39x.
+NETWORKS["lenet5_caffe_6_4"] = (NETWORKS["lenet5_caffe"][0], NETWORKS["lenet5_caffe"][1],
+                                NETWORKS["lenet5_caffe"][2] + ["--bits", "conv=6,fc=4"])
 
 
 def run(cmd, log):
@@ -170,7 +175,7 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--parts", default="networks,bits,alexnet")
-    ap.add_argument("--networks", default="lenet300,lenet5,lenet5_caffe")
+    ap.add_argument("--networks", default="lenet300,lenet5,lenet5_caffe,lenet5_caffe_6_4")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     for part in args.parts.split(","):
