@@ -209,6 +209,26 @@ def LowerNNToLinalg : Pass<"strata-lower-nn-to-linalg", "mlir::ModuleOp"> {
   ];
 }
 
+def SignlessIntegers : Pass<"strata-signless-integers", "mlir::ModuleOp"> {
+  let summary = "Store unsigned 8-bit tensors as signless bits, widening where values matter";
+  let description = [{
+    The code generators (arith, LLVM) compute on signless integers only.
+    This pass, the first of the lowering, retypes every `ui8` tensor (block
+    arguments, results, constants) to `i8` with the same bits. Ops that only
+    move bits (reshape, transpose, concat, slice, gather, broadcast, tile,
+    where, return) keep working on the bits; every other op that read a
+    `ui8` operand reads it zero-extended to `i32` (`nn.extend_unsigned`, or
+    a constant widened at compile time), and one that produced `ui8`
+    produces `i32` and is truncated back (`nn.cast`), a quantize to `ui8`
+    first clipped to [0, 255]. So unsigned arithmetic, comparisons and
+    conversions keep their unsigned meaning, and quantized `ui8`
+    activations reach kernels as the bytes they are. The model's signature
+    (dtypes of inputs and outputs) is read before this pass and keeps `ui8`.
+    Lit test: test/lit/compiler/lowering/signless-integers.mlir.
+  }];
+  let dependentDialects = ["::strata::nn::NNDialect"];
+}
+
 def WinogradConvs : Pass<"strata-winograd-convs"> {
   let summary = "3x3 convolutions as Winograd transforms around a batched matmul (CPU)";
   let description = [{

@@ -100,6 +100,7 @@ void buildNNToLinalgPipeline(OpPassManager &pm, const CpuBackendOptions &options
 void addLinalgLowering(OpPassManager &pm, bool runTimeChecks) {
   LowerNNToLinalgOptions lowering;
   lowering.runTimeChecks = runTimeChecks;
+  pm.addPass(createSignlessIntegers());
   pm.addPass(createLowerNNToLinalg(lowering));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createFuseElementwise());

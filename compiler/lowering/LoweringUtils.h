@@ -29,6 +29,7 @@ void populateTensorLowering(mlir::RewritePatternSet &patterns);
 void populateNeuralLowering(mlir::RewritePatternSet &patterns);
 void populateConvAsMatmulLowering(mlir::RewritePatternSet &patterns);
 void populatePatchColumnsLowering(mlir::RewritePatternSet &patterns);
+void populateQuantizationLowering(mlir::RewritePatternSet &patterns);
 
 } // namespace strata::lowering
 

@@ -78,6 +78,7 @@ struct LowerNNToLinalgPass
     strata::lowering::populateNeuralLowering(patterns);
     strata::lowering::populateConvAsMatmulLowering(patterns);
     strata::lowering::populatePatchColumnsLowering(patterns);
+    strata::lowering::populateQuantizationLowering(patterns);
     GreedyRewriteConfig config;
     config.maxIterations = GreedyRewriteConfig::kNoLimit;
     (void)applyPatternsAndFoldGreedily(getOperation(), std::move(patterns),

@@ -101,6 +101,12 @@ std::vector<double> NodeContext::constantDoubles(int i, const char *purpose) {
   }
 }
 
+std::optional<std::vector<double>> NodeContext::constantDoublesIfKnown(int i) {
+  if (!constantOf(input(i)))
+    return std::nullopt;
+  return constantDoubles(i, "value");
+}
+
 RankedTensorType NodeContext::resultType(int i) {
   if (i >= node.output_size() || node.output(i).empty())
     fail("output #" + std::to_string(i) + " is missing");

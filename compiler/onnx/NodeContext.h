@@ -50,6 +50,8 @@ public:
   /// with `purpose` in the message if it is not a constant.
   std::vector<int64_t> constantInts(int i, const char *purpose);
   std::vector<double> constantDoubles(int i, const char *purpose);
+  /// The values of input `i` if it is a constant, nothing if it is computed.
+  std::optional<std::vector<double>> constantDoublesIfKnown(int i);
 
   // --- results --------------------------------------------------------------
   /// The inferred type of output `i`; fails if shape inference left it open.

@@ -13,6 +13,7 @@ const OpTable &OpTable::get() {
     registerTrainingImporters(t);
     registerTensorImporters(t);
     registerReductionImporters(t);
+    registerQuantizationImporters(t);
     return t;
   }();
   return instance;

@@ -40,6 +40,7 @@ void registerLossImporters(OpTable &table);
 void registerTrainingImporters(OpTable &table);
 void registerTensorImporters(OpTable &table);
 void registerReductionImporters(OpTable &table);
+void registerQuantizationImporters(OpTable &table);
 
 } // namespace strata::onnx_import
 

@@ -344,6 +344,52 @@ LogicalResult PadOp::verify() {
                           shape::pad(shapeOf(getInput()), vec(getPads())));
 }
 
+namespace {
+/// Scale and zero point broadcast to the input, which the result's shape is.
+LogicalResult checkQuantizationOperands(Operation *op, Value input, Value scale,
+                                        Value zeroPoint, Value output) {
+  shape::Shape in = shapeOf(input);
+  for (Value v : {scale, zeroPoint}) {
+    shape::ShapeOrError b = shape::broadcast(in, shapeOf(v));
+    if (!b.ok() || !shape::compatible(b.shape, in))
+      return op->emitOpError() << "scale and zero point must broadcast to the input "
+                               << shape::toString(in) << ", got "
+                               << shape::toString(shapeOf(v));
+  }
+  if (!isa<IntegerType>(elementTypeOf(zeroPoint)))
+    return op->emitOpError() << "zero point must be an integer, got "
+                             << elementTypeOf(zeroPoint);
+  return checkResultShape(op, shape::ShapeOrError{in, ""});
+}
+} // namespace
+
+LogicalResult QuantizeOp::verify() {
+  if (!isa<IntegerType>(elementTypeOf(getOutput())))
+    return emitOpError() << "result must be an integer tensor";
+  if (elementTypeOf(getScale()) != elementTypeOf(getInput()))
+    return emitOpError() << "scale must have the input's element type";
+  return checkQuantizationOperands(*this, getInput(), getScale(), getZeroPoint(),
+                                   getOutput());
+}
+
+LogicalResult DequantizeOp::verify() {
+  if (!isa<IntegerType>(elementTypeOf(getInput())))
+    return emitOpError() << "input must be an integer tensor";
+  if (elementTypeOf(getScale()) != elementTypeOf(getOutput()))
+    return emitOpError() << "scale must have the result's element type";
+  return checkQuantizationOperands(*this, getInput(), getScale(), getZeroPoint(),
+                                   getOutput());
+}
+
+LogicalResult ExtendUnsignedOp::verify() {
+  auto from = dyn_cast<IntegerType>(elementTypeOf(getInput()));
+  auto to = dyn_cast<IntegerType>(elementTypeOf(getOutput()));
+  if (!from || !to || !from.isSignless() || !to.isSignless() ||
+      to.getWidth() <= from.getWidth())
+    return emitOpError() << "widens a signless integer to a wider one";
+  return checkResultShape(*this, shape::ShapeOrError{shapeOf(getInput()), ""});
+}
+
 LogicalResult CastOp::verify() {
   if (!shape::compatible(shapeOf(getInput()), shapeOf(getOutput())))
     return emitOpError() << "cast changes the shape from "

@@ -640,6 +640,69 @@ def NN_CastOp : NN_Op<"cast", [Differentiable]> {
 }
 
 //===----------------------------------------------------------------------===//
+// Quantization: integers with a scale and zero point
+//===----------------------------------------------------------------------===//
+
+// Scale and zero point broadcast to the input (ONNX rules): a per-tensor
+// scale is a scalar, a per-axis one is reshaped by the importer to
+// [1, C, 1, 1] and so on, so both ops are plain broadcasting elementwise ops
+// with no axis attribute.
+
+def NN_QuantizeOp : NN_Op<"quantize"> {
+  let summary = "saturate(round_half_even(x / scale) + zero_point) (QuantizeLinear)";
+  let description = [{
+    The result's integer type sets the saturation range (ui8 [0, 255],
+    i8 [-128, 127], i32); signless integers are signed. NaN becomes the
+    lowest value. The zero point may be any integer type (the signless
+    rewrite widens unsigned ones).
+
+    ```mlir
+    %q = nn.quantize %x, %s, %z : (tensor<2x3xf32>, tensor<f32>, tensor<ui8>) -> tensor<2x3xui8>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$scale,
+                   NN_NumericTensor:$zero_point);
+  let results = (outs NN_NumericTensor:$output);
+  let assemblyFormat =
+      "$input `,` $scale `,` $zero_point attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_DequantizeOp : NN_Op<"dequantize"> {
+  let summary = "(x - zero_point) * scale (DequantizeLinear)";
+  let description = [{
+    The difference is exact in 32-bit integers before it is converted.
+
+    ```mlir
+    %x = nn.dequantize %q, %s, %z : (tensor<2x3xi8>, tensor<3x1xf32>, tensor<3x1xi8>) -> tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_NumericTensor:$input, NN_FloatTensor:$scale,
+                   NN_NumericTensor:$zero_point);
+  let results = (outs NN_FloatTensor:$output);
+  let assemblyFormat =
+      "$input `,` $scale `,` $zero_point attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def NN_ExtendUnsignedOp : NN_Op<"extend_unsigned"> {
+  let summary = "Zero-extend integers to a wider type";
+  let description = [{
+    The code generators compute on signless integers: the signless rewrite
+    (strata-signless-integers) stores ui8 as i8 bits and widens them with
+    this op wherever their value, not just their bits, matters.
+
+    ```mlir
+    %w = nn.extend_unsigned %x : (tensor<4xi8>) -> tensor<4xi32>
+    ```
+  }];
+  let arguments = (ins NN_NumericTensor:$input);
+  let results = (outs NN_NumericTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // Index-producing and indexing ops
 //===----------------------------------------------------------------------===//
 

@@ -1,6 +1,7 @@
 //===- NeuralOps.cpp - import matmul, conv, pooling, batch norm -----------===//
 
 #include "compiler/onnx/NodeContext.h"
+#include "compiler/onnx/ops/ConvAttributes.h"
 #include "compiler/onnx/OpTable.h"
 #include "dialects/nn/NNOps.h"
 
@@ -77,10 +78,11 @@ Window readWindow(NodeContext &n, RankedTensorType input,
   return w;
 }
 
-void importConv(NodeContext &n) {
+} // namespace
+
+Value buildConv(NodeContext &n, Value x, Value weight, Value bias,
+                Type resultElement) {
   OpBuilder &b = n.builder();
-  Value x = n.input(0), weight = n.input(1);
-  Value bias = n.hasInput(2) ? n.input(2) : Value();
   auto xType = cast<RankedTensorType>(x.getType());
   auto wType = cast<RankedTensorType>(weight.getType());
   if (xType.getRank() < 3)
@@ -93,11 +95,19 @@ void importConv(NodeContext &n) {
       n.fail("kernel_shape does not match the weight's spatial dimensions");
   Window w = readWindow(n, xType, kernel, /*hasDilations=*/true);
   int64_t group = n.attrInt("group", 1);
-  n.setResult(0, b.create<nn::ConvOp>(n.loc(), n.resultType(), x, weight, bias,
-                                      b.getDenseI64ArrayAttr(w.strides),
-                                      b.getDenseI64ArrayAttr(w.pads),
-                                      b.getDenseI64ArrayAttr(w.dilations),
-                                      b.getI64IntegerAttr(group)));
+  return b.create<nn::ConvOp>(n.loc(), n.resultType().clone(resultElement), x,
+                              weight, bias, b.getDenseI64ArrayAttr(w.strides),
+                              b.getDenseI64ArrayAttr(w.pads),
+                              b.getDenseI64ArrayAttr(w.dilations),
+                              b.getI64IntegerAttr(group));
+}
+
+namespace {
+
+void importConv(NodeContext &n) {
+  Value x = n.input(0), weight = n.input(1);
+  Value bias = n.hasInput(2) ? n.input(2) : Value();
+  n.setResult(0, buildConv(n, x, weight, bias, n.resultType().getElementType()));
 }
 
 template <nn::PoolKind kind>

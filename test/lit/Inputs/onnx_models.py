@@ -451,6 +451,62 @@ def huge_intermediate(_):
                 [init("s", np.array([2**38], np.int64))])
 
 
+@model
+def qdq_per_axis(_):
+    """Per-channel QuantizeLinear (int8, axis 1) then DequantizeLinear, and a
+    per-tensor uint8 pair without a zero point."""
+    s = np.array([0.5, 0.25, 0.125], np.float32)
+    z = np.array([0, 1, -1], np.int8)
+    return make([h.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="q", axis=1),
+                 h.make_node("DequantizeLinear", ["q", "s", "z"], ["y"], name="dq", axis=1),
+                 h.make_node("QuantizeLinear", ["x", "t"], ["u"], name="qu"),
+                 h.make_node("DequantizeLinear", ["u", "t"], ["v"], name="dqu")],
+                [vi("x", [2, 3, 4])], [vi("y", None), vi("v", None)],
+                [init("s", s), init("z", z), init("t", np.array(0.1, np.float32))])
+
+
+def bad_scale(value):
+    return make([h.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="quant_in")],
+                [vi("x", [4])], [vi("q", None)],
+                [init("s", np.array(value, np.float32)), init("z", np.array(3, np.uint8))])
+
+
+@model
+def zero_scale(_):
+    return bad_scale(0.0)
+
+
+@model
+def nan_scale(_):
+    return bad_scale(float("nan"))
+
+
+@model
+def per_axis_length_mismatch(_):
+    return make([h.make_node("DequantizeLinear", ["x", "s", "z"], ["y"], name="dq_w", axis=0)],
+                [vi("x", [4, 2], T.INT8)], [vi("y", None)],
+                [init("s", np.ones(3, np.float32)), init("z", np.zeros(3, np.int8))])
+
+
+@model
+def int32_zero_point(_):
+    return make([h.make_node("DequantizeLinear", ["x", "s", "z"], ["y"], name="dq_bias")],
+                [vi("x", [4], T.INT32)], [vi("y", None)],
+                [init("s", np.array(0.5, np.float32)), init("z", np.array(2, np.int32))])
+
+
+@model
+def integer_contractions(_):
+    """MatMulInteger with a uint8 zero point, and ConvInteger without."""
+    w = np.arange(-4, 4, dtype=np.int8).reshape(4, 2)
+    k = np.ones((2, 1, 3, 3), np.int8)
+    return make([h.make_node("MatMulInteger", ["a", "w", "az"], ["y"], name="mmi"),
+                 h.make_node("ConvInteger", ["x", "k"], ["c"], name="ci", pads=[1, 1, 1, 1])],
+                [vi("a", [3, 4], T.UINT8), vi("x", [1, 1, 5, 5], T.UINT8)],
+                [vi("y", None), vi("c", None)],
+                [init("w", w), init("az", np.array(128, np.uint8)), init("k", k)], opset=10)
+
+
 def main():
     if sys.argv[1:] == ["--list"]:
         print("\n".join(sorted(MODELS)))

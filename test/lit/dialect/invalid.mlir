@@ -239,3 +239,35 @@ func.func @segment_sum_lengths(%g: tensor<6xf32>, %ids: tensor<5xi32>) -> tensor
   %0 = nn.segment_sum %g, %ids : (tensor<6xf32>, tensor<5xi32>) -> tensor<2xf32>
   return %0 : tensor<2xf32>
 }
+
+// -----
+
+func.func @quantize_scale_shape(%x: tensor<2x3xf32>, %s: tensor<2xf32>, %z: tensor<i8>) -> tensor<2x3xi8> {
+  // expected-error @+1 {{scale and zero point must broadcast to the input [2, 3], got [2]}}
+  %0 = nn.quantize %x, %s, %z : (tensor<2x3xf32>, tensor<2xf32>, tensor<i8>) -> tensor<2x3xi8>
+  return %0 : tensor<2x3xi8>
+}
+
+// -----
+
+func.func @quantize_to_float(%x: tensor<3xf32>, %s: tensor<f32>, %z: tensor<i8>) -> tensor<3xf32> {
+  // expected-error @+1 {{result must be an integer tensor}}
+  %0 = nn.quantize %x, %s, %z : (tensor<3xf32>, tensor<f32>, tensor<i8>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @dequantize_float_zero_point(%x: tensor<3xi8>, %s: tensor<f32>, %z: tensor<f32>) -> tensor<3xf32> {
+  // expected-error @+1 {{zero point must be an integer}}
+  %0 = nn.dequantize %x, %s, %z : (tensor<3xi8>, tensor<f32>, tensor<f32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+func.func @extend_unsigned_narrows(%x: tensor<3xi32>) -> tensor<3xi8> {
+  // expected-error @+1 {{widens a signless integer to a wider one}}
+  %0 = nn.extend_unsigned %x : (tensor<3xi32>) -> tensor<3xi8>
+  return %0 : tensor<3xi8>
+}

@@ -1,0 +1,97 @@
+//===- LowerQuantization.cpp - nn.quantize/dequantize to linalg -----------===//
+//
+// Quantize, dequantize and the signless rewrite's zero extension are
+// broadcasting elementwise maps: the scale and zero point arrive already
+// shaped to broadcast (per-tensor scalars or per-axis [1, C, 1, 1]).
+//
+//===----------------------------------------------------------------------===//
+
+#include "compiler/lowering/LinalgBuilders.h"
+#include "compiler/lowering/LoweringUtils.h"
+#include "dialects/nn/NNOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+
+using namespace mlir;
+
+namespace strata::lowering {
+namespace {
+
+/// The saturation bounds of a signless integer type as floats that convert
+/// back exactly: i32's top (2^31 - 1) is not a float, so the largest float
+/// below it stands in (saturating to 2147483520 instead of 2147483647).
+std::pair<double, double> saturationBounds(IntegerType t) {
+  if (t.getWidth() >= 32)
+    return {-2147483648.0, 2147483520.0};
+  double half = std::ldexp(1.0, (int)t.getWidth() - 1);
+  return {-half, half - 1};
+}
+
+Value widenTo32(OpBuilder &b, Location loc, Value v) {
+  auto t = cast<IntegerType>(v.getType());
+  if (t.getWidth() == 32)
+    return v;
+  return t.getWidth() < 32
+             ? b.create<arith::ExtSIOp>(loc, b.getI32Type(), v).getResult()
+             : b.create<arith::TruncIOp>(loc, b.getI32Type(), v).getResult();
+}
+
+LogicalResult lowerQuantize(nn::QuantizeOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  auto resultType = op.getType();
+  auto intType = cast<IntegerType>(resultType.getElementType());
+  auto [lo, hi] = saturationBounds(intType);
+  Value r = mapElementwise(
+      rw, op.getLoc(), resultType, op->getOperands(),
+      [&](OpBuilder &b, Location loc, ValueRange a) -> Value {
+        Type f = a[0].getType();
+        // ONNX divides (x / scale) rather than multiplying by a reciprocal:
+        // the two round differently at ties.
+        Value q = b.create<math::RoundEvenOp>(loc, b.create<arith::DivFOp>(loc, a[0], a[1]));
+        Value zp = b.create<arith::SIToFPOp>(loc, f, widenTo32(b, loc, a[2]));
+        Value v = b.create<arith::AddFOp>(loc, q, zp);
+        // maxnumf/minnumf take the number when one side is NaN: NaN
+        // saturates to the lowest value instead of an undefined conversion.
+        v = b.create<arith::MaxNumFOp>(loc, v, scalarConstant(b, loc, f, lo));
+        v = b.create<arith::MinNumFOp>(loc, v, scalarConstant(b, loc, f, hi));
+        return b.create<arith::FPToSIOp>(loc, intType, v);
+      });
+  rw.replaceOp(op, r);
+  return success();
+}
+
+LogicalResult lowerDequantize(nn::DequantizeOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  Value r = mapElementwise(
+      rw, op.getLoc(), op.getType(), op->getOperands(),
+      [&](OpBuilder &b, Location loc, ValueRange a) -> Value {
+        Value d = b.create<arith::SubIOp>(loc, widenTo32(b, loc, a[0]),
+                                          widenTo32(b, loc, a[2]));
+        Value f = b.create<arith::SIToFPOp>(loc, a[1].getType(), d);
+        return b.create<arith::MulFOp>(loc, f, a[1]);
+      });
+  rw.replaceOp(op, r);
+  return success();
+}
+
+LogicalResult lowerExtendUnsigned(nn::ExtendUnsignedOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  Type to = op.getType().getElementType();
+  Value r = mapElementwise(rw, op.getLoc(), op.getType(), op->getOperands(),
+                           [&](OpBuilder &b, Location loc, ValueRange a) -> Value {
+                             return b.create<arith::ExtUIOp>(loc, to, a[0]);
+                           });
+  rw.replaceOp(op, r);
+  return success();
+}
+
+} // namespace
+
+void populateQuantizationLowering(RewritePatternSet &patterns) {
+  patterns.add(lowerQuantize);
+  patterns.add(lowerDequantize);
+  patterns.add(lowerExtendUnsigned);
+}
+
+} // namespace strata::lowering
