@@ -14,6 +14,9 @@ void buildModelPipeline(OpPassManager &pm, const ModelPipelineOptions &options) 
   // and batch norms fold into convolutions whose weights are constants.
   pm.addPass(createGraphFold());
   pm.addPass(createCheckConstantIndices());
+  // QDQ patterns compute in integers (after folding made their scales,
+  // zero points and weights constants).
+  pm.addPass(createQuantizedOps());
   if (options.foldBatchNorm)
     pm.addPass(createFoldBatchNorm());
 }

@@ -22,6 +22,24 @@ def GraphFold : Pass<"strata-graph-fold"> {
   let dependentDialects = ["::strata::nn::NNDialect"];
 }
 
+def QuantizedOps : Pass<"strata-quantized-ops"> {
+  let summary = "Compute QDQ-quantized layers in integers";
+  let description = [{
+    `quantize(act?(conv|matmul|gemm(dequantize(xq), dequantize(wq), bias)))`
+    with constant per-tensor activation quantization and symmetric int8
+    weights (per tensor or per output channel) becomes an integer
+    contraction of `xq` by `wq` into i32 plus an i32 bias (the float bias
+    quantized with x_scale * w_scale, the input's zero point folded in as
+    `-zx * sum(w)`, a convolution's input padded with `zx`), then
+    `nn.requantize` with the factor x_scale * w_scale / y_scale in fixed
+    point; a Relu or Clip in between narrows the saturation bounds.
+    `quantize(relu|max-pool(dequantize(xq)))` with equal scale and zero
+    point becomes the op on `xq`. What does not fit stays in float.
+    Lit test: test/lit/passes/compress/quantized-ops.mlir.
+  }];
+  let dependentDialects = ["::strata::nn::NNDialect"];
+}
+
 def CheckConstantIndices : Pass<"strata-check-constant-indices"> {
   let summary = "Refuse constant gather indices outside their axis";
   let description = [{

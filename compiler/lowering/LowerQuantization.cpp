@@ -75,6 +75,42 @@ LogicalResult lowerDequantize(nn::DequantizeOp op, PatternRewriter &rw) {
   return success();
 }
 
+/// round(p / 2^s) half to even, for i64 `p` and i64 `s` in [1, 62]: the
+/// floor shift, then one up where the remainder passes half (or equals it
+/// and the floor is odd).
+Value roundingShiftRight(OpBuilder &b, Location loc, Value p, Value s) {
+  Type i64 = b.getI64Type();
+  auto c = [&](int64_t v) { return b.create<arith::ConstantIntOp>(loc, v, i64); };
+  Value q = b.create<arith::ShRSIOp>(loc, p, s);
+  Value rem = b.create<arith::SubIOp>(loc, p, b.create<arith::ShLIOp>(loc, q, s));
+  Value half = b.create<arith::ShLIOp>(loc, c(1), b.create<arith::SubIOp>(loc, s, c(1)));
+  Value above = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, rem, half);
+  Value tie = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rem, half);
+  Value odd = b.create<arith::TruncIOp>(loc, b.getI1Type(), q);
+  Value up = b.create<arith::OrIOp>(loc, above, b.create<arith::AndIOp>(loc, tie, odd));
+  return b.create<arith::AddIOp>(loc, q, b.create<arith::ExtUIOp>(loc, i64, up));
+}
+
+LogicalResult lowerRequantize(nn::RequantizeOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  Type out = op.getType().getElementType();
+  int64_t lo = (int64_t)op.getMin(), hi = (int64_t)op.getMax(); // stored as uint64_t
+  Value r = mapElementwise(
+      rw, op.getLoc(), op.getType(), op->getOperands(),
+      [&](OpBuilder &b, Location loc, ValueRange a) -> Value {
+        Type i64 = b.getI64Type();
+        auto wide = [&](Value v) { return b.create<arith::ExtSIOp>(loc, i64, v); };
+        Value p = b.create<arith::MulIOp>(loc, wide(a[0]), wide(a[1]));
+        Value q = roundingShiftRight(b, loc, p, wide(a[2]));
+        q = b.create<arith::AddIOp>(loc, q, wide(a[3]));
+        q = b.create<arith::MaxSIOp>(loc, q, b.create<arith::ConstantIntOp>(loc, lo, i64));
+        q = b.create<arith::MinSIOp>(loc, q, b.create<arith::ConstantIntOp>(loc, hi, i64));
+        return b.create<arith::TruncIOp>(loc, out, q);
+      });
+  rw.replaceOp(op, r);
+  return success();
+}
+
 LogicalResult lowerExtendUnsigned(nn::ExtendUnsignedOp op, PatternRewriter &rw) {
   REQUIRE_SUPPORTED(op);
   Type to = op.getType().getElementType();
@@ -92,6 +128,7 @@ void populateQuantizationLowering(RewritePatternSet &patterns) {
   patterns.add(lowerQuantize);
   patterns.add(lowerDequantize);
   patterns.add(lowerExtendUnsigned);
+  patterns.add(lowerRequantize);
 }
 
 } // namespace strata::lowering

@@ -381,6 +381,30 @@ LogicalResult DequantizeOp::verify() {
                                    getOutput());
 }
 
+LogicalResult RequantizeOp::verify() {
+  for (Value v : {getInput(), getMultiplier(), getShift(), getZeroPoint()})
+    if (!elementTypeOf(v).isInteger(32))
+      return emitOpError() << "takes i32 operands, got " << elementTypeOf(v);
+  auto result = dyn_cast<IntegerType>(elementTypeOf(getOutput()));
+  if (!result)
+    return emitOpError() << "result must be an integer tensor";
+  int64_t lo = result.isUnsigned() ? 0 : -(int64_t(1) << (result.getWidth() - 1));
+  int64_t hi = result.isUnsigned() ? (int64_t(1) << result.getWidth()) - 1
+                                   : (int64_t(1) << (result.getWidth() - 1)) - 1;
+  // I64Attr getters return uint64_t.
+  int64_t min = (int64_t)getMin(), max = (int64_t)getMax();
+  if (min > max || min < lo || max > hi)
+    return emitOpError() << "bounds [" << min << ", " << max
+                         << "] must be ordered and within " << result;
+  shape::Shape in = shapeOf(getInput());
+  for (Value v : {getMultiplier(), getShift(), getZeroPoint()}) {
+    shape::ShapeOrError b = shape::broadcast(in, shapeOf(v));
+    if (!b.ok() || !shape::compatible(b.shape, in))
+      return emitOpError() << "multiplier, shift and zero point must broadcast to the input";
+  }
+  return checkResultShape(*this, shape::ShapeOrError{in, ""});
+}
+
 LogicalResult ExtendUnsignedOp::verify() {
   auto from = dyn_cast<IntegerType>(elementTypeOf(getInput()));
   auto to = dyn_cast<IntegerType>(elementTypeOf(getOutput()));

@@ -685,6 +685,32 @@ def NN_DequantizeOp : NN_Op<"dequantize"> {
   let hasVerifier = 1;
 }
 
+def NN_RequantizeOp : NN_Op<"requantize"> {
+  let summary = "An i32 accumulator to 8 bits in fixed point (no float)";
+  let description = [{
+    `clamp(round(input * multiplier / 2^shift) + zero_point, min, max)`,
+    the product exact in 64 bits and rounded half to even, so the result is
+    ONNX's float definition `round(acc * M) + zero_point` for the real
+    factor `M = multiplier * 2^-shift` (multiplier in [2^30, 2^31), shift in
+    [1, 62]). `min` and `max` lie within the result type and narrow it for
+    a fused Relu or Clip. Multiplier and shift broadcast (per-channel
+    factors of a convolution are [1, C, 1, 1]).
+
+    ```mlir
+    %q = nn.requantize %acc, %m, %s, %z {max = 255 : i64, min = 0 : i64}
+        : (tensor<1x8x4x4xi32>, tensor<1x8x1x1xi32>, tensor<1x8x1x1xi32>, tensor<i32>) -> tensor<1x8x4x4xui8>
+    ```
+  }];
+  let arguments = (ins NN_NumericTensor:$input, NN_NumericTensor:$multiplier,
+                   NN_NumericTensor:$shift, NN_NumericTensor:$zero_point,
+                   I64Attr:$min, I64Attr:$max);
+  let results = (outs NN_NumericTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $multiplier `,` $shift `,` $zero_point attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
 def NN_ExtendUnsignedOp : NN_Op<"extend_unsigned"> {
   let summary = "Zero-extend integers to a wider type";
   let description = [{

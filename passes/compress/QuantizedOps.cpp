@@ -1,0 +1,377 @@
+//===- QuantizedOps.cpp - the strata-quantized-ops pass -------------------===//
+//
+// QDQ models (ONNX Runtime's quantize_static, PyTorch, QLinearConv and
+// QLinearMatMul as imported) describe integer layers as float ops between
+// DequantizeLinear and QuantizeLinear. This pass computes them in integers:
+//
+//   quantize(act?(conv|matmul|gemm(dequantize(xq), dequantize(wq), bias)))
+//     -> requantize(conv|matmul(xq', wq) + bias_i32)
+//
+// with the accumulator exact in i32, the bias quantized with x_scale *
+// w_scale (ONNX Runtime's int32 bias already is), the activation's zero
+// point folded into the bias (-zx * sum of weights; a convolution's input
+// padded with zx so borders stay exact), and the float factor x_scale *
+// w_scale / y_scale as a fixed-point multiplier and shift per channel. A
+// Relu or Clip between the op and the quantize narrows the saturation
+// bounds (quantization is monotone, so clamping after it is exact). And
+// quantize(relu|max-pool(dequantize(xq))) with the same scale and zero
+// point is the integer op on xq itself.
+//
+// Patterns that do not fit (asymmetric weights, per-tensor factors beyond
+// the fixed-point range, computed scales) stay in float: still correct.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/nn/NNOps.h"
+#include "passes/Passes.h"
+#include "passes/graph/ConstantValues.h"
+
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <cmath>
+
+namespace strata {
+#define GEN_PASS_DEF_QUANTIZEDOPS
+#include "passes/Passes.h.inc"
+} // namespace strata
+
+using namespace mlir;
+namespace nn = strata::nn;
+
+namespace {
+
+RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
+
+/// The values of an integer constant of any width, as int64.
+std::optional<std::vector<int64_t>> integerValues(Value v) {
+  auto widen = [](auto values) -> std::optional<std::vector<int64_t>> {
+    if (!values)
+      return std::nullopt;
+    return std::vector<int64_t>(values->begin(), values->end());
+  };
+  if (auto r = widen(strata::constantValues<int8_t>(v)))
+    return r;
+  if (auto r = widen(strata::constantValues<uint8_t>(v)))
+    return r;
+  if (auto r = widen(strata::constantValues<int32_t>(v)))
+    return r;
+  return widen(strata::constantValues<int64_t>(v));
+}
+
+std::optional<std::vector<double>> scaleValues(Value v) {
+  auto f = strata::floatValuesAsF32(v);
+  if (!f)
+    return std::nullopt;
+  return std::vector<double>(f->begin(), f->end());
+}
+
+/// A dequantize's constant scale and zero point.
+struct Quantization {
+  std::vector<double> scale;
+  std::vector<int64_t> zeroPoint;
+  bool perTensor() const { return scale.size() == 1 && zeroPoint.size() == 1; }
+};
+
+std::optional<Quantization> quantizationOf(Value scale, Value zeroPoint) {
+  auto s = scaleValues(scale);
+  auto z = integerValues(zeroPoint);
+  if (!s || !z)
+    return std::nullopt;
+  return Quantization{*s, *z};
+}
+
+/// M = multiplier * 2^-shift, multiplier in [2^30, 2^31), shift in [1, 62].
+bool fixedPoint(double m, int32_t &multiplier, int32_t &shift) {
+  if (!(m > 0) || !std::isfinite(m))
+    return false;
+  int e;
+  double f = std::frexp(m, &e); // m = f * 2^e, f in [0.5, 1)
+  int64_t q = std::llround(std::ldexp(f, 31));
+  if (q == (int64_t(1) << 31)) {
+    q >>= 1;
+    ++e;
+  }
+  int s = 31 - e;
+  if (s < 1 || s > 62)
+    return false;
+  multiplier = (int32_t)q;
+  shift = s;
+  return true;
+}
+
+int64_t roundHalfEven(double v) { return (int64_t)std::nearbyint(v); }
+
+/// The range of an 8-bit result type.
+std::pair<int64_t, int64_t> typeRange(Type t) {
+  if (t.isUnsignedInteger(8))
+    return {0, 255};
+  return {-128, 127};
+}
+
+/// The contraction under a quantize: which op, its quantized operands, and
+/// its weight laid out [out channel][reduced...].
+struct Contraction {
+  Operation *op = nullptr;
+  nn::DequantizeOp x, w;
+  Value bias;              // float bias, or dequantized int32 bias, or null
+  int64_t outChannels = 0; // M (conv) or N (matmul, gemm)
+  std::vector<int64_t> weightRows; // wq as [outChannels][perChannel]
+  int64_t perChannel = 0;
+  bool transposedWeight = false; // gemm transB: wq is [N, K] already
+};
+
+std::optional<Contraction> matchContraction(Value y) {
+  Contraction c;
+  Operation *op = y.getDefiningOp();
+  if (!op || !y.hasOneUse())
+    return std::nullopt;
+  Value x, w;
+  if (auto conv = dyn_cast<nn::ConvOp>(op)) {
+    x = conv.getInput(), w = conv.getWeight(), c.bias = conv.getBias();
+    c.outChannels = typeOf(conv.getOutput()).getDimSize(1);
+  } else if (auto mm = dyn_cast<nn::MatMulOp>(op)) {
+    x = mm.getLhs(), w = mm.getRhs();
+    if (typeOf(w).getRank() != 2 || typeOf(x).getRank() < 2)
+      return std::nullopt;
+    c.outChannels = typeOf(w).getDimSize(1);
+  } else if (auto g = dyn_cast<nn::GemmOp>(op)) {
+    if (g.getAlpha().convertToDouble() != 1.0 || g.getBeta().convertToDouble() != 1.0 ||
+        g.getTransA())
+      return std::nullopt;
+    x = g.getA(), w = g.getB(), c.bias = g.getC();
+    c.transposedWeight = g.getTransB();
+    c.outChannels = typeOf(w).getDimSize(c.transposedWeight ? 0 : 1);
+  } else {
+    return std::nullopt;
+  }
+  c.op = op;
+  c.x = x.getDefiningOp<nn::DequantizeOp>();
+  c.w = w.getDefiningOp<nn::DequantizeOp>();
+  if (!c.x || !c.w || !typeOf(c.x.getInput()).getElementType().isInteger(8) ||
+      !typeOf(c.w.getInput()).getElementType().isSignlessInteger(8))
+    return std::nullopt;
+  auto wq = strata::constantValues<int8_t>(c.w.getInput());
+  if (!wq)
+    return std::nullopt;
+  // Lay the weight out as rows of output channels.
+  auto wType = typeOf(c.w.getInput());
+  int64_t total = wType.getNumElements();
+  c.perChannel = total / c.outChannels;
+  c.weightRows.resize(total);
+  bool rowsFirst = isa<nn::ConvOp>(op) || c.transposedWeight;
+  for (int64_t i = 0; i < total; ++i) {
+    int64_t row = rowsFirst ? i / c.perChannel : i % c.outChannels;
+    int64_t col = rowsFirst ? i % c.perChannel : i / c.outChannels;
+    c.weightRows[row * c.perChannel + col] = (*wq)[i];
+  }
+  return c;
+}
+
+/// The float bias per output channel (zeros without one), or nothing if it
+/// is neither a constant nor a dequantized constant.
+std::optional<std::vector<double>> biasValues(const Contraction &c) {
+  std::vector<double> b(c.outChannels, 0.0);
+  if (!c.bias)
+    return b;
+  std::vector<double> values;
+  if (auto f = scaleValues(c.bias)) {
+    values = *f;
+  } else if (auto dq = c.bias.getDefiningOp<nn::DequantizeOp>()) {
+    auto q = quantizationOf(dq.getScale(), dq.getZeroPoint());
+    auto v = integerValues(dq.getInput());
+    // Per tensor, or per channel as ONNX Runtime writes it (x_scale * w_scale).
+    if (!q || !v || q->scale.size() != q->zeroPoint.size() ||
+        (q->scale.size() != 1 && q->scale.size() != v->size()))
+      return std::nullopt;
+    for (size_t i = 0; i < v->size(); ++i) {
+      size_t k = q->scale.size() == 1 ? 0 : i;
+      values.push_back((double)((*v)[i] - q->zeroPoint[k]) * q->scale[k]);
+    }
+  } else {
+    return std::nullopt;
+  }
+  if (values.size() == 1)
+    return std::vector<double>(c.outChannels, values[0]);
+  if ((int64_t)values.size() != c.outChannels)
+    return std::nullopt;
+  return values;
+}
+
+/// A small i32 constant of `shape`.
+Value i32Constant(PatternRewriter &rw, Location loc, ArrayRef<int64_t> shape,
+                  ArrayRef<int32_t> values) {
+  auto type = RankedTensorType::get(shape, rw.getI32Type());
+  return strata::makeConstant<int32_t>(rw, loc, type, values, "quantized");
+}
+
+struct RewriteQuantizedContraction : OpRewritePattern<nn::QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(nn::QuantizeOp q, PatternRewriter &rw) const override {
+    auto out = quantizationOf(q.getScale(), q.getZeroPoint());
+    Type qType = q.getType().getElementType();
+    if (!out || !out->perTensor() || qType.getIntOrFloatBitWidth() != 8)
+      return failure();
+    double sy = out->scale[0];
+    int64_t zy = out->zeroPoint[0];
+    auto [lo, hi] = typeRange(qType);
+    // A Relu or Clip before the quantize narrows its bounds.
+    Value y = q.getInput();
+    if (auto relu = y.getDefiningOp<nn::ReluOp>()) {
+      if (!y.hasOneUse())
+        return failure();
+      lo = std::max(lo, zy);
+      y = relu.getInput();
+    } else if (auto clip = y.getDefiningOp<nn::ClipOp>()) {
+      if (!y.hasOneUse())
+        return failure();
+      if (clip.getMin())
+        lo = std::max(lo, roundHalfEven(clip.getMin()->convertToDouble() / sy) + zy);
+      if (clip.getMax())
+        hi = std::min(hi, roundHalfEven(clip.getMax()->convertToDouble() / sy) + zy);
+      if (lo > hi)
+        return failure();
+      y = clip.getInput();
+    }
+    auto c = matchContraction(y);
+    if (!c)
+      return failure();
+    auto xq = quantizationOf(c->x.getScale(), c->x.getZeroPoint());
+    auto wq = quantizationOf(c->w.getScale(), c->w.getZeroPoint());
+    auto bias = biasValues(*c);
+    if (!xq || !wq || !bias || !xq->perTensor())
+      return failure();
+    if (llvm::any_of(wq->zeroPoint, [](int64_t z) { return z != 0; }))
+      return rw.notifyMatchFailure(q, "asymmetric weights stay in float");
+    if (wq->scale.size() != 1 && (int64_t)wq->scale.size() != c->outChannels)
+      return failure();
+    double sx = xq->scale[0];
+    int64_t zx = xq->zeroPoint[0];
+
+    // Per output channel: the bias in accumulator units with the input's
+    // zero point folded in, and the fixed-point factor.
+    std::vector<int32_t> biasInt, multiplier, shift;
+    for (int64_t ch = 0; ch < c->outChannels; ++ch) {
+      double sw = wq->scale[wq->scale.size() == 1 ? 0 : ch];
+      int64_t sum = 0;
+      for (int64_t k = 0; k < c->perChannel; ++k)
+        sum += c->weightRows[ch * c->perChannel + k];
+      int64_t b = roundHalfEven((*bias)[ch] / (sx * sw)) - zx * sum;
+      int32_t m, s;
+      if (b < INT32_MIN || b > INT32_MAX || !fixedPoint(sx * sw / sy, m, s))
+        return rw.notifyMatchFailure(q, "factor or bias outside the fixed-point range");
+      biasInt.push_back((int32_t)b);
+      multiplier.push_back(m);
+      shift.push_back(s);
+    }
+
+    Location loc = c->op->getLoc();
+    Value xInt = c->x.getInput();
+    Type i32 = rw.getI32Type();
+    auto outType = typeOf(y).clone(i32);
+    int64_t rank = outType.getRank();
+    Value acc;
+    SmallVector<int64_t> channelShape;
+    if (auto conv = dyn_cast<nn::ConvOp>(c->op)) {
+      SmallVector<int64_t> pads(conv.getPads());
+      if (zx != 0 && llvm::any_of(pads, [](int64_t p) { return p != 0; })) {
+        // Pad with the zero point (the float zero) so the folded
+        // compensation -zx * sum(w) holds at the borders too.
+        int64_t spatial = (int64_t)pads.size() / 2, r = spatial + 2;
+        SmallVector<int64_t> all(2 * r, 0), shape(typeOf(xInt).getShape());
+        for (int64_t d = 0; d < spatial; ++d) {
+          all[2 + d] = pads[d];
+          all[r + 2 + d] = pads[spatial + d];
+          shape[2 + d] += pads[d] + pads[spatial + d];
+        }
+        xInt = rw.create<nn::PadOp>(
+            loc, typeOf(xInt).clone(shape), nn::PadModeAttr::get(rw.getContext(), nn::PadMode::constant),
+            xInt, rw.getDenseI64ArrayAttr(all), rw.getF64FloatAttr((double)zx));
+        pads.assign(pads.size(), 0);
+      }
+      Value b = i32Constant(rw, loc, {c->outChannels}, biasInt);
+      acc = rw.create<nn::ConvOp>(loc, outType, xInt, c->w.getInput(), b, conv.getStridesAttr(),
+                                  rw.getDenseI64ArrayAttr(pads), conv.getDilationsAttr(),
+                                  conv.getGroupAttr());
+      channelShape.assign(rank, 1);
+      channelShape[1] = c->outChannels;
+    } else {
+      Value w = c->w.getInput();
+      if (c->transposedWeight) {
+        auto wt = typeOf(w);
+        w = rw.create<nn::TransposeOp>(loc, RankedTensorType::get({wt.getDimSize(1), wt.getDimSize(0)},
+                                                                  wt.getElementType()),
+                                       w, rw.getDenseI64ArrayAttr({1, 0}));
+      }
+      acc = rw.create<nn::MatMulOp>(loc, outType, xInt, w);
+      acc = rw.create<nn::AddOp>(loc, outType, acc,
+                                 i32Constant(rw, loc, {c->outChannels}, biasInt));
+      channelShape = {c->outChannels};
+    }
+    bool perTensorFactor = llvm::all_equal(multiplier) && llvm::all_equal(shift);
+    SmallVector<int64_t> factorShape = perTensorFactor ? SmallVector<int64_t>{} : channelShape;
+    ArrayRef<int32_t> m(multiplier), s(shift);
+    if (perTensorFactor)
+      m = m.take_front(), s = s.take_front();
+    Value requant = rw.create<nn::RequantizeOp>(
+        q.getLoc(), q.getType(), acc, i32Constant(rw, loc, factorShape, m),
+        i32Constant(rw, loc, factorShape, s), i32Constant(rw, loc, {}, {(int32_t)zy}),
+        rw.getI64IntegerAttr(lo), rw.getI64IntegerAttr(hi));
+    rw.replaceOp(q, requant);
+    return success();
+  }
+};
+
+/// quantize(f(dequantize(xq, s, z)), s, z) for f = relu, max pooling or a
+/// reshape/transpose is f on the integers (each commutes with the monotone
+/// quantization).
+struct RewriteQuantizedActivation : OpRewritePattern<nn::QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(nn::QuantizeOp q, PatternRewriter &rw) const override {
+    Operation *f = q.getInput().getDefiningOp();
+    if (!f || !isa<nn::ReluOp, nn::PoolOp, nn::ReshapeOp, nn::TransposeOp>(f) ||
+        !q.getInput().hasOneUse())
+      return failure();
+    if (auto pool = dyn_cast<nn::PoolOp>(f); pool && pool.getKind() != nn::PoolKind::max)
+      return failure();
+    auto dq = f->getOperand(0).getDefiningOp<nn::DequantizeOp>();
+    if (!dq || typeOf(dq.getInput()).getElementType() != q.getType().getElementType())
+      return failure();
+    auto in = quantizationOf(dq.getScale(), dq.getZeroPoint());
+    auto out = quantizationOf(q.getScale(), q.getZeroPoint());
+    if (!in || !out || !in->perTensor() || !out->perTensor() ||
+        (float)in->scale[0] != (float)out->scale[0] || in->zeroPoint[0] != out->zeroPoint[0])
+      return failure();
+    Value xq = dq.getInput();
+    Value r;
+    if (isa<nn::ReluOp>(f)) {
+      r = rw.create<nn::MaxOp>(f->getLoc(), q.getType(), xq,
+                               rw.create<nn::ConstantOp>(
+                                   f->getLoc(), DenseElementsAttr::get(
+                                                    RankedTensorType::get({}, q.getType().getElementType()),
+                                                    rw.getIntegerAttr(q.getType().getElementType(),
+                                                                      out->zeroPoint[0]))));
+    } else {
+      IRMapping map;
+      map.map(f->getOperand(0), xq);
+      Operation *copy = rw.clone(*f, map);
+      copy->getResult(0).setType(q.getType());
+      r = copy->getResult(0);
+    }
+    rw.replaceOp(q, r);
+    return success();
+  }
+};
+
+struct QuantizedOpsPass : strata::impl::QuantizedOpsBase<QuantizedOpsPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<RewriteQuantizedContraction, RewriteQuantizedActivation>(&getContext());
+    if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
