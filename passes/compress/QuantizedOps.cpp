@@ -126,6 +126,24 @@ std::optional<Contraction> matchContraction(Value y) {
   Operation *op = y.getDefiningOp();
   if (!op || !y.hasOneUse())
     return std::nullopt;
+  // MatMul then Add of a bias over the last axis (how PyTorch exports
+  // Linear on 3-D inputs, and ONNX Runtime quantizes it).
+  if (auto add = dyn_cast<nn::AddOp>(op)) {
+    for (int side = 0; side < 2; ++side) {
+      Value mm = add->getOperand(side), b = add->getOperand(1 - side);
+      auto bType = typeOf(b);
+      if (mm.getDefiningOp<nn::MatMulOp>() && mm.hasOneUse() && bType.getRank() <= 1 &&
+          typeOf(add.getOutput()) == typeOf(mm)) {
+        auto inner = matchContraction(mm);
+        if (!inner || inner->bias ||
+            (bType.getRank() == 1 && bType.getDimSize(0) != inner->outChannels))
+          return std::nullopt;
+        inner->bias = b;
+        return inner;
+      }
+    }
+    return std::nullopt;
+  }
   Value x, w;
   if (auto conv = dyn_cast<nn::ConvOp>(op)) {
     x = conv.getInput(), w = conv.getWeight(), c.bias = conv.getBias();

@@ -271,3 +271,11 @@ func.func @extend_unsigned_narrows(%x: tensor<3xi32>) -> tensor<3xi8> {
   %0 = nn.extend_unsigned %x : (tensor<3xi32>) -> tensor<3xi8>
   return %0 : tensor<3xi8>
 }
+
+// -----
+
+func.func @requantize_bounds(%a: tensor<3xi32>, %m: tensor<i32>) -> tensor<3xui8> {
+  // expected-error @+1 {{bounds [-1, 255] must be ordered and within 'ui8'}}
+  %0 = nn.requantize %a, %m, %m, %m {max = 255 : i64, min = -1 : i64} : (tensor<3xi32>, tensor<i32>, tensor<i32>, tensor<i32>) -> tensor<3xui8>
+  return %0 : tensor<3xui8>
+}

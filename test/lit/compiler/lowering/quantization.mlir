@@ -43,3 +43,28 @@ func.func @extend_unsigned(%x: tensor<4xi8>) -> tensor<4xi32> {
   %w = nn.extend_unsigned %x : (tensor<4xi8>) -> tensor<4xi32>
   return %w : tensor<4xi32>
 }
+
+// -----
+
+// Requantize: a 64-bit product, an arithmetic shift, one up where the
+// remainder passes half or equals it with an odd quotient (half to even),
+// the zero point, the bounds, the narrow type. No float anywhere.
+// CHECK-LABEL: func @requantize
+func.func @requantize(%acc: tensor<4x8xi32>, %m: tensor<8xi32>, %s: tensor<8xi32>, %z: tensor<i32>) -> tensor<4x8xi8> {
+  // CHECK: ^bb0(%[[A:.+]]: i32, %[[M:.+]]: i32, %[[S:.+]]: i32, %[[Z:.+]]: i32, %{{.+}}: i8):
+  // CHECK-NOT: f32
+  // CHECK: %[[A64:.+]] = arith.extsi %[[A]] : i32 to i64
+  // CHECK: %[[M64:.+]] = arith.extsi %[[M]] : i32 to i64
+  // CHECK: %[[P:.+]] = arith.muli %[[A64]], %[[M64]] : i64
+  // CHECK: %[[S64:.+]] = arith.extsi %[[S]] : i32 to i64
+  // CHECK: %[[Q:.+]] = arith.shrsi %[[P]], %[[S64]] : i64
+  // CHECK: arith.cmpi sgt
+  // CHECK: arith.cmpi eq
+  // CHECK: arith.trunci %[[Q]] : i64 to i1
+  // CHECK: arith.maxsi %{{.+}}, %{{.+}} : i64
+  // CHECK: arith.minsi %{{.+}}, %{{.+}} : i64
+  // CHECK: arith.trunci %{{.+}} : i64 to i8
+  // CHECK-NOT: f32
+  %q = nn.requantize %acc, %m, %s, %z {max = 100 : i64, min = -3 : i64} : (tensor<4x8xi32>, tensor<8xi32>, tensor<8xi32>, tensor<i32>) -> tensor<4x8xi8>
+  return %q : tensor<4x8xi8>
+}
