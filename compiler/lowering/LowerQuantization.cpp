@@ -66,8 +66,8 @@ LogicalResult lowerDequantize(nn::DequantizeOp op, PatternRewriter &rw) {
   Value r = mapElementwise(
       rw, op.getLoc(), op.getType(), op->getOperands(),
       [&](OpBuilder &b, Location loc, ValueRange a) -> Value {
-        Value d = b.create<arith::SubIOp>(loc, widenTo32(b, loc, a[0]),
-                                          widenTo32(b, loc, a[2]));
+        Value x = widenTo32(b, loc, a[0]), zp = widenTo32(b, loc, a[2]);
+        Value d = b.create<arith::SubIOp>(loc, x, zp);
         Value f = b.create<arith::SIToFPOp>(loc, a[1].getType(), d);
         return b.create<arith::MulFOp>(loc, f, a[1]);
       });
@@ -100,7 +100,10 @@ LogicalResult lowerRequantize(nn::RequantizeOp op, PatternRewriter &rw) {
       [&](OpBuilder &b, Location loc, ValueRange a) -> Value {
         Type i64 = b.getI64Type();
         auto wide = [&](Value v) { return b.create<arith::ExtSIOp>(loc, i64, v); };
-        Value p = b.create<arith::MulIOp>(loc, wide(a[0]), wide(a[1]));
+        // Named locals: argument evaluation order would decide the order of
+        // the ops, and lit tests read it.
+        Value acc = wide(a[0]), multiplier = wide(a[1]);
+        Value p = b.create<arith::MulIOp>(loc, acc, multiplier);
         Value q = roundingShiftRight(b, loc, p, wide(a[2]));
         q = b.create<arith::AddIOp>(loc, q, wide(a[3]));
         q = b.create<arith::MaxSIOp>(loc, q, b.create<arith::ConstantIntOp>(loc, lo, i64));
