@@ -247,6 +247,22 @@ def SignlessIntegers : Pass<"strata-signless-integers", "mlir::ModuleOp"> {
   let dependentDialects = ["::strata::nn::NNDialect"];
 }
 
+def OneDnnInt8 : Pass<"strata-onednn-int8", "mlir::ModuleOp"> {
+  let summary = "Give int8 convolutions and matmuls to oneDNN's int8 kernels (CPU)";
+  let description = [{
+    `nn.conv` (2-D) of u8/s8 by constant s8 weights into i32 becomes
+    `onednn.conv` in the channels-last layout (`nhwc`) oneDNN's int8 kernels
+    read, between transposes; a `nn.requantize` that is its only reader
+    runs in channels-last too (its per-channel factors reshaped), so the
+    reorder back moves bytes. A 2-D `nn.matmul` by constant s8 weights
+    becomes `onednn.inner_product` with the weights transposed at compile
+    time. oneDNN picks VNNI's `vpdpbusd` or the `vpmaddubsw` sequence by the
+    ISA the program is capped to (`--cpu`).
+    Lit test: test/lit/compiler/cpu/onednn-int8.mlir.
+  }];
+  let dependentDialects = ["::strata::nn::NNDialect", "::strata::onednn::OneDnnDialect"];
+}
+
 def WinogradConvs : Pass<"strata-winograd-convs"> {
   let summary = "3x3 convolutions as Winograd transforms around a batched matmul (CPU)";
   let description = [{

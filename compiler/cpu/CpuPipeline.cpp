@@ -77,6 +77,7 @@ void buildKernelSelectionPipeline(OpPassManager &pm, const CpuBackendOptions &op
     pm.addPass(createSparseWeights(sparse));
   }
   if (options.convKernels != ConvKernels::Generated) {
+    pm.addPass(createOneDnnInt8());
     OneDnnConvsOptions onednn;
     onednn.channelBlock = options.target.channelBlock;
     pm.addPass(createOneDnnConvs(onednn));

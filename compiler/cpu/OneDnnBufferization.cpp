@@ -15,6 +15,7 @@
 #include "compiler/cpu/OneDnnBufferization.h"
 #include "runtime/include/strata/onednn_calls.h"
 #include "runtime/include/strata/runtime.h"
+#include "dialects/nn/ElementTypes.h"
 #include "dialects/nn/NodeLocation.h"
 #include "dialects/nn/NNOps.h"
 #include "dialects/onednn/OneDnnOps.h"
@@ -35,8 +36,11 @@ namespace onednn = strata::onednn;
 
 namespace {
 
-/// The channel block of a layout attribute ("nChw8c" -> 8), 0 for "nchw".
+/// The channel block of a layout attribute ("nChw8c" -> 8), 0 for "nchw",
+/// STRATA_ONEDNN_NHWC for "nhwc".
 int64_t channelBlock(StringRef layout) {
+  if (layout == "nhwc")
+    return STRATA_ONEDNN_NHWC;
   int64_t block = 0;
   if (layout.consume_front("nChw") && layout.consume_back("c"))
     layout.getAsInteger(10, block);
@@ -44,8 +48,17 @@ int64_t channelBlock(StringRef layout) {
 }
 
 /// The strata_dtype of a value's element type (runtime/include/strata/runtime.h).
+/// Operands that were ui8 before strata-signless-integers stored them as i8
+/// bits are listed on the op (kUnsignedOperandsAttr): oneDNN reads them as u8.
 int64_t dtypeOf(Value v) {
   Type t = cast<ShapedType>(v.getType()).getElementType();
+  if (t.isSignlessInteger(8))
+    for (OpOperand &use : v.getUses())
+      if (auto list = use.getOwner()->getAttrOfType<DenseI64ArrayAttr>(
+              strata::nn::kUnsignedOperandsAttr))
+        if (llvm::is_contained(list.asArrayRef(), (int64_t)use.getOperandNumber()) &&
+            isa<onednn::OneDnnDialect>(use.getOwner()->getDialect()))
+          return STRATA_UINT8;
   if (t.isF32())
     return STRATA_FLOAT;
   if (t.isBF16())
@@ -70,6 +83,8 @@ int64_t floatBits(float f) {
 /// NCHW dims of a tensor in `layout`.
 SmallVector<int64_t> logicalDims(Value v, StringRef layout) {
   ArrayRef<int64_t> s = cast<RankedTensorType>(v.getType()).getShape();
+  if (layout == "nhwc")
+    return {s[0], s[3], s[1], s[2]};
   if (channelBlock(layout))
     return {s[0], s[1] * s[4], s[2], s[3]};
   return SmallVector<int64_t>(s);

@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dialects/nn/ElementTypes.h"
 #include "dialects/nn/NNOps.h"
 #include "passes/Passes.h"
 
@@ -84,9 +85,21 @@ struct SignlessIntegersPass
       SmallVector<unsigned> operands, results;
     };
     SmallVector<Widening> widenings;
+    Builder attrs(&getContext());
     module.walk([&](Operation *op) {
       if (movesBitsOnly(op) || isa<func::FuncOp>(op))
         return;
+      if (!isa<nn::NNDialect>(op->getDialect())) {
+        // A kernel op (onednn) takes the bytes as they are and is told
+        // which operands are unsigned.
+        SmallVector<int64_t> unsignedOperands;
+        for (OpOperand &o : op->getOpOperands())
+          if (isUnsigned8(o.get().getType()))
+            unsignedOperands.push_back(o.getOperandNumber());
+        if (!unsignedOperands.empty())
+          op->setAttr(nn::kUnsignedOperandsAttr, attrs.getDenseI64ArrayAttr(unsignedOperands));
+        return;
+      }
       Widening w{op, {}, {}};
       for (OpOperand &o : op->getOpOperands())
         if (isUnsigned8(o.get().getType()))

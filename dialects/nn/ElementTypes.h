@@ -15,10 +15,16 @@
 
 #include "mlir/IR/Operation.h"
 #include "mlir/IR/Types.h"
+#include "llvm/ADT/StringRef.h"
 
 #include <string>
 
 namespace strata::nn {
+
+/// On an op of a kernel dialect (onednn): the operand indices that were ui8
+/// before strata-signless-integers stored them as i8 bits, so the kernel
+/// call still reads them as unsigned.
+inline constexpr llvm::StringLiteral kUnsignedOperandsAttr = "strata.unsigned_operands";
 
 /// i8 or u8 (signless 8-bit integers count as i8).
 bool isInt8(mlir::Type t);

@@ -32,6 +32,11 @@ FailureOr<shape::Shape> logicalShape(Operation *op, Value v, StringRef layout) {
       return op->emitOpError() << "an nchw tensor must be 4-d";
     return shape::Shape(s.begin(), s.end());
   }
+  if (layout == "nhwc") { // channels last: int8 convolutions
+    if (s.size() != 4)
+      return op->emitOpError() << "an nhwc tensor must be 4-d";
+    return shape::Shape{s[0], s[3], s[1], s[2]};
+  }
   StringRef digits = layout;
   int64_t block = 0;
   if (digits.consume_front("nChw") && digits.consume_back("c") &&
@@ -42,7 +47,7 @@ FailureOr<shape::Shape> logicalShape(Operation *op, Value v, StringRef layout) {
     return shape::Shape{s[0], s[1] * block, s[2], s[3]};
   }
   return op->emitOpError() << "unknown layout '" << layout
-                           << "' (nchw, nChw8c or nChw16c)";
+                           << "' (nchw, nhwc, nChw8c or nChw16c)";
 }
 
 std::vector<int64_t> vec(ArrayRef<int64_t> a) { return {a.begin(), a.end()}; }

@@ -43,8 +43,17 @@ namespace {
 
 RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
 
+/// A reshape keeps a constant's values in order; the folder leaves reshapes
+/// of large (dense_resource) constants, such as 512 per-channel scales.
+Value throughReshapes(Value v) {
+  while (auto r = v.getDefiningOp<nn::ReshapeOp>())
+    v = r.getInput();
+  return v;
+}
+
 /// The values of an integer constant of any width, as int64.
 std::optional<std::vector<int64_t>> integerValues(Value v) {
+  v = throughReshapes(v);
   auto widen = [](auto values) -> std::optional<std::vector<int64_t>> {
     if (!values)
       return std::nullopt;
@@ -60,7 +69,7 @@ std::optional<std::vector<int64_t>> integerValues(Value v) {
 }
 
 std::optional<std::vector<double>> scaleValues(Value v) {
-  auto f = strata::floatValuesAsF32(v);
+  auto f = strata::floatValuesAsF32(throughReshapes(v));
   if (!f)
     return std::nullopt;
   return std::vector<double>(f->begin(), f->end());

@@ -235,9 +235,10 @@ static int create_weighted(site_state *s, const_dnnl_op_desc_t op_desc,
 static int layout_tag(int64_t block, dnnl_format_tag_t *tag, const char *node) {
   switch (block) {
   case 0: *tag = dnnl_nchw; return 0;
+  case STRATA_ONEDNN_NHWC: *tag = dnnl_nhwc; return 0;
   case 8: *tag = dnnl_nChw8c; return 0;
   case 16: *tag = dnnl_nChw16c; return 0;
-  default: return fail(NULL, node, "the activation layout's channel block is not 0, 8 or 16",
+  default: return fail(NULL, node, "the activation layout is not NCHW, NHWC or blocked by 8 or 16",
                        dnnl_unimplemented);
   }
 }

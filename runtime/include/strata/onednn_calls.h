@@ -6,10 +6,13 @@
  * header is the one definition of its fields; both sides include it.
  *
  * Index 0 is the kind. Element types are strata_dtype values (runtime.h);
- * activation layouts are 0 for plain NCHW, else the channel block of the
- * blocked layout nChw<block>c (8 or 16). */
+ * activation layouts are 0 for plain NCHW, STRATA_ONEDNN_NHWC for channels
+ * last (int8 convolutions), else the channel block of the blocked layout
+ * nChw<block>c (8 or 16). */
 #ifndef STRATA_ONEDNN_CALLS_H
 #define STRATA_ONEDNN_CALLS_H
+
+#define STRATA_ONEDNN_NHWC (-1)
 
 enum strata_onednn_kind {
   STRATA_ONEDNN_CONV = 1,

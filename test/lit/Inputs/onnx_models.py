@@ -507,6 +507,30 @@ def integer_contractions(_):
                 [init("w", w), init("az", np.array(128, np.uint8)), init("k", k)], opset=10)
 
 
+@model
+def qdq_conv(_):
+    """A convolution as ONNX Runtime's quantize_static writes it: uint8
+    activations (input zero point 128), per-channel int8 weights, an int32
+    bias with scale x_scale * w_scale, Relu folded into the output range."""
+    rng = np.random.default_rng(3)
+    ws = np.linspace(0.01, 0.02, 8).astype(np.float32)
+    nodes = [h.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"], name="quant_x"),
+             h.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"], name="dq_x"),
+             h.make_node("DequantizeLinear", ["w", "ws", "wz"], ["wd"], name="dq_w", axis=0),
+             h.make_node("DequantizeLinear", ["b", "bs", "bz"], ["bd"], name="dq_b", axis=0),
+             h.make_node("Conv", ["xd", "wd", "bd"], ["y"], name="conv", pads=[1, 1, 1, 1]),
+             h.make_node("Relu", ["y"], ["r"], name="relu"),
+             h.make_node("QuantizeLinear", ["r", "ys", "yz"], ["yq"], name="quant_y"),
+             h.make_node("DequantizeLinear", ["yq", "ys", "yz"], ["out"], name="dq_y")]
+    inits = [init("xs", np.array(0.02, np.float32)), init("xz", np.array(128, np.uint8)),
+             init("w", rng.integers(-127, 128, (8, 4, 3, 3)).astype(np.int8)), init("ws", ws),
+             init("wz", np.zeros(8, np.int8)),
+             init("b", rng.integers(-500, 500, 8).astype(np.int32)),
+             init("bs", (np.float32(0.02) * ws).astype(np.float32)), init("bz", np.zeros(8, np.int32)),
+             init("ys", np.array(0.05, np.float32)), init("yz", np.array(0, np.uint8))]
+    return make(nodes, [vi("x", [1, 4, 6, 6])], [vi("out", [1, 8, 6, 6])], inits)
+
+
 def main():
     if sys.argv[1:] == ["--list"]:
         print("\n".join(sorted(MODELS)))

@@ -145,7 +145,7 @@ func.func @onednn_layout(%x: tensor<1x16x4x4xf32>, %w: tensor<16x16x1x1xf32>) ->
 // -----
 
 func.func @onednn_unknown_block(%x: tensor<1x1x4x4x12xf32>, %w: tensor<12x12x1x1xf32>) -> tensor<1x1x4x4x12xf32> {
-  // expected-error @+1 {{unknown layout 'nChw12c' (nchw, nChw8c or nChw16c)}}
+  // expected-error @+1 {{unknown layout 'nChw12c' (nchw, nhwc, nChw8c or nChw16c)}}
   %0 = onednn.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 1, 1>, src_layout = "nChw12c", dst_layout = "nChw12c", post_ops = [], weights_constant = true}
       : (tensor<1x1x4x4x12xf32>, tensor<12x12x1x1xf32>) -> tensor<1x1x4x4x12xf32>
   return %0 : tensor<1x1x4x4x12xf32>
