@@ -3,6 +3,7 @@
 #include "compiler/driver/Compiler.h"
 #include "compiler/onnx/Package.h"
 #include "compiler/driver/DiagnosticCollector.h"
+#include "compiler/support/DurableFile.h"
 #include "compiler/cpu/CpuPipeline.h"
 #include "compiler/cpu/ExternalWeights.h"
 #include "compiler/cpu/KernelChoice.h"
@@ -33,6 +34,7 @@
 #include "llvm/Support/FormatVariadic.h"
 
 #include <chrono>
+#include <unistd.h>
 #include <unistd.h>
 #include <fstream>
 
@@ -478,7 +480,16 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
       return false;
     phase("LLVM optimization and code generation");
   }
+  // A device or FIFO (-o /dev/null) is written through, not replaced, and
+  // the temporary goes to the system's folder rather than beside it.
+  bool special = isSpecialFile(outputPath);
   std::string tmpOut = outputPath + ".strata-tmp";
+  if (special) {
+    llvm::SmallString<256> t;
+    llvm::sys::path::system_temp_directory(/*ErasedOnReboot=*/true, t);
+    llvm::sys::path::append(t, "strata-out-" + std::to_string(::getpid()));
+    tmpOut = std::string(t);
+  }
   llvm::FileRemover removeTmp(tmpOut);
   if (opt.emit == Stage::Obj) {
     if (llvm::sys::fs::copy_file(objPath, tmpOut)) {
@@ -519,7 +530,8 @@ bool compileNNModule(ModuleOp module, const std::string &outputPath,
     error = "cannot move the weights to " + opt.weightsFile;
     return false;
   }
-  if (llvm::sys::fs::rename(tmpOut, outputPath)) {
+  if (special ? bool(llvm::sys::fs::copy_file(tmpOut, outputPath))
+              : bool(llvm::sys::fs::rename(tmpOut, outputPath))) {
     error = "cannot move the result to " + outputPath;
     return false;
   }

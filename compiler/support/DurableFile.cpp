@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace strata {
@@ -19,8 +20,27 @@ std::string folderOf(const std::string &path) {
 }
 } // namespace
 
+bool isSpecialFile(const std::string &path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode);
+}
+
 bool writeFileDurably(const std::string &path, const std::string &bytes,
                       std::string &error) {
+  if (isSpecialFile(path)) {
+    int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    bool ok = fd >= 0;
+    for (size_t done = 0; ok && done < bytes.size();) {
+      ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+      ok = n > 0 || (n < 0 && errno == EINTR);
+      done += n > 0 ? (size_t)n : 0;
+    }
+    if (!ok)
+      error = "cannot write " + path + ": " + std::strerror(errno);
+    if (fd >= 0)
+      close(fd);
+    return ok;
+  }
   std::string tmp = path + ".strata-tmp";
   auto failWith = [&](const char *what, int fd) {
     error = "cannot write " + path + ": " + what + ": " + std::strerror(errno);

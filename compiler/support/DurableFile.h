@@ -16,7 +16,13 @@
 
 namespace strata {
 
-/// Replaces `path` with `bytes` as described above. Returns false with
+/// Whether `path` exists and is neither a regular file nor a folder (a
+/// device such as /dev/null, a FIFO): outputs are written through it, never
+/// renamed over it (which would replace the device node itself).
+bool isSpecialFile(const std::string &path);
+
+/// Replaces `path` with `bytes` as described above (written through a
+/// special file, isSpecialFile). Returns false with
 /// `error` naming the file and the OS's reason; the target is then untouched
 /// and no temporary is left.
 bool writeFileDurably(const std::string &path, const std::string &bytes,

@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""int8 on the CPU: torchvision networks quantized by ONNX Runtime's
+quantize_static (QDQ, uint8 activations, int8 weights per channel, min/max
+calibration on random images), compiled by strata, against strata's fp32
+program and ONNX Runtime's int8 and fp32 sessions, batch 1, in one run.
+Also reports how far strata's int8 output is from ONNX Runtime's (in
+quantization steps of the output) and from the float network (argmax).
+
+Usage (with the pip Python that has onnxruntime; the networks are exported
+by Debian's /usr/bin/python3 with python3-torch/torchvision):
+  python3 bench/quantize_bench.py --strata build/bin/strata [--nets resnet18,mobilenet_v2]
+      [--threads 1,2] [--iters 30] [--rounds 3]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import peers  # noqa: E402
+
+TORCH_PYTHON = "/usr/bin/python3"
+
+
+def quantize(src, dst, calibration):
+    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
+                                          quantize_static)
+    from onnxruntime.quantization.shape_inference import quant_pre_process
+
+    class Reader(CalibrationDataReader):
+        def __init__(self):
+            self.data = iter([{"input": x} for x in calibration])
+
+        def get_next(self):
+            return next(self.data, None)
+
+    pre = dst + ".pre.onnx"
+    quant_pre_process(src, pre, skip_symbolic_shape=True)
+    quantize_static(pre, dst, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--strata", required=True)
+    ap.add_argument("--nets", default="resnet18,mobilenet_v2")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--iters", type=int, default=30)
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="alternate the four timings this many times; report medians")
+    args = ap.parse_args()
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        print("needs onnxruntime (pip install onnxruntime==1.31.1): it quantizes the networks")
+        return 1
+    rng = np.random.default_rng(1)
+    calibration = [rng.standard_normal((1, 3, 224, 224)).astype(np.float32) for _ in range(8)]
+    with tempfile.TemporaryDirectory(prefix="strata-int8-") as work:
+        env = dict(os.environ, XDG_CACHE_HOME=os.path.join(work, "cache"))
+        print("| network | threads | strata int8 ms | strata fp32 ms | ORT int8 ms | ORT fp32 ms | "
+              "int8 / fp32 (strata) | strata int8 / ORT int8 | logits one step from ORT int8 | "
+              "top-1 = float |")
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for name in args.nets.split(","):
+            subprocess.run([TORCH_PYTHON, os.path.join(HERE, "torch_nets.py"), "export", name, work],
+                           check=True, capture_output=True)
+            fp32 = os.path.join(work, f"{name}.onnx")
+            int8 = os.path.join(work, f"{name}.qdq.onnx")
+            quantize(fp32, int8, calibration)
+            x = np.load(os.path.join(work, f"{name}_input.npy"))
+            exe = os.path.join(work, name + "_int8")
+            subprocess.run([args.strata, "compile", int8, "-o", exe], check=True, capture_output=True)
+            out = os.path.join(work, name + "_out")
+            subprocess.run([exe, os.path.join(work, f"{name}_input.npy"), "--output-dir", out],
+                           check=True, capture_output=True)
+            got = np.load(os.path.join(out, "logits.npy"))
+            ref = ort.InferenceSession(int8, providers=["CPUExecutionProvider"]).run(None, {"input": x})[0]
+            flt = np.load(os.path.join(work, f"{name}_ref.npy"))
+            step = np.abs(np.diff(np.unique(ref))).min()
+            steps = np.abs(got - ref) / step
+            agree = f"{int((steps > 0.5).sum())} of {got.size} (max {steps.max():.1f})"
+            top1 = "yes" if got.argmax() == flt.argmax() else "no"
+            for threads in [int(t) for t in args.threads.split(",")]:
+                times = {"si": [], "sf": [], "oi": [], "of": []}
+                for _ in range(args.rounds):
+                    times["si"].append(peers.strata(args.strata, int8, threads, args.iters, env)[0])
+                    times["sf"].append(peers.strata(args.strata, fp32, threads, args.iters, env)[0])
+                    times["oi"].append(peers.onnxruntime(int8, {"input": x}, threads, args.iters)[0])
+                    times["of"].append(peers.onnxruntime(fp32, {"input": x}, threads, args.iters)[0])
+                m = {k: float(np.median([t for t in v if t])) for k, v in times.items()}
+                print(f"| {name} | {threads} | {m['si']:.2f} | {m['sf']:.2f} | {m['oi']:.2f} | "
+                      f"{m['of']:.2f} | {m['sf'] / m['si']:.2f}x | {m['si'] / m['oi']:.2f} | {agree} | "
+                      f"{top1} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
