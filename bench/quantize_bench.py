@@ -6,11 +6,18 @@ program and ONNX Runtime's int8 and fp32 sessions, batch 1, in one run.
 Also reports how far strata's int8 output is from ONNX Runtime's (in
 quantization steps of the output) and from the float network (argmax).
 
+With --lenet EXAMPLES_DIR it instead measures accuracy: the bundled LeNet-5
+trained by `strata train` on Fashion-MNIST (Debian's dataset-fashion-mnist),
+quantized by quantize_static (calibrated on 512 training images), and the
+float and int8 programs compiled by strata run over the 10,000 test images.
+
 Usage (with the pip Python that has onnxruntime; the networks are exported
 by Debian's /usr/bin/python3 with python3-torch/torchvision):
   python3 bench/quantize_bench.py --strata build/bin/strata [--nets resnet18,mobilenet_v2]
       [--threads 1,2] [--iters 30] [--rounds 3]
+  python3 bench/quantize_bench.py --strata build/bin/strata --lenet build/examples [--epochs 4]
 """
+import gzip
 import argparse
 import os
 import subprocess
@@ -26,7 +33,7 @@ import peers  # noqa: E402
 TORCH_PYTHON = "/usr/bin/python3"
 
 
-def quantize(src, dst, calibration):
+def quantize(src, dst, calibration, pre=True):
     from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
                                           quantize_static)
     from onnxruntime.quantization.shape_inference import quant_pre_process
@@ -38,10 +45,47 @@ def quantize(src, dst, calibration):
         def get_next(self):
             return next(self.data, None)
 
-    pre = dst + ".pre.onnx"
-    quant_pre_process(src, pre, skip_symbolic_shape=True)
-    quantize_static(pre, dst, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
+    if pre:
+        quant_pre_process(src, dst + ".pre.onnx", skip_symbolic_shape=True)
+        src = dst + ".pre.onnx"
+    quantize_static(src, dst, Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                     activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
+
+
+FASHION = "/usr/share/datasets/fashion-mnist"
+
+
+def fashion(kind):
+    """Images scaled to [0, 1] as strata train reads them, and labels."""
+    prefix = "train" if kind == "train" else "t10k"
+    with gzip.open(os.path.join(FASHION, f"{prefix}-images-idx3-ubyte.gz")) as f:
+        x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28)
+    with gzip.open(os.path.join(FASHION, f"{prefix}-labels-idx1-ubyte.gz")) as f:
+        y = np.frombuffer(f.read(), np.uint8, offset=8)
+    return x.astype(np.float32) / 255, y
+
+
+def lenet(args):
+    train_x, _ = fashion("train")
+    test_x, test_y = fashion("test")
+    with tempfile.TemporaryDirectory(prefix="strata-int8-lenet-") as work:
+        fp32 = os.path.join(work, "lenet.onnx")
+        subprocess.run([args.strata, "train", os.path.join(args.lenet, "lenet.onnx"), "--data",
+                        "fashion-mnist", "--epochs", str(args.epochs), "-o", fp32],
+                       check=True, capture_output=True)
+        int8 = os.path.join(work, "lenet.qdq.onnx")
+        quantize(fp32, int8, [train_x[i:i + 32] for i in range(0, 512, 32)], pre=False)
+        test = os.path.join(work, "test.npy")
+        np.save(test, test_x)
+        print("| LeNet-5, Fashion-MNIST | test accuracy |\n|---|---|")
+        for name, path in (("float (strata train)", fp32), ("int8 (quantize_static QDQ, strata)", int8)):
+            exe, out = path + ".exe", path + ".out"
+            subprocess.run([args.strata, "compile", path, "--batch", str(len(test_x)), "-o", exe],
+                           check=True, capture_output=True)
+            subprocess.run([exe, test, "--output-dir", out], check=True, capture_output=True)
+            logits = np.load(os.path.join(out, os.listdir(out)[0]))
+            print(f"| {name} | {(logits.argmax(1) == test_y).mean():.4f} |")
+    return 0
 
 
 def main():
@@ -52,12 +96,17 @@ def main():
     ap.add_argument("--iters", type=int, default=30)
     ap.add_argument("--rounds", type=int, default=3,
                     help="alternate the four timings this many times; report medians")
+    ap.add_argument("--lenet", metavar="EXAMPLES_DIR",
+                    help="measure LeNet-5's Fashion-MNIST accuracy, float and int8, instead")
+    ap.add_argument("--epochs", type=int, default=4)
     args = ap.parse_args()
     try:
         import onnxruntime as ort
     except ImportError:
         print("needs onnxruntime (pip install onnxruntime==1.31.1): it quantizes the networks")
         return 1
+    if args.lenet:
+        return lenet(args)
     rng = np.random.default_rng(1)
     calibration = [rng.standard_normal((1, 3, 224, 224)).astype(np.float32) for _ in range(8)]
     with tempfile.TemporaryDirectory(prefix="strata-int8-") as work:
