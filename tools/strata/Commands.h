@@ -36,6 +36,7 @@ Command &compressCommand();
 Command &packCommand();
 Command &unpackCommand();
 Command &optCommand();
+Command &quantizeCommand();
 
 /// --conv-kernels=auto|generated (also taken by train).
 llvm::cl::ValuesClass convKernelValues();

@@ -115,7 +115,7 @@ int main(int argc, char **argv) {
   Command *commands[] = {&compileCommand(), &runCommand(),   &benchCommand(),
                          &trainCommand(),   &pruneCommand(), &shareCommand(),
                          &compressCommand(), &packCommand(), &unpackCommand(),
-                         &optCommand(),     &inspectCommand()};
+                         &optCommand(),     &quantizeCommand(), &inspectCommand()};
 
   // Examples belong to one subcommand's --help; register only that one.
   std::unique_ptr<llvm::cl::extrahelp> examples;

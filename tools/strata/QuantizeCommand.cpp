@@ -1,0 +1,354 @@
+//===- QuantizeCommand.cpp - strata quantize ------------------------------===//
+//
+// Post-training int8 quantization: the float model, compiled by strata with
+// the tensors to quantize as extra outputs, runs over calibration samples;
+// their ranges (min/max, or percentiles of the values) give each tensor a
+// uint8 scale and zero point; weights become int8 per tensor or per output
+// channel, biases int32. The result is a standard QDQ ONNX model
+// (compiler/onnx/QdqModel.h) that strata compiles into integer code and
+// ONNX Runtime runs as well. --report compares each quantized layer's
+// output with the float model's on the calibration samples.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Commands.h"
+#include "compiler/onnx/QdqModel.h"
+#include "train/Dataset.h"
+#include "train/TemporaryDirectory.h"
+
+#include "strata/runtime.h"
+
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <random>
+
+namespace cl = llvm::cl;
+
+namespace strata::cli {
+namespace {
+
+cl::SubCommand sub("quantize", "Quantize a float model to int8 (QDQ ONNX) from calibration data");
+cl::opt<std::string> modelPath(cl::Positional, cl::Required, cl::desc("<model.onnx>"), cl::sub(sub),
+                               cl::cat(category()));
+cl::opt<std::string> output("o", cl::Required, cl::desc("QDQ model to write"),
+                            cl::value_desc("model.int8.onnx"), cl::sub(sub), cl::cat(category()));
+cl::opt<std::string> calibrate(
+    "calibrate", cl::Required,
+    cl::desc("Calibration samples: a folder of .npy files (each one or more samples of the "
+             "model's input, samples first), one .npy file, or training data as strata train "
+             "--data takes it ('fashion-mnist', an idx folder, train_x.npy)"),
+    cl::value_desc("data"), cl::sub(sub), cl::cat(category()));
+enum class Method { MinMax, Percentile };
+cl::opt<Method> method("method", cl::desc("How a tensor's range is chosen (default minmax)"),
+                       cl::values(clEnumValN(Method::MinMax, "minmax", "the smallest and largest value seen"),
+                                  clEnumValN(Method::Percentile, "percentile",
+                                             "the --percentile and 100 - --percentile percentiles "
+                                             "of the values seen (outliers clipped)")),
+                       cl::init(Method::MinMax), cl::sub(sub), cl::cat(category()));
+cl::opt<double> percentile("percentile", cl::desc("Upper percentile for --method percentile (default 99.99)"),
+                           cl::init(99.99), cl::sub(sub), cl::cat(category()));
+cl::opt<bool> perChannel("per-channel",
+                         cl::desc("Weights quantized per output channel (needs opset 13) rather "
+                                  "than per tensor"),
+                         cl::sub(sub), cl::cat(category()));
+cl::opt<int64_t> samples("samples", cl::desc("Calibration samples used (default 256)"), cl::init(256),
+                         cl::sub(sub), cl::cat(category()));
+cl::opt<bool> report("report", cl::desc("Print each layer's error, int8 against float (SQNR)"),
+                     cl::sub(sub), cl::cat(category()));
+cl::opt<int> threads("threads", cl::desc("Threads each operator is split over (default: all cores)"),
+                     cl::init(0), cl::sub(sub), cl::cat(category()));
+
+/// A compiled model loaded from a shared library, freed with it.
+struct Loaded {
+  strata_module *m = nullptr;
+  ~Loaded() { strata_module_free(m); }
+};
+
+bool compileAndLoad(const std::string &model, const std::string &so, Loaded &loaded,
+                    std::string &error) {
+  CompileOptions options;
+  options.batch = 1;
+  if (!compileModel(model, so, options, error))
+    return false;
+  if (strata_module_load(so.c_str(), &loaded.m)) {
+    error = strata_last_error();
+    return false;
+  }
+  strata_module_set_threads(loaded.m, threads);
+  return true;
+}
+
+/// Calibration samples as rows of `features` floats.
+bool loadSamples(const std::string &data, int64_t features, const std::string &shapeText,
+                 std::vector<float> &rows, std::string &error) {
+  std::vector<std::string> files;
+  bool isDir = llvm::sys::fs::is_directory(data);
+  if (!isDir && llvm::StringRef(data).ends_with(".npy")) {
+    files.push_back(data);
+  } else if (isDir) {
+    std::error_code ec;
+    for (llvm::sys::fs::directory_iterator it(data, ec), end; it != end && !ec; it.increment(ec))
+      if (llvm::StringRef(it->path()).ends_with(".npy") &&
+          !llvm::StringRef(llvm::sys::path::filename(it->path())).starts_with("train_") &&
+          !llvm::StringRef(llvm::sys::path::filename(it->path())).starts_with("test_"))
+        files.push_back(it->path());
+    std::sort(files.begin(), files.end());
+  }
+  if (files.empty()) {
+    // Training data, as strata train reads it.
+    Dataset d;
+    if (!loadSplit(data == "fashion-mnist" ? kFashionMnistDir : data, /*train=*/true, d, error))
+      return false;
+    if (d.features != features) {
+      error = data + ": samples of " + std::to_string(d.features) + " values, but the model's input " +
+              shapeText + " takes " + std::to_string(features);
+      return false;
+    }
+    rows = std::move(d.x);
+    return true;
+  }
+  for (const std::string &f : files) {
+    strata_tensor t{};
+    if (strata_tensor_read_file(f.c_str(), &t)) {
+      error = strata_last_error();
+      return false;
+    }
+    std::unique_ptr<strata_tensor, void (*)(strata_tensor *)> guard(&t, strata_tensor_free);
+    int64_t n = strata_tensor_num_elements(&t);
+    if (t.dtype != STRATA_FLOAT || n % features != 0) {
+      error = f + ": " + std::string(strata_dtype_name(t.dtype)) + " with " + std::to_string(n) +
+              " values; the model's input " + shapeText + " takes FLOAT samples of " +
+              std::to_string(features);
+      return false;
+    }
+    const float *p = (const float *)t.data;
+    rows.insert(rows.end(), p, p + n);
+  }
+  return true;
+}
+
+/// The values seen of one tensor: min/max always, and a bounded sample of
+/// them for percentiles.
+struct Observer {
+  float lo = INFINITY, hi = -INFINITY;
+  std::vector<float> kept;
+  int64_t seen = 0;
+  void add(const float *v, int64_t n, bool keep, std::mt19937_64 &rng) {
+    constexpr int64_t kKeep = 1 << 20;
+    for (int64_t i = 0; i < n; ++i) {
+      lo = std::min(lo, v[i]);
+      hi = std::max(hi, v[i]);
+      if (!keep)
+        continue;
+      if ((int64_t)kept.size() < kKeep) // reservoir sampling
+        kept.push_back(v[i]);
+      else if (int64_t j = std::uniform_int_distribution<int64_t>(0, seen)(rng); j < kKeep)
+        kept[j] = v[i];
+      ++seen;
+    }
+  }
+  TensorRange range(Method m) {
+    if (m == Method::MinMax || kept.empty())
+      return {lo, hi};
+    std::sort(kept.begin(), kept.end());
+    auto at = [&](double p) { return kept[std::min<size_t>(kept.size() - 1, (size_t)(p / 100 * kept.size()))]; };
+    return {at(100 - percentile), at(percentile)};
+  }
+};
+
+std::string shapeOf(const strata_tensor_info *info) {
+  std::string s = "[";
+  for (int d = 0; d < info->rank; ++d)
+    s += (d ? ", " : "") + std::to_string(info->dims[d]);
+  return s + "]";
+}
+
+/// Runs `m` on `count` rows; calls `visit(sample, outputs)` after each.
+template <typename Visit>
+bool runSamples(strata_module *m, const std::vector<float> &rows, int64_t features, int64_t count,
+                const char *what, Visit visit, std::string &error) {
+  const strata_tensor_info *info = strata_module_input(m, 0);
+  strata_tensor in{};
+  if (strata_tensor_alloc(STRATA_FLOAT, info->rank, info->dims, &in)) {
+    error = strata_last_error();
+    return false;
+  }
+  std::unique_ptr<strata_tensor, void (*)(strata_tensor *)> guard(&in, strata_tensor_free);
+  int nout = strata_module_num_outputs(m);
+  bool tty = llvm::sys::Process::StandardErrIsDisplayed();
+  for (int64_t s = 0; s < count; ++s) {
+    std::copy(rows.begin() + s * features, rows.begin() + (s + 1) * features, (float *)in.data);
+    std::vector<strata_tensor> out(nout);
+    if (strata_module_run(m, &in, out.data())) {
+      error = strata_last_error();
+      return false;
+    }
+    visit(s, out);
+    for (auto &t : out)
+      strata_tensor_free(&t);
+    if (tty && (s + 1) % 16 == 0)
+      llvm::errs() << "\r" << what << ": " << s + 1 << "/" << count << " samples";
+  }
+  if (tty)
+    llvm::errs() << "\r" << what << ": " << count << "/" << count << " samples\n";
+  return true;
+}
+
+int runQuantize() {
+  std::string error;
+  if (samples < 1)
+    return reportError("--samples must be 1 or more");
+  if (method == Method::Percentile && !(percentile > 50 && percentile <= 100))
+    return reportError("--percentile must be in (50, 100]");
+  QdqPlan plan;
+  if (!planQuantization(modelPath, plan, error))
+    return reportError(error);
+  TemporaryDirectory work("strata-quantize");
+  if (!work.ok())
+    return reportError("cannot create a temporary folder");
+
+  // The float model with every tensor to quantize as an output.
+  std::string observed = work.path() + "/observed.onnx";
+  if (!writeObservedModel(modelPath, plan.activations, observed, error))
+    return reportError(error);
+  Loaded floatModel;
+  if (!compileAndLoad(observed, work.path() + "/observed.so", floatModel, error))
+    return reportError(error);
+  strata_module *m = floatModel.m;
+  if (strata_module_num_inputs(m) != 1 || strata_module_input(m, 0)->dtype != STRATA_FLOAT)
+    return reportError(modelPath + ": calibration takes models with one FLOAT input");
+  const strata_tensor_info *info = strata_module_input(m, 0);
+  int64_t features = 1;
+  for (int d = 0; d < info->rank; ++d)
+    features *= info->dims[d];
+  std::vector<float> rows;
+  if (!loadSamples(calibrate, features, shapeOf(info), rows, error))
+    return reportError(error);
+  int64_t count = std::min<int64_t>(samples, rows.size() / features);
+  if (count == 0)
+    return reportError(calibrate + ": no samples");
+
+  // Which output holds which tensor.
+  std::map<std::string, int> outputOf;
+  for (int i = 0; i < strata_module_num_outputs(m); ++i)
+    outputOf[strata_module_output(m, i)->name] = i;
+  std::vector<Observer> observers(plan.activations.size());
+  std::mt19937_64 rng(0);
+  bool keep = method == Method::Percentile;
+  bool ok = runSamples(m, rows, features, count, "calibrating",
+                       [&](int64_t, std::vector<strata_tensor> &out) {
+                         for (size_t a = 0; a < plan.activations.size(); ++a) {
+                           auto it = outputOf.find(plan.activations[a]);
+                           if (it == outputOf.end())
+                             continue;
+                           const strata_tensor &t = out[it->second];
+                           observers[a].add((const float *)t.data, strata_tensor_num_elements(&t), keep, rng);
+                         }
+                       },
+                       error);
+  if (!ok)
+    return reportError(error);
+  std::map<std::string, TensorRange> ranges;
+  for (size_t a = 0; a < plan.activations.size(); ++a) {
+    if (!outputOf.count(plan.activations[a]) && plan.activations[a] != info->name)
+      return reportError("tensor '" + plan.activations[a] + "' was not observed");
+    ranges[plan.activations[a]] = observers[a].range(method);
+  }
+  // The graph input is seen as the samples themselves.
+  if (!outputOf.count(info->name)) {
+    Observer in;
+    in.add(rows.data(), count * features, keep, rng);
+    ranges[info->name] = in.range(method);
+  }
+  if (!writeQdqModel(modelPath, plan, ranges, perChannel, output, error))
+    return reportError(error);
+  llvm::errs() << "strata: wrote " << output << ": " << plan.layers.size() << " layers int8 ("
+               << (perChannel ? "weights per channel" : "weights per tensor") << "), "
+               << plan.activations.size() << " activations uint8 from " << count << " samples ("
+               << (method == Method::MinMax ? "min/max" : "percentiles") << ")\n";
+  if (!report)
+    return 0;
+
+  // Each layer's output, int8 against float: the QDQ model with the
+  // dequantized layer outputs as extra outputs.
+  std::vector<std::string> dequantized;
+  for (const auto &l : plan.layers)
+    dequantized.push_back(plan.dequantizedName(l.output));
+  std::string observedInt8 = work.path() + "/observed_int8.onnx";
+  Loaded int8Model;
+  if (!writeObservedModel(output, dequantized, observedInt8, error) ||
+      !compileAndLoad(observedInt8, work.path() + "/observed_int8.so", int8Model, error))
+    return reportError(error);
+  std::map<std::string, int> int8OutputOf;
+  for (int i = 0; i < strata_module_num_outputs(int8Model.m); ++i)
+    int8OutputOf[strata_module_output(int8Model.m, i)->name] = i;
+  int64_t reportSamples = std::min<int64_t>(count, 32);
+  size_t nl = plan.layers.size();
+  std::vector<double> signal(nl + 1), noise(nl + 1);
+  int64_t agree = 0;
+  std::vector<std::vector<float>> reference(reportSamples * (nl + 1));
+  ok = runSamples(m, rows, features, reportSamples, "float reference",
+                  [&](int64_t s, std::vector<strata_tensor> &out) {
+                    for (size_t l = 0; l <= nl; ++l) {
+                      const strata_tensor &t = out[l < nl ? outputOf[plan.layers[l].output] : 0];
+                      const float *p = (const float *)t.data;
+                      reference[s * (nl + 1) + l].assign(p, p + strata_tensor_num_elements(&t));
+                    }
+                  },
+                  error) &&
+       runSamples(int8Model.m, rows, features, reportSamples, "int8",
+                  [&](int64_t s, std::vector<strata_tensor> &out) {
+                    for (size_t l = 0; l <= nl; ++l) {
+                      const strata_tensor &t =
+                          out[l < nl ? int8OutputOf[dequantized[l]] : 0];
+                      const float *p = (const float *)t.data;
+                      const std::vector<float> &r = reference[s * (nl + 1) + l];
+                      for (size_t i = 0; i < r.size(); ++i) {
+                        signal[l] += (double)r[i] * r[i];
+                        noise[l] += (double)(p[i] - r[i]) * (p[i] - r[i]);
+                      }
+                      if (l == nl && r.size() > 1)
+                        agree += std::max_element(p, p + r.size()) - p ==
+                                 std::max_element(r.begin(), r.end()) - r.begin();
+                    }
+                  },
+                  error);
+  if (!ok)
+    return reportError(error);
+  auto sqnr = [&](size_t l) {
+    return noise[l] > 0 ? 10 * std::log10(signal[l] / noise[l]) : INFINITY;
+  };
+  llvm::outs() << "layer                            op        SQNR dB   rel. error\n";
+  for (size_t l = 0; l <= nl; ++l) {
+    std::string name = l < nl ? plan.layers[l].node : "(model output)";
+    std::string op = l < nl ? plan.layers[l].opType : "";
+    llvm::outs() << llvm::format("%-32s %-8s %8.1f   %.2e\n", name.substr(0, 32).c_str(), op.c_str(),
+                                 sqnr(l), signal[l] > 0 ? std::sqrt(noise[l] / signal[l]) : 0.0);
+  }
+  llvm::outs() << "top-1 agreement with the float model: " << agree << " of " << reportSamples
+               << " samples\n";
+  return 0;
+}
+
+} // namespace
+
+Command &quantizeCommand() {
+  static Command c{"quantize", sub,
+                   "\nExamples:\n"
+                   "  strata quantize lenet.onnx --calibrate fashion-mnist -o lenet.int8.onnx\n"
+                   "  strata quantize resnet18.onnx --calibrate images/ --per-channel --samples 100 "
+                   "--report -o resnet18.int8.onnx\n"
+                   "  strata compile lenet.int8.onnx -o lenet_int8   (integer kernels; "
+                   "docs/quantization.md)\n",
+                   runQuantize};
+  return c;
+}
+
+} // namespace strata::cli
