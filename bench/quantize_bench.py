@@ -8,8 +8,10 @@ quantization steps of the output) and from the float network (argmax).
 
 With --lenet EXAMPLES_DIR it instead measures accuracy: the bundled LeNet-5
 trained by `strata train` on Fashion-MNIST (Debian's dataset-fashion-mnist),
-quantized by quantize_static (calibrated on 512 training images), and the
-float and int8 programs compiled by strata run over the 10,000 test images.
+quantized by quantize_static and by `strata quantize` (per tensor, per
+channel, percentile ranges; 512 training images each), and the float and
+int8 programs compiled by strata (and ONNX Runtime's sessions of the same
+models) run over the 10,000 test images.
 
 Usage (with the pip Python that has onnxruntime; the networks are exported
 by Debian's /usr/bin/python3 with python3-torch/torchvision):
@@ -65,7 +67,7 @@ def fashion(kind):
     return x.astype(np.float32) / 255, y
 
 
-def lenet(args):
+def lenet(args, ort):
     train_x, _ = fashion("train")
     test_x, test_y = fashion("test")
     with tempfile.TemporaryDirectory(prefix="strata-int8-lenet-") as work:
@@ -75,16 +77,27 @@ def lenet(args):
                        check=True, capture_output=True)
         int8 = os.path.join(work, "lenet.qdq.onnx")
         quantize(fp32, int8, [train_x[i:i + 32] for i in range(0, 512, 32)], pre=False)
+        models = [("float (strata train)", fp32), ("int8: ONNX Runtime's quantize_static", int8)]
+        for flags, label in (([], "per tensor"), (["--per-channel"], "per channel"),
+                             (["--method", "percentile"], "percentile ranges")):
+            path = os.path.join(work, f"lenet.strata{len(models)}.onnx")
+            subprocess.run([args.strata, "quantize", fp32, "--calibrate", "fashion-mnist",
+                            "--samples", "512", "-o", path] + flags, check=True, capture_output=True)
+            models.append((f"int8: strata quantize, {label}", path))
         test = os.path.join(work, "test.npy")
         np.save(test, test_x)
-        print("| LeNet-5, Fashion-MNIST | test accuracy |\n|---|---|")
-        for name, path in (("float (strata train)", fp32), ("int8 (quantize_static QDQ, strata)", int8)):
+        print("| LeNet-5, Fashion-MNIST (all int8 models compiled by strata) | test accuracy | "
+              "ONNX Runtime on the same model |\n|---|---|---|")
+        for name, path in models:
             exe, out = path + ".exe", path + ".out"
             subprocess.run([args.strata, "compile", path, "--batch", str(len(test_x)), "-o", exe],
                            check=True, capture_output=True)
             subprocess.run([exe, test, "--output-dir", out], check=True, capture_output=True)
             logits = np.load(os.path.join(out, os.listdir(out)[0]))
-            print(f"| {name} | {(logits.argmax(1) == test_y).mean():.4f} |")
+            ort_logits = ort.InferenceSession(path, providers=["CPUExecutionProvider"]).run(
+                None, {"input": test_x})[0]
+            print(f"| {name} | {(logits.argmax(1) == test_y).mean():.4f} | "
+                  f"{(ort_logits.argmax(1) == test_y).mean():.4f} |")
     return 0
 
 
@@ -106,7 +119,7 @@ def main():
         print("needs onnxruntime (pip install onnxruntime==1.31.1): it quantizes the networks")
         return 1
     if args.lenet:
-        return lenet(args)
+        return lenet(args, ort)
     rng = np.random.default_rng(1)
     calibration = [rng.standard_normal((1, 3, 224, 224)).astype(np.float32) for _ in range(8)]
     with tempfile.TemporaryDirectory(prefix="strata-int8-") as work:
