@@ -392,10 +392,139 @@ struct RewriteQuantizedActivation : OpRewritePattern<nn::QuantizeOp> {
   }
 };
 
+/// The dequantize under `v` with constant per-tensor scale and zero point.
+std::optional<std::pair<nn::DequantizeOp, Quantization>> perTensorDequantize(Value v) {
+  auto dq = v.getDefiningOp<nn::DequantizeOp>();
+  if (!dq || !typeOf(dq.getInput()).getElementType().isInteger(8))
+    return std::nullopt;
+  auto q = quantizationOf(dq.getScale(), dq.getZeroPoint());
+  if (!q || !q->perTensor())
+    return std::nullopt;
+  return std::make_pair(dq, *q);
+}
+
+/// `x` (8-bit) minus its zero point, in i32.
+Value centered(PatternRewriter &rw, Location loc, Value x, int64_t zp) {
+  auto type = typeOf(x).clone(rw.getI32Type());
+  Value wide = rw.create<nn::CastOp>(loc, type, x);
+  if (zp == 0)
+    return wide;
+  return rw.create<nn::SubOp>(loc, type, wide, i32Constant(rw, loc, {}, {(int32_t)zp}));
+}
+
+/// The output quantization of `q` with a Relu or Clip before it folded into
+/// the bounds; returns the value under them.
+struct OutputQuantization {
+  double scale;
+  int64_t zeroPoint, lo, hi;
+  Value input;
+};
+
+std::optional<OutputQuantization> outputOf(nn::QuantizeOp q) {
+  auto out = quantizationOf(q.getScale(), q.getZeroPoint());
+  Type qType = q.getType().getElementType();
+  if (!out || !out->perTensor() || qType.getIntOrFloatBitWidth() != 8)
+    return std::nullopt;
+  OutputQuantization o{out->scale[0], out->zeroPoint[0], 0, 0, q.getInput()};
+  std::tie(o.lo, o.hi) = typeRange(qType);
+  if (auto relu = o.input.getDefiningOp<nn::ReluOp>(); relu && o.input.hasOneUse()) {
+    o.lo = std::max(o.lo, o.zeroPoint);
+    o.input = relu.getInput();
+  }
+  if (!o.input.hasOneUse())
+    return std::nullopt;
+  return o;
+}
+
+/// quantize(act?(dequantize(a) + dequantize(b))) in integers, one rounding:
+/// round(((a - za) * ka + (b - zb) * kb) / 2^s) + zy with ka, kb the ratios
+/// sa / sy and sb / sy to s bits (ka, kb <= 2^22, so the i32 sum of two
+/// 8-bit differences cannot overflow). The result is ONNX's float
+/// definition except where the ratios' rounding to 2^-s moves a value
+/// across a half step.
+struct RewriteQuantizedAdd : OpRewritePattern<nn::QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(nn::QuantizeOp q, PatternRewriter &rw) const override {
+    auto out = outputOf(q);
+    if (!out)
+      return failure();
+    auto add = out->input.getDefiningOp<nn::AddOp>();
+    if (!add)
+      return failure();
+    auto a = perTensorDequantize(add.getLhs()), b = perTensorDequantize(add.getRhs());
+    if (!a || !b)
+      return failure();
+    double ra = a->second.scale[0] / out->scale, rb = b->second.scale[0] / out->scale;
+    double largest = std::max(ra, rb);
+    if (!(largest > 0) || largest >= (1 << 21))
+      return failure();
+    int s = 0;
+    while (s < 31 && std::nearbyint(largest * std::ldexp(1.0, s + 1)) <= (1 << 22))
+      ++s;
+    if (s < 1)
+      return failure();
+    auto ka = (int32_t)std::nearbyint(ra * std::ldexp(1.0, s));
+    auto kb = (int32_t)std::nearbyint(rb * std::ldexp(1.0, s));
+    Location loc = add.getLoc();
+    auto type = typeOf(add.getOutput()).clone(rw.getI32Type());
+    Value ta = rw.create<nn::MulOp>(loc, typeOf(a->first.getInput()).clone(rw.getI32Type()),
+                                    centered(rw, loc, a->first.getInput(), a->second.zeroPoint[0]),
+                                    i32Constant(rw, loc, {}, {ka}));
+    Value tb = rw.create<nn::MulOp>(loc, typeOf(b->first.getInput()).clone(rw.getI32Type()),
+                                    centered(rw, loc, b->first.getInput(), b->second.zeroPoint[0]),
+                                    i32Constant(rw, loc, {}, {kb}));
+    Value sum = rw.create<nn::AddOp>(loc, type, ta, tb);
+    // Dividing by 2^s with rounding: multiplier 2^30, shift 30 + s.
+    rw.replaceOpWithNewOp<nn::RequantizeOp>(
+        q, q.getType(), sum, i32Constant(rw, loc, {}, {1 << 30}),
+        i32Constant(rw, loc, {}, {30 + s}), i32Constant(rw, loc, {}, {(int32_t)out->zeroPoint}),
+        rw.getI64IntegerAttr(out->lo), rw.getI64IntegerAttr(out->hi));
+    return success();
+  }
+};
+
+/// quantize(mean over axes (dequantize(x))) (GlobalAveragePool) in
+/// integers: the i32 sum of x - zx, requantized by sx / (count * sy).
+struct RewriteQuantizedMean : OpRewritePattern<nn::QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(nn::QuantizeOp q, PatternRewriter &rw) const override {
+    auto out = outputOf(q);
+    if (!out)
+      return failure();
+    auto mean = out->input.getDefiningOp<nn::ReduceOp>();
+    if (!mean || mean.getKind() != nn::ReduceKind::mean)
+      return failure();
+    auto x = perTensorDequantize(mean.getInput());
+    if (!x)
+      return failure();
+    int64_t count = 1;
+    for (int64_t axis : mean.getAxes())
+      count *= typeOf(mean.getInput()).getDimSize(axis);
+    int32_t m, s;
+    if (count > (1 << 23) ||
+        !fixedPoint(x->second.scale[0] / ((double)count * out->scale), m, s))
+      return failure();
+    Location loc = mean.getLoc();
+    Value centeredX = centered(rw, loc, x->first.getInput(), x->second.zeroPoint[0]);
+    Value sum = rw.create<nn::ReduceOp>(
+        loc, mean.getType().clone(rw.getI32Type()),
+        nn::ReduceKindAttr::get(rw.getContext(), nn::ReduceKind::sum), centeredX,
+        mean.getAxesAttr(), mean.getKeepdimsAttr());
+    rw.replaceOpWithNewOp<nn::RequantizeOp>(
+        q, q.getType(), sum, i32Constant(rw, loc, {}, {m}), i32Constant(rw, loc, {}, {s}),
+        i32Constant(rw, loc, {}, {(int32_t)out->zeroPoint}), rw.getI64IntegerAttr(out->lo),
+        rw.getI64IntegerAttr(out->hi));
+    return success();
+  }
+};
+
 struct QuantizedOpsPass : strata::impl::QuantizedOpsBase<QuantizedOpsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<RewriteQuantizedContraction, RewriteQuantizedActivation>(&getContext());
+    patterns.add<RewriteQuantizedContraction, RewriteQuantizedActivation, RewriteQuantizedAdd,
+                 RewriteQuantizedMean>(&getContext());
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

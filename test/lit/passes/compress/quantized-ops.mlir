@@ -105,3 +105,54 @@ func.func @asymmetric_weights(%x: tensor<2x3xi8>) -> tensor<2x4xi8> {
   %q = nn.quantize %y, %s, %z : (tensor<2x4xf32>, tensor<f32>, tensor<i8>) -> tensor<2x4xi8>
   return %q : tensor<2x4xi8>
 }
+
+// -----
+
+// A residual add between quantizations: both inputs centred and scaled by
+// their ratio to the output scale in s bits (0.5 / 0.25 = 2 and
+// 0.25 / 0.25 = 1, so s = 21: 2^22 and 2^21), summed in i32, and divided by
+// 2^21 with one rounding (multiplier 2^30, shift 51); Relu narrows to
+// [zy, 255].
+// CHECK-LABEL: func @residual_add
+func.func @residual_add(%a: tensor<1x4xui8>, %b: tensor<1x4xui8>) -> tensor<1x4xui8> {
+  %sa = nn.constant dense<0.5> : tensor<f32>
+  %sb = nn.constant dense<0.25> : tensor<f32>
+  %z = nn.constant dense<10> : tensor<ui8>
+  %z0 = nn.constant dense<0> : tensor<ui8>
+  // CHECK-DAG: %[[KA:.+]] = nn.constant dense<4194304> : tensor<i32>
+  // CHECK-DAG: %[[KB:.+]] = nn.constant dense<2097152> : tensor<i32>
+  // CHECK-DAG: %[[SHIFT:.+]] = nn.constant dense<51> : tensor<i32>
+  // CHECK: %[[A:.+]] = nn.cast %arg0 : (tensor<1x4xui8>) -> tensor<1x4xi32>
+  // CHECK: %[[AC:.+]] = nn.sub %[[A]], %{{.+}} : (tensor<1x4xi32>, tensor<i32>) -> tensor<1x4xi32>
+  // CHECK: %[[AS:.+]] = nn.mul %[[AC]], %[[KA]]
+  // CHECK: %[[B:.+]] = nn.cast %arg1 : (tensor<1x4xui8>) -> tensor<1x4xi32>
+  // CHECK: %[[BS:.+]] = nn.mul %[[B]], %[[KB]]
+  // CHECK: %[[S:.+]] = nn.add %[[AS]], %[[BS]]
+  // CHECK: nn.requantize %[[S]], %{{.+}}, %[[SHIFT]], %{{.+}} {max = 255 : i64, min = 10 : i64}
+  %da = nn.dequantize %a, %sa, %z : (tensor<1x4xui8>, tensor<f32>, tensor<ui8>) -> tensor<1x4xf32>
+  %db = nn.dequantize %b, %sb, %z0 : (tensor<1x4xui8>, tensor<f32>, tensor<ui8>) -> tensor<1x4xf32>
+  %s = nn.add %da, %db : (tensor<1x4xf32>, tensor<1x4xf32>) -> tensor<1x4xf32>
+  %r = nn.relu %s : tensor<1x4xf32>
+  %q = nn.quantize %r, %sb, %z : (tensor<1x4xf32>, tensor<f32>, tensor<ui8>) -> tensor<1x4xui8>
+  return %q : tensor<1x4xui8>
+}
+
+// -----
+
+// Global average pooling: the i32 sum of x - zx over the 4 x 4 window,
+// requantized by sx / (16 * sy) = 0.5 / (16 * 0.25) = 0.125 = 2^30 * 2^-33.
+// CHECK-LABEL: func @global_average
+func.func @global_average(%x: tensor<1x2x4x4xui8>) -> tensor<1x2x1x1xui8> {
+  %sx = nn.constant dense<0.5> : tensor<f32>
+  %sy = nn.constant dense<0.25> : tensor<f32>
+  %z = nn.constant dense<3> : tensor<ui8>
+  // CHECK-DAG: %[[M:.+]] = nn.constant dense<1073741824> : tensor<i32>
+  // CHECK-DAG: %[[S:.+]] = nn.constant dense<33> : tensor<i32>
+  // CHECK: %[[C:.+]] = nn.sub
+  // CHECK: %[[SUM:.+]] = nn.reduce  sum %[[C]] {axes = array<i64: 2, 3>, keepdims = true} : (tensor<1x2x4x4xi32>) -> tensor<1x2x1x1xi32>
+  // CHECK: nn.requantize %[[SUM]], %[[M]], %[[S]], %{{.+}} {max = 255 : i64, min = 0 : i64}
+  %d = nn.dequantize %x, %sx, %z : (tensor<1x2x4x4xui8>, tensor<f32>, tensor<ui8>) -> tensor<1x2x4x4xf32>
+  %m = nn.reduce mean %d {axes = array<i64: 2, 3>, keepdims = true} : (tensor<1x2x4x4xf32>) -> tensor<1x2x1x1xf32>
+  %q = nn.quantize %m, %sy, %z : (tensor<1x2x1x1xf32>, tensor<f32>, tensor<ui8>) -> tensor<1x2x1x1xui8>
+  return %q : tensor<1x2x1x1xui8>
+}
