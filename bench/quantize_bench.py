@@ -79,7 +79,8 @@ def lenet(args, ort):
         quantize(fp32, int8, [train_x[i:i + 32] for i in range(0, 512, 32)], pre=False)
         models = [("float (strata train)", fp32), ("int8: ONNX Runtime's quantize_static", int8)]
         for flags, label in (([], "per tensor"), (["--per-channel"], "per channel"),
-                             (["--method", "percentile"], "percentile ranges")):
+                             (["--method", "percentile"], "percentile ranges"),
+                             (["--method", "entropy"], "entropy (KL) ranges")):
             path = os.path.join(work, f"lenet.strata{len(models)}.onnx")
             subprocess.run([args.strata, "quantize", fp32, "--calibrate", "fashion-mnist",
                             "--samples", "512", "-o", path] + flags, check=True, capture_output=True)

@@ -45,12 +45,16 @@ cl::opt<std::string> calibrate(
              "model's input, samples first), one .npy file, or training data as strata train "
              "--data takes it ('fashion-mnist', an idx folder, train_x.npy)"),
     cl::value_desc("data"), cl::sub(sub), cl::cat(category()));
-enum class Method { MinMax, Percentile };
+enum class Method { MinMax, Percentile, Entropy };
 cl::opt<Method> method("method", cl::desc("How a tensor's range is chosen (default minmax)"),
                        cl::values(clEnumValN(Method::MinMax, "minmax", "the smallest and largest value seen"),
                                   clEnumValN(Method::Percentile, "percentile",
                                              "the --percentile and 100 - --percentile percentiles "
-                                             "of the values seen (outliers clipped)")),
+                                             "of the values seen (outliers clipped)"),
+                                  clEnumValN(Method::Entropy, "entropy",
+                                             "the clipping threshold whose quantized histogram "
+                                             "is closest to the values' (least KL divergence, "
+                                             "as TensorRT calibrates)")),
                        cl::init(Method::MinMax), cl::sub(sub), cl::cat(category()));
 cl::opt<double> percentile("percentile", cl::desc("Upper percentile for --method percentile (default 99.99)"),
                            cl::init(99.99), cl::sub(sub), cl::cat(category()));
@@ -157,9 +161,68 @@ struct Observer {
   TensorRange range(Method m) {
     if (m == Method::MinMax || kept.empty())
       return {lo, hi};
+    if (m == Method::Entropy)
+      return entropyRange();
     std::sort(kept.begin(), kept.end());
     auto at = [&](double p) { return kept[std::min<size_t>(kept.size() - 1, (size_t)(p / 100 * kept.size()))]; };
     return {at(100 - percentile), at(percentile)};
+  }
+
+  /// TensorRT's calibration: a 2048-bin histogram of |x|; for each
+  /// candidate threshold (bin i), the histogram clipped there (outliers in
+  /// the last bin) against its quantization to `levels` bins expanded back;
+  /// the threshold of least KL divergence. One-sided tensors (after a Relu)
+  /// use uint8's 256 levels, others 128 per side; exact zeros are left out.
+  TensorRange entropyRange() const {
+    constexpr int kBins = 2048;
+    double amax = std::max(std::fabs(lo), std::fabs(hi));
+    if (!(amax > 0))
+      return {lo, hi};
+    int levels = lo >= 0 ? 256 : 128;
+    std::vector<double> hist(kBins, 0.0);
+    // Exact zeros (Relu's, images' background) are represented exactly
+    // whatever the threshold; counted, they pull it towards zero.
+    for (float v : kept)
+      if (v != 0)
+        hist[std::min(kBins - 1, (int)(std::fabs(v) / amax * kBins))] += 1;
+    int best = kBins;
+    double bestKl = INFINITY;
+    std::vector<double> p, q;
+    for (int i = levels; i <= kBins; ++i) {
+      p.assign(hist.begin(), hist.begin() + i);
+      for (int k = i; k < kBins; ++k)
+        p[i - 1] += hist[k];
+      // Quantize p[0:i] into `levels` chunks, spreading each chunk's mass
+      // over its nonzero bins.
+      q.assign(i, 0.0);
+      double step = (double)i / levels;
+      for (int c = 0; c < levels; ++c) {
+        int start = (int)(c * step), end = c == levels - 1 ? i : (int)((c + 1) * step);
+        double mass = 0;
+        int nonzero = 0;
+        for (int k = start; k < end; ++k) {
+          mass += hist[k];
+          nonzero += hist[k] > 0;
+        }
+        for (int k = start; k < end; ++k)
+          q[k] = hist[k] > 0 ? mass / nonzero : 0;
+      }
+      double ps = 0, qs = 0;
+      for (int k = 0; k < i; ++k)
+        ps += p[k], qs += q[k];
+      if (ps <= 0 || qs <= 0)
+        continue;
+      double kl = 0;
+      for (int k = 0; k < i; ++k)
+        if (p[k] > 0)
+          kl += q[k] > 0 ? p[k] / ps * std::log((p[k] / ps) / (q[k] / qs)) : p[k] / ps * 30;
+      if (kl < bestKl) {
+        bestKl = kl;
+        best = i;
+      }
+    }
+    float t = (float)((best + 0.5) * amax / kBins);
+    return {std::max(lo, -t), std::min(hi, t)};
   }
 };
 
@@ -241,7 +304,7 @@ int runQuantize() {
     outputOf[strata_module_output(m, i)->name] = i;
   std::vector<Observer> observers(plan.activations.size());
   std::mt19937_64 rng(0);
-  bool keep = method == Method::Percentile;
+  bool keep = method != Method::MinMax;
   bool ok = runSamples(m, rows, features, count, "calibrating",
                        [&](int64_t, std::vector<strata_tensor> &out) {
                          for (size_t a = 0; a < plan.activations.size(); ++a) {
@@ -272,7 +335,9 @@ int runQuantize() {
   llvm::errs() << "strata: wrote " << output << ": " << plan.layers.size() << " layers int8 ("
                << (perChannel ? "weights per channel" : "weights per tensor") << "), "
                << plan.activations.size() << " activations uint8 from " << count << " samples ("
-               << (method == Method::MinMax ? "min/max" : "percentiles") << ")\n";
+               << (method == Method::MinMax       ? "min/max"
+                   : method == Method::Percentile ? "percentiles"
+                                                  : "entropy") << ")\n";
   if (!report)
     return 0;
 
