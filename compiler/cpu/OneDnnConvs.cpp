@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/cpu/KernelChoice.h"
+#include "compiler/cpu/OneDnnPoolPads.h"
 #include "dialects/nn/NNOps.h"
 #include "dialects/onednn/OneDnnOps.h"
 #include "passes/Passes.h"
@@ -329,16 +330,7 @@ private:
         llvm::any_of(pool.getDilations(), [](int64_t d) { return d != 1; }))
       return;
     auto out = tensorType(pool.getOutput());
-    auto inType = tensorType(in);
-    SmallVector<int64_t> pads(pool.getPads());
-    // Widen the end pads so that oneDNN's floor rule gives the result size
-    // (ceil_mode); max pooling never reads the padding.
-    for (int d = 0; d < 2; ++d) {
-      int64_t need = (out.getDimSize(2 + d) - 1) * pool.getStrides()[d] +
-                     pool.getKernelShape()[d] - inType.getDimSize(2 + d) -
-                     pads[d];
-      pads[2 + d] = std::max(pads[2 + d], need);
-    }
+    SmallVector<int64_t> pads = strata::cpu::oneDnnPoolPads(pool);
     b.setInsertionPoint(pool);
     int64_t blk = tensorType(twin.lookup(in)).getDimSize(4);
     auto y = b.create<onednn::PoolOp>(

@@ -13,6 +13,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "compiler/cpu/KernelChoice.h"
+#include "compiler/cpu/OneDnnPoolPads.h"
 #include "dialects/nn/ElementTypes.h"
 #include "dialects/nn/NNOps.h"
 #include "dialects/onednn/OneDnnOps.h"
@@ -150,14 +151,7 @@ void rewritePool(nn::PoolOp pool) {
       !nn::isInt8(inType.getElementType()) || pool.getKernelShape().size() != 2 ||
       llvm::any_of(pool.getDilations(), [](int64_t d) { return d != 1; }))
     return;
-  SmallVector<int64_t> pads(pool.getPads());
-  // Widen the end pads so that oneDNN's floor rule gives the result size
-  // (ceil_mode); max pooling never reads the padding.
-  for (int d = 0; d < 2; ++d) {
-    int64_t need = (out.getDimSize(2 + d) - 1) * pool.getStrides()[d] +
-                   pool.getKernelShape()[d] - inType.getDimSize(2 + d) - pads[d];
-    pads[2 + d] = std::max(pads[2 + d], need);
-  }
+  SmallVector<int64_t> pads = strata::cpu::oneDnnPoolPads(pool);
   OpBuilder b(pool);
   auto s = out.getShape();
   auto y = b.create<onednn::PoolOp>(

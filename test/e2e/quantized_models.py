@@ -12,6 +12,9 @@ input's nonzero zero point and padding, Relu folded into the range, max
 pooling, a strided convolution with Relu, Flatten, Gemm) and an MLP
 (MatMul + Add bias, Relu, MatMul, int8 output). For each:
 
+ A ResNet basic block (two convolutions, the input added back, Relu) checks
+ the integer residual add.
+
  1. `strata compile --emit=graph` must show the layers as integer ops
     (nn.requantize, no float convolution or matmul left);
  2. the compiled program's output must equal, bit for bit, the integer
@@ -98,6 +101,30 @@ def build_conv(rng):
     return layers, (2, 3, 16, 16), np.int8
 
 
+def build_residual(rng):
+    """A ResNet basic block: conv-relu, conv, the block's input added back,
+    relu (an integer add of two quantized tensors with different scales)."""
+    import numpy as np
+    layers = [
+        Layer("conv", w=rng.standard_normal((8, 8, 3, 3)) * 0.15, b=rng.standard_normal(8) * 0.1,
+              stride=1, pad=1, relu=True, save=True),
+        Layer("conv", w=rng.standard_normal((8, 8, 3, 3)) * 0.15, b=rng.standard_normal(8) * 0.1,
+              stride=1, pad=1, relu=False),
+        Layer("addskip", relu=True),
+    ]
+    return layers, (1, 8, 8, 8), np.uint8
+
+
+def add_factors(ra, rb):
+    """The ratios of the inputs' scales to the output's as integers of s
+    bits (at most 2^22), as strata-quantized-ops computes them."""
+    largest = max(ra, rb)
+    s = 0
+    while s < 31 and round(largest * 2.0 ** (s + 1)) <= 2 ** 22:
+        s += 1
+    return round(ra * 2.0 ** s), round(rb * 2.0 ** s), s
+
+
 def build_mlp(rng):
     import numpy as np
     layers = [
@@ -141,7 +168,14 @@ def calibrate(layers, shape, out_type, rng):
         return s, int(round(qlo - lo / float(s)))
 
     in_s, in_z = act(xs, np.uint8)
+    saved = None
     for L in layers:
+        if getattr(L, "save", False):
+            saved = xs
+        if L.kind == "addskip":
+            xs = [np.maximum(x + s, 0) for x, s in zip(xs, saved)]
+            L.ys, L.yz = act(xs, out_type if L is layers[-1] else np.uint8)
+            continue
         if L.kind in ("conv", "matmul", "gemm"):
             axis = 0 if L.kind in ("conv", "gemm") else 1
             amax = np.abs(L.w).max(axis=tuple(a for a in range(L.w.ndim) if a != axis))
@@ -187,7 +221,17 @@ def make_model(layers, shape, in_s, in_z, out_type, out_shape):
 
     cur = qdq("x", in_s, in_z, np.uint8)
     scale, zp = in_s, in_z
+    saved = None
     for L in layers:
+        if getattr(L, "save", False):
+            saved = cur
+        if L.kind == "addskip":
+            y, r = name("add"), name("relu")
+            nodes.append(h.make_node("Add", [cur, saved], [y]))
+            nodes.append(h.make_node("Relu", [y], [r]))
+            cur = qdq(r, L.ys, L.yz, out_type if L is layers[-1] else np.uint8)
+            scale, zp = L.ys, L.yz
+            continue
         if L.kind in ("conv", "matmul", "gemm"):
             axis = 0 if L.kind in ("conv", "gemm") else 1
             wd = name("w_dq")
@@ -239,7 +283,17 @@ def integer_reference(layers, x, in_s, in_z, out_type):
     import torch
     q = quantize(x, np.float32(in_s), in_z, 0, 255).astype(np.int64)
     scale, zp = np.float64(np.float32(in_s)), in_z
+    saved = None
     for L in layers:
+        if getattr(L, "save", False):
+            saved = (q, scale, zp)
+        if L.kind == "addskip":
+            sy = np.float64(np.float32(L.ys))
+            ka, kb, s = add_factors(scale / sy, saved[1] / sy)
+            acc = (q - zp) * ka + (saved[0] - saved[2]) * kb
+            q = requantize_int(acc, np.full(acc.shape, 2.0 ** -s), L.yz, max(0, L.yz), 255)
+            scale, zp = sy, L.yz
+            continue
         if L.kind == "maxpool":
             q = torch.nn.functional.max_pool2d(torch.from_numpy(q.astype(np.float64)), 2).numpy().astype(np.int64)
             continue
@@ -271,7 +325,14 @@ def float_reference(layers, x, in_s, in_z, out_type):
     s = np.float64(np.float32(in_s))
     v = (quantize(x, s, in_z, 0, 255) - in_z) * s
     zp = in_z
+    saved = None
     for L in layers:
+        if getattr(L, "save", False):
+            saved = v
+        if L.kind == "addskip":
+            s, zp = np.float64(np.float32(L.ys)), L.yz
+            v = (quantize(np.maximum(v + saved, 0), s, zp, 0, 255) - zp) * s
+            continue
         if L.kind in ("conv", "matmul", "gemm"):
             wf = L.wf
             bf = L.bq.astype(np.float64) * (np.float64(np.float32(s)) * L.ws.astype(np.float64))
@@ -292,7 +353,8 @@ def run_case(name, build, strata, ort_python, work, rng):
     in_s, in_z = calibrate(layers, shape, out_type, rng)
     path = os.path.join(work, f"{name}.qdq.onnx")
     last = layers[-1]
-    out_shape = ([shape[0], last.w.shape[0], shape[2], shape[3]] if last.kind == "conv"
+    out_shape = (list(shape) if last.kind == "addskip"
+                 else [shape[0], last.w.shape[0], shape[2], shape[3]] if last.kind == "conv"
                  else [shape[0], last.w.shape[0 if last.kind == "gemm" else 1]])
     onnx.save(make_model(layers, shape, in_s, in_z, out_type, out_shape), path)
     graph = subprocess.run([strata, "compile", path, "--emit=graph", "-o", "-"],
@@ -301,7 +363,7 @@ def run_case(name, build, strata, ort_python, work, rng):
     float_ops = [l for l in graph.splitlines()
                  if ("nn.conv" in l or "nn.matmul" in l or "nn.gemm" in l) and "f32>" in l.split("->")[-1]]
     problems = []
-    want = sum(L.kind in ("conv", "matmul", "gemm") for L in layers)
+    want = sum(L.kind in ("conv", "matmul", "gemm", "addskip") for L in layers)
     if n_requant != want or float_ops:
         problems.append(f"{n_requant} of {want} layers requantize in integers; float ops left: {float_ops}")
     exe = os.path.join(work, name)
@@ -354,7 +416,8 @@ def main():
     rng = np.random.default_rng(0)
     ok = True
     with tempfile.TemporaryDirectory() as work:
-        for name, build in (("cnn", build_cnn), ("conv", build_conv), ("mlp", build_mlp)):
+        for name, build in (("cnn", build_cnn), ("conv", build_conv), ("mlp", build_mlp),
+                            ("residual", build_residual)):
             ok &= run_case(name, build, args.strata, args.ort_python, work, rng)
     return 0 if ok else 1
 
