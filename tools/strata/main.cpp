@@ -105,6 +105,7 @@ Subcommands:
   pack      Huffman-code a model's layer weights into a compressed .stz package
   unpack    decode a .stz package into an ONNX model
   opt       run graph passes (folding, batch-norm folding, pruning, sharing), ONNX out
+  quantize  quantize a float model to int8 (QDQ ONNX) from calibration data
   inspect   print a model's (or package's) inputs, outputs, ops and parameter count
 
 Run 'strata <subcommand> --help' for its options and examples.
