@@ -40,6 +40,19 @@ def QuantizedOps : Pass<"strata-quantized-ops"> {
   let dependentDialects = ["::strata::nn::NNDialect"];
 }
 
+def FakeQuantize : Pass<"strata-fake-quantize"> {
+  let summary = "QDQ pairs of float values as nn.fake_quantize (quantization-aware training)";
+  let description = [{
+    `dequantize(quantize(x))` of a float `x` with constant, equal scales and
+    zero points becomes `nn.fake_quantize`: the same float result, and a
+    straight-through gradient (nn.quantize has none: its result is an
+    integer). `strata train --qat` runs it on the QDQ model it trains,
+    before the training step is built.
+    Lit test: test/lit/passes/train/fake-quantize.mlir.
+  }];
+  let dependentDialects = ["::strata::nn::NNDialect"];
+}
+
 def CheckConstantIndices : Pass<"strata-check-constant-indices"> {
   let summary = "Refuse constant gather indices outside their axis";
   let description = [{

@@ -114,6 +114,38 @@ LogicalResult lowerRequantize(nn::RequantizeOp op, PatternRewriter &rw) {
   return success();
 }
 
+/// The float definition of a QDQ pair, for training.
+LogicalResult lowerFakeQuantize(nn::FakeQuantizeOp op, PatternRewriter &rw) {
+  REQUIRE_SUPPORTED(op);
+  Location loc = op.getLoc();
+  Type f = op.getType().getElementType();
+  auto constant = [&](ArrayRef<double> v) -> Value {
+    auto type = RankedTensorType::get(op.channelShape(), f);
+    SmallVector<APFloat> values;
+    for (double x : v) {
+      APFloat a(x);
+      bool lost;
+      a.convert(cast<FloatType>(f).getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+      values.push_back(a);
+    }
+    return rw.create<arith::ConstantOp>(loc, DenseElementsAttr::get(type, values));
+  };
+  SmallVector<double> zero(op.getZeroPoint().begin(), op.getZeroPoint().end());
+  Value scale = constant(op.getScale()), zp = constant(zero);
+  double qmin = (double)(int64_t)op.getQmin(), qmax = (double)(int64_t)op.getQmax();
+  Value r = mapElementwise(
+      rw, loc, op.getType(), ValueRange{op.getInput(), scale, zp},
+      [&](OpBuilder &b, Location l, ValueRange a) -> Value {
+        Value q = b.create<math::RoundEvenOp>(l, b.create<arith::DivFOp>(l, a[0], a[1]));
+        q = b.create<arith::AddFOp>(l, q, a[2]);
+        q = b.create<arith::MaxNumFOp>(l, q, scalarConstant(b, l, f, qmin));
+        q = b.create<arith::MinNumFOp>(l, q, scalarConstant(b, l, f, qmax));
+        return b.create<arith::MulFOp>(l, b.create<arith::SubFOp>(l, q, a[2]), a[1]);
+      });
+  rw.replaceOp(op, r);
+  return success();
+}
+
 LogicalResult lowerExtendUnsigned(nn::ExtendUnsignedOp op, PatternRewriter &rw) {
   REQUIRE_SUPPORTED(op);
   Type to = op.getType().getElementType();
@@ -132,6 +164,7 @@ void populateQuantizationLowering(RewritePatternSet &patterns) {
   patterns.add(lowerDequantize);
   patterns.add(lowerExtendUnsigned);
   patterns.add(lowerRequantize);
+  patterns.add(lowerFakeQuantize);
 }
 
 } // namespace strata::lowering

@@ -405,6 +405,31 @@ LogicalResult RequantizeOp::verify() {
   return checkResultShape(*this, shape::ShapeOrError{in, ""});
 }
 
+LogicalResult FakeQuantizeOp::verify() {
+  size_t n = getScale().size();
+  int64_t rank = cast<RankedTensorType>(getInput().getType()).getRank();
+  if (n == 0 || getZeroPoint().size() != n)
+    return emitOpError() << "needs as many zero points as scales (at least one)";
+  if (n > 1 && (getAxis() < 0 || getAxis() >= rank ||
+                cast<RankedTensorType>(getInput().getType()).getDimSize(getAxis()) != (int64_t)n))
+    return emitOpError() << n << " scales do not match axis " << getAxis() << " of the input";
+  if ((int64_t)getQmin() >= (int64_t)getQmax())
+    return emitOpError() << "qmin must be below qmax";
+  for (double s : getScale())
+    if (!(s > 0) || !std::isfinite(s))
+      return emitOpError() << "scales must be positive and finite";
+  return success();
+}
+
+SmallVector<int64_t> FakeQuantizeOp::channelShape() {
+  if (getScale().size() == 1)
+    return {};
+  int64_t rank = cast<RankedTensorType>(getInput().getType()).getRank();
+  SmallVector<int64_t> shape(rank, 1);
+  shape[getAxis()] = getScale().size();
+  return shape;
+}
+
 LogicalResult ExtendUnsignedOp::verify() {
   auto from = dyn_cast<IntegerType>(elementTypeOf(getInput()));
   auto to = dyn_cast<IntegerType>(elementTypeOf(getOutput()));

@@ -711,6 +711,34 @@ def NN_RequantizeOp : NN_Op<"requantize"> {
   let hasVerifier = 1;
 }
 
+def NN_FakeQuantizeOp : NN_Op<"fake_quantize", [SameOperandsAndResultType, Differentiable]> {
+  let summary = "Quantize and dequantize in float, for training (straight-through gradient)";
+  let description = [{
+    `(clamp(round_half_even(x / s) + z, qmin, qmax) - z) * s` with `s` and `z`
+    per tensor (one value) or per channel along `axis`: what a QDQ pair
+    computes, kept in float so that quantization-aware training can
+    differentiate it. The gradient is the straight-through estimator: `dy`
+    where `round(x / s) + z` falls within [qmin, qmax], zero where it
+    saturates. Built by strata-fake-quantize from dequantize(quantize(x)).
+
+    ```mlir
+    %y = nn.fake_quantize %w {axis = 0 : i64, qmax = 127 : i64, qmin = -128 : i64,
+                              scale = array<f64: 0.1, 0.2>, zero_point = array<i64: 0, 0>}
+        : tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins NN_FloatTensor:$input, DenseF64ArrayAttr:$scale,
+                   DenseI64ArrayAttr:$zero_point, I64Attr:$axis, I64Attr:$qmin, I64Attr:$qmax);
+  let results = (outs NN_FloatTensor:$output);
+  let assemblyFormat = "$input attr-dict `:` type($output)";
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The scale's and zero point's shape against the input: [1, ..., C, ..., 1]
+    /// at the axis, or [] per tensor.
+    ::llvm::SmallVector<int64_t> channelShape();
+  }];
+}
+
 def NN_ExtendUnsignedOp : NN_Op<"extend_unsigned"> {
   let summary = "Zero-extend integers to a wider type";
   let description = [{

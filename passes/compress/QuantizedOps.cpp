@@ -24,6 +24,7 @@
 
 #include "dialects/nn/NNOps.h"
 #include "passes/Passes.h"
+#include "passes/compress/QuantizationParams.h"
 #include "passes/graph/ConstantValues.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -38,57 +39,14 @@ namespace strata {
 
 using namespace mlir;
 namespace nn = strata::nn;
+using strata::Quantization;
+using strata::integerValues;
+using strata::quantizationOf;
+using strata::scaleValues;
 
 namespace {
 
 RankedTensorType typeOf(Value v) { return cast<RankedTensorType>(v.getType()); }
-
-/// A reshape keeps a constant's values in order; the folder leaves reshapes
-/// of large (dense_resource) constants, such as 512 per-channel scales.
-Value throughReshapes(Value v) {
-  while (auto r = v.getDefiningOp<nn::ReshapeOp>())
-    v = r.getInput();
-  return v;
-}
-
-/// The values of an integer constant of any width, as int64.
-std::optional<std::vector<int64_t>> integerValues(Value v) {
-  v = throughReshapes(v);
-  auto widen = [](auto values) -> std::optional<std::vector<int64_t>> {
-    if (!values)
-      return std::nullopt;
-    return std::vector<int64_t>(values->begin(), values->end());
-  };
-  if (auto r = widen(strata::constantValues<int8_t>(v)))
-    return r;
-  if (auto r = widen(strata::constantValues<uint8_t>(v)))
-    return r;
-  if (auto r = widen(strata::constantValues<int32_t>(v)))
-    return r;
-  return widen(strata::constantValues<int64_t>(v));
-}
-
-std::optional<std::vector<double>> scaleValues(Value v) {
-  auto f = strata::floatValuesAsF32(throughReshapes(v));
-  if (!f)
-    return std::nullopt;
-  return std::vector<double>(f->begin(), f->end());
-}
-
-/// A dequantize's constant scale and zero point.
-struct Quantization {
-  std::vector<double> scale;
-  std::vector<int64_t> zeroPoint;
-  bool perTensor() const { return scale.size() == 1 && zeroPoint.size() == 1; }
-};
-
-std::optional<Quantization> quantizationOf(Value scale, Value zeroPoint) {
-  auto s = scaleValues(scale);
-  auto z = integerValues(zeroPoint);
-  if (!s || !z)
-    return std::nullopt;
-  return Quantization{*s, *z};
-}
 
 /// M = multiplier * 2^-shift, multiplier in [2^30, 2^31), shift in [1, 62].
 bool fixedPoint(double m, int32_t &multiplier, int32_t &shift) {

@@ -116,3 +116,22 @@ func.func @gather(%x: tensor<5x2xf32>, %i: tensor<3xi64>) -> tensor<3x2xf32> {
   %y = nn.gather %x, %i {axis = 0 : i64} : (tensor<5x2xf32>, tensor<3xi64>) -> tensor<3x2xf32>
   return %y : tensor<3x2xf32>
 }
+
+// -----
+
+// Fake quantization's gradient is straight-through: dy where round(x/s)+z
+// stays within [qmin, qmax], i.e. x in [(qmin - z - 1/2) s, (qmax - z + 1/2) s]
+// per channel: here [-1.285, 1.275] and [-2.57, 2.55]; zero outside.
+// CHECK-LABEL: func @fake_quantize_ste
+// CHECK: %[[LO:.+]] = nn.constant dense<{{\[\[}}-1.285{{0*}}e+00], [-2.57{{0*}}e+00]]> : tensor<2x1xf32>
+// CHECK: %[[GE:.+]] = nn.compare  ge %arg0, %[[LO]]
+// CHECK: %[[D1:.+]] = nn.where %[[GE]], %{{.+}}, %{{.+}}
+// CHECK: %[[HI:.+]] = nn.constant dense<{{\[\[}}1.275{{0*}}e+00], [2.55{{0*}}e+00]]> : tensor<2x1xf32>
+// CHECK: %[[LE:.+]] = nn.compare  le %arg0, %[[HI]]
+// CHECK: %[[D2:.+]] = nn.where %[[LE]], %[[D1]], %{{.+}}
+// CHECK: return %{{.+}}, %[[D2]]
+func.func @fake_quantize_ste(%w: tensor<2x3xf32>) -> tensor<f32> {
+  %q = nn.fake_quantize %w {axis = 0 : i64, qmax = 127 : i64, qmin = -128 : i64, scale = array<f64: 0.01, 0.02>, zero_point = array<i64: 0, 0>} : tensor<2x3xf32>
+  %l = nn.reduce sum %q {axes = array<i64: 0, 1>, keepdims = false} : (tensor<2x3xf32>) -> tensor<f32>
+  return %l : tensor<f32>
+}
