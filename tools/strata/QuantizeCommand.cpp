@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Calibration.h"
 #include "Commands.h"
 #include "compiler/onnx/QdqModel.h"
 #include "train/Dataset.h"
@@ -68,12 +69,6 @@ cl::opt<bool> report("report", cl::desc("Print each layer's error, int8 against 
                      cl::sub(sub), cl::cat(category()));
 cl::opt<int> threads("threads", cl::desc("Threads each operator is split over (default: all cores)"),
                      cl::init(0), cl::sub(sub), cl::cat(category()));
-
-/// A compiled model loaded from a shared library, freed with it.
-struct Loaded {
-  strata_module *m = nullptr;
-  ~Loaded() { strata_module_free(m); }
-};
 
 bool compileAndLoad(const std::string &model, const std::string &so, Loaded &loaded,
                     std::string &error) {
@@ -264,6 +259,75 @@ bool runSamples(strata_module *m, const std::vector<float> &rows, int64_t featur
   return true;
 }
 
+} // namespace
+
+bool calibrateModel(const std::string &model, const QdqPlan &plan, const std::string &data,
+                    int64_t sampleCount, CalibrationMethod how, double upperPercentile,
+                    Calibration &c, std::string &error) {
+  // The float model with every tensor to quantize as an output.
+  std::string observed = c.work.path() + "/observed.onnx";
+  if (!c.work.ok()) {
+    error = "cannot create a temporary folder";
+    return false;
+  }
+  if (!writeObservedModel(model, plan.activations, observed, error) ||
+      !compileAndLoad(observed, c.work.path() + "/observed.so", c.floatModel, error))
+    return false;
+  strata_module *m = c.floatModel.m;
+  if (strata_module_num_inputs(m) != 1 || strata_module_input(m, 0)->dtype != STRATA_FLOAT) {
+    error = model + ": calibration takes models with one FLOAT input";
+    return false;
+  }
+  const strata_tensor_info *info = strata_module_input(m, 0);
+  c.features = 1;
+  for (int d = 0; d < info->rank; ++d)
+    c.features *= info->dims[d];
+  if (!loadSamples(data, c.features, shapeOf(info), c.rows, error))
+    return false;
+  c.count = std::min<int64_t>(sampleCount, c.rows.size() / c.features);
+  if (c.count == 0) {
+    error = data + ": no samples";
+    return false;
+  }
+  // Which output holds which tensor.
+  for (int i = 0; i < strata_module_num_outputs(m); ++i)
+    c.outputOf[strata_module_output(m, i)->name] = i;
+  std::vector<Observer> observers(plan.activations.size());
+  std::mt19937_64 rng(0);
+  Method method = (Method)how;
+  percentile = upperPercentile;
+  bool keep = method != Method::MinMax;
+  bool ok = runSamples(m, c.rows, c.features, c.count, "calibrating",
+                       [&](int64_t, std::vector<strata_tensor> &out) {
+                         for (size_t a = 0; a < plan.activations.size(); ++a) {
+                           auto it = c.outputOf.find(plan.activations[a]);
+                           if (it == c.outputOf.end())
+                             continue;
+                           const strata_tensor &t = out[it->second];
+                           observers[a].add((const float *)t.data, strata_tensor_num_elements(&t), keep, rng);
+                         }
+                       },
+                       error);
+  if (!ok)
+    return false;
+  for (size_t a = 0; a < plan.activations.size(); ++a) {
+    if (!c.outputOf.count(plan.activations[a]) && plan.activations[a] != info->name) {
+      error = "tensor '" + plan.activations[a] + "' was not observed";
+      return false;
+    }
+    c.ranges[plan.activations[a]] = observers[a].range(method);
+  }
+  // The graph input is seen as the samples themselves.
+  if (!c.outputOf.count(info->name)) {
+    Observer in;
+    in.add(c.rows.data(), c.count * c.features, keep, rng);
+    c.ranges[info->name] = in.range(method);
+  }
+  return true;
+}
+
+namespace {
+
 int runQuantize() {
   std::string error;
   if (samples < 1)
@@ -273,63 +337,16 @@ int runQuantize() {
   QdqPlan plan;
   if (!planQuantization(modelPath, plan, error))
     return reportError(error);
-  TemporaryDirectory work("strata-quantize");
-  if (!work.ok())
-    return reportError("cannot create a temporary folder");
-
-  // The float model with every tensor to quantize as an output.
-  std::string observed = work.path() + "/observed.onnx";
-  if (!writeObservedModel(modelPath, plan.activations, observed, error))
+  Calibration c;
+  if (!calibrateModel(modelPath, plan, calibrate, samples, (CalibrationMethod)method.getValue(),
+                      percentile, c, error))
     return reportError(error);
-  Loaded floatModel;
-  if (!compileAndLoad(observed, work.path() + "/observed.so", floatModel, error))
-    return reportError(error);
-  strata_module *m = floatModel.m;
-  if (strata_module_num_inputs(m) != 1 || strata_module_input(m, 0)->dtype != STRATA_FLOAT)
-    return reportError(modelPath + ": calibration takes models with one FLOAT input");
-  const strata_tensor_info *info = strata_module_input(m, 0);
-  int64_t features = 1;
-  for (int d = 0; d < info->rank; ++d)
-    features *= info->dims[d];
-  std::vector<float> rows;
-  if (!loadSamples(calibrate, features, shapeOf(info), rows, error))
-    return reportError(error);
-  int64_t count = std::min<int64_t>(samples, rows.size() / features);
-  if (count == 0)
-    return reportError(calibrate + ": no samples");
-
-  // Which output holds which tensor.
-  std::map<std::string, int> outputOf;
-  for (int i = 0; i < strata_module_num_outputs(m); ++i)
-    outputOf[strata_module_output(m, i)->name] = i;
-  std::vector<Observer> observers(plan.activations.size());
-  std::mt19937_64 rng(0);
-  bool keep = method != Method::MinMax;
-  bool ok = runSamples(m, rows, features, count, "calibrating",
-                       [&](int64_t, std::vector<strata_tensor> &out) {
-                         for (size_t a = 0; a < plan.activations.size(); ++a) {
-                           auto it = outputOf.find(plan.activations[a]);
-                           if (it == outputOf.end())
-                             continue;
-                           const strata_tensor &t = out[it->second];
-                           observers[a].add((const float *)t.data, strata_tensor_num_elements(&t), keep, rng);
-                         }
-                       },
-                       error);
-  if (!ok)
-    return reportError(error);
-  std::map<std::string, TensorRange> ranges;
-  for (size_t a = 0; a < plan.activations.size(); ++a) {
-    if (!outputOf.count(plan.activations[a]) && plan.activations[a] != info->name)
-      return reportError("tensor '" + plan.activations[a] + "' was not observed");
-    ranges[plan.activations[a]] = observers[a].range(method);
-  }
-  // The graph input is seen as the samples themselves.
-  if (!outputOf.count(info->name)) {
-    Observer in;
-    in.add(rows.data(), count * features, keep, rng);
-    ranges[info->name] = in.range(method);
-  }
+  TemporaryDirectory &work = c.work;
+  strata_module *m = c.floatModel.m;
+  std::vector<float> &rows = c.rows;
+  int64_t features = c.features, count = c.count;
+  std::map<std::string, int> &outputOf = c.outputOf;
+  std::map<std::string, TensorRange> &ranges = c.ranges;
   if (!writeQdqModel(modelPath, plan, ranges, perChannel, output, error))
     return reportError(error);
   llvm::errs() << "strata: wrote " << output << ": " << plan.layers.size() << " layers int8 ("
@@ -359,7 +376,7 @@ int runQuantize() {
   std::vector<double> signal(nl + 1), noise(nl + 1);
   int64_t agree = 0;
   std::vector<std::vector<float>> reference(reportSamples * (nl + 1));
-  ok = runSamples(m, rows, features, reportSamples, "float reference",
+  bool ok = runSamples(m, rows, features, reportSamples, "float reference",
                   [&](int64_t s, std::vector<strata_tensor> &out) {
                     for (size_t l = 0; l <= nl; ++l) {
                       const strata_tensor &t = out[l < nl ? outputOf[plan.layers[l].output] : 0];
