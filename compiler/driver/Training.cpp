@@ -7,6 +7,8 @@
 
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "passes/Passes.h"
 
 using namespace mlir;
 
@@ -28,6 +30,14 @@ bool compileTraining(const std::string &modelPath, int64_t batch,
     return false;
   if (compress.share && !shareLayerWeights(main, *compress.share, {}, error))
     return false;
+  if (compress.fakeQuantize) {
+    PassManager pm(&ctx);
+    pm.addPass(createFakeQuantize());
+    if (failed(pm.run(*forward))) {
+      error = modelPath + ": cannot fake-quantize the model for training";
+      return false;
+    }
+  }
   OwningOpRef<ModuleOp> trainModule, evalModule;
   {
     DiagnosticCollector diagnostics(ctx);

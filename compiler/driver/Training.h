@@ -19,6 +19,10 @@ struct CompressBeforeTraining {
   double sparsity = -1.0; ///< all layers but the first; negative: none
   std::vector<LayerSparsity> layers;
   std::optional<LayerBits> share; ///< bits per shared weight, if sharing
+  /// Quantization-aware training (strata train --qat): the model's QDQ
+  /// pairs become nn.fake_quantize (strata-fake-quantize), which the step
+  /// differentiates straight through.
+  bool fakeQuantize = false;
   bool prunes() const { return sparsity > 0.0 || !layers.empty(); }
 };
 

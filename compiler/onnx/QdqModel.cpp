@@ -244,7 +244,7 @@ bool writeObservedModel(const std::string &modelPath, const std::vector<std::str
 
 bool writeQdqModel(const std::string &modelPath, const QdqPlan &plan,
                    const std::map<std::string, TensorRange> &rangesIn, bool perChannel,
-                   const std::string &outputPath, std::string &error) {
+                   const std::string &outputPath, std::string &error, bool trainable) {
   if (refuseSame(modelPath, outputPath, error))
     return false;
   try {
@@ -331,7 +331,17 @@ bool writeQdqModel(const std::string &modelPath, const QdqPlan &plan,
         if (!(s > 0))
           s = 1.0f;
       std::string qName = wName + "_quantized";
-      if (!quantizedWeights.count(wName)) {
+      if (!quantizedWeights.count(wName) && trainable) {
+        quantizedWeights.insert(wName);
+        std::vector<int8_t> zeros(channels, 0);
+        std::vector<int64_t> sdims = perChannel ? std::vector<int64_t>{channels} : std::vector<int64_t>{};
+        *graph.add_initializer() = tensor(wName + "_scale", TensorProto::FLOAT, sdims, ws.data(), 4 * ws.size());
+        *graph.add_initializer() = tensor(wName + "_zero_point", TensorProto::INT8, sdims, zeros.data(), zeros.size());
+        front.push_back(node("QuantizeLinear", {wName, wName + "_scale", wName + "_zero_point"},
+                             qName, perChannel ? axis : -1));
+        front.push_back(node("DequantizeLinear", {qName, wName + "_scale", wName + "_zero_point"},
+                             wName + "_dequantized", perChannel ? axis : -1));
+      } else if (!quantizedWeights.count(wName)) {
         quantizedWeights.insert(wName);
         std::vector<int8_t> q(values.size());
         for (size_t i = 0; i < values.size(); ++i)
@@ -347,7 +357,8 @@ bool writeQdqModel(const std::string &modelPath, const QdqPlan &plan,
       n.set_input(w, wName + "_dequantized");
       // The bias, in accumulator units.
       int64_t outChannels = dims[axis];
-      if (n.input_size() > 2 && !n.input(2).empty() && (n.op_type() == "Conv" || n.op_type() == "Gemm")) {
+      if (!trainable && n.input_size() > 2 && !n.input(2).empty() &&
+          (n.op_type() == "Conv" || n.op_type() == "Gemm")) {
         TensorProto *B = g.floatInitializer(n.input(2), 1);
         auto sx = scaleOf.find(n.input(0));
         if (B && sx != scaleOf.end() && B->dims(0) == outChannels) {
@@ -407,6 +418,61 @@ bool writeQdqModel(const std::string &modelPath, const QdqPlan &plan,
       if (dropped.count(inputs->Get(i).name()))
         inputs->DeleteSubrange(i, 1);
     graph.clear_value_info(); // inferred for the float graph
+    return serializeChecked(g.loaded.model, outputPath, error);
+  } catch (const onnx_import::ImportError &e) {
+    error = e.what();
+    return false;
+  }
+}
+
+bool freezeQuantizedWeights(const std::string &trainedPath, const std::string &outputPath,
+                            std::string &error) {
+  try {
+    Graph g(trainedPath);
+    onnx::GraphProto &graph = g.graph();
+    std::vector<NodeProto> kept;
+    for (const NodeProto &n : graph.node()) {
+      TensorProto *w = n.op_type() == "QuantizeLinear" ? g.floatInitializer(n.input(0), -1) : nullptr;
+      auto s = w ? g.initializers.find(n.input(1)) : g.initializers.end();
+      auto z = w && n.input_size() > 2 ? g.initializers.find(n.input(2)) : g.initializers.end();
+      if (!w || s == g.initializers.end() || z == g.initializers.end() ||
+          z->second->data_type() != TensorProto::INT8) {
+        kept.push_back(n);
+        continue;
+      }
+      std::vector<float> values = floats(*w), scale = floats(*s->second);
+      // libonnx has no int8 reader; the zero points are raw bytes (we wrote them).
+      const std::string &raw = z->second->raw_data();
+      std::vector<int8_t> zp(raw.begin(), raw.end());
+      if (zp.size() != scale.size()) {
+        kept.push_back(n);
+        continue;
+      }
+      std::vector<int64_t> dims(w->dims().begin(), w->dims().end());
+      int64_t axis = attrInt(n, "axis", 1), inner = 1;
+      if (axis < 0)
+        axis += dims.size();
+      for (size_t d = axis + 1; d < dims.size(); ++d)
+        inner *= dims[d];
+      std::vector<int8_t> q(values.size());
+      for (size_t i = 0; i < values.size(); ++i) {
+        size_t c = scale.size() == 1 ? 0 : (i / inner) % dims[axis];
+        q[i] = (int8_t)std::clamp<long>(std::lrint(values[i] / scale[c]) + zp[c], -128, 127);
+      }
+      *graph.add_initializer() = tensor(n.output(0), TensorProto::INT8, dims, q.data(), q.size());
+    }
+    graph.clear_node();
+    for (auto &n : kept)
+      *graph.add_node() = std::move(n);
+    std::set<std::string> read;
+    for (const auto &n : graph.node())
+      for (const auto &i : n.input())
+        read.insert(i);
+    auto *inits = graph.mutable_initializer();
+    for (int i = inits->size() - 1; i >= 0; --i)
+      if (!read.count(inits->Get(i).name()))
+        inits->DeleteSubrange(i, 1);
+    graph.clear_value_info();
     return serializeChecked(g.loaded.model, outputPath, error);
   } catch (const onnx_import::ImportError &e) {
     error = e.what();

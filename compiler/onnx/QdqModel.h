@@ -64,9 +64,19 @@ struct TensorRange {
 /// int8 + DequantizeLinear (per output channel with `perChannel`, which
 /// needs opset 13), biases as int32. Checked by libonnx; never over the
 /// source.
+/// With `trainable`, the model to train with quantization in the loop
+/// (strata train --qat): weights stay float initializers, each read through
+/// a QuantizeLinear/DequantizeLinear pair with the scale of its initial
+/// values, and biases stay float.
 bool writeQdqModel(const std::string &modelPath, const QdqPlan &plan,
                    const std::map<std::string, TensorRange> &ranges, bool perChannel,
-                   const std::string &outputPath, std::string &error);
+                   const std::string &outputPath, std::string &error, bool trainable = false);
+
+/// The trained model of strata train --qat made deployable: every
+/// QuantizeLinear of a float initializer (a weight) is computed once into
+/// an int8 initializer, so the result is the standard QDQ form.
+bool freezeQuantizedWeights(const std::string &trainedPath, const std::string &outputPath,
+                            std::string &error);
 
 } // namespace strata
 

@@ -25,6 +25,11 @@
 #include <optional>
 #include <sstream>
 
+#include "Calibration.h"
+#include "compiler/onnx/QdqModel.h"
+
+#include "llvm/Support/Path.h"
+
 namespace cl = llvm::cl;
 
 namespace strata::cli {
@@ -76,6 +81,12 @@ cl::opt<std::string> resumePath("resume", cl::desc("Continue a run from its chec
                                 cl::value_desc("file"), cl::sub(sub), cl::cat(category()));
 cl::opt<int> threads("threads", cl::desc("Threads each operator is split over (default: all cores)"),
                      cl::init(0), cl::sub(sub), cl::cat(category()));
+cl::opt<bool> qat("qat",
+                  cl::desc("Quantization-aware training: calibrate the activations' ranges on "
+                           "the training data, train with activations and weights "
+                           "fake-quantized (straight-through gradients), and write a QDQ int8 "
+                           "model (default: <model>.int8.onnx)"),
+                  cl::sub(sub), cl::cat(category()));
 // For tests of Ctrl-C: raise SIGINT after this many steps.
 cl::opt<int64_t> interruptAfter("interrupt-after-steps", cl::Hidden, cl::init(0),
                                 cl::sub(sub), cl::cat(category()));
@@ -104,9 +115,53 @@ int run() {
   r.resumePath = resumePath;
   r.threads = threads;
   r.interruptAfter = interruptAfter;
+  // --qat: train the model with QDQ pairs in it (fake-quantized), then
+  // make its weights int8.
+  std::optional<Calibration> calibration;
+  std::string qatOutput;
+  if (qat) {
+    if (!resumePath.empty())
+      return reportError("--qat runs cannot be resumed yet");
+    std::string error;
+    QdqPlan plan;
+    calibration.emplace();
+    if (!planQuantization(modelPath, plan, error) ||
+        !calibrateModel(modelPath, plan, dataDir,
+                        256, CalibrationMethod::MinMax, 99.99, *calibration, error))
+      return reportError(error);
+    std::string qatModel = calibration->work.path() + "/qat.onnx";
+    // Per output channel where the opset has it (13), else per tensor.
+    if (!writeQdqModel(modelPath, plan, calibration->ranges, /*perChannel=*/true, qatModel, error,
+                       /*trainable=*/true)) {
+      std::string perChannelError = error;
+      if (!writeQdqModel(modelPath, plan, calibration->ranges, false, qatModel, error, true))
+        return reportError(perChannelError);
+    }
+    if (outputPath.empty()) {
+      llvm::SmallString<256> p(modelPath.getValue());
+      llvm::sys::path::replace_extension(p, ".int8.onnx");
+      qatOutput = std::string(p);
+    } else {
+      qatOutput = outputPath;
+    }
+    llvm::errs() << "strata: quantization-aware training: " << plan.layers.size()
+                 << " layers, " << plan.activations.size() << " activations calibrated on "
+                 << calibration->count << " samples\n";
+    r.modelPath = qatModel;
+    r.outputPath = calibration->work.path() + "/trained.onnx";
+    r.checkpointPath = checkpointPath.empty() ? qatOutput + ".ckpt" : checkpointPath.getValue();
+    r.compress.fakeQuantize = true;
+    r.quietWrite = true;
+  }
   TrainOutcome outcome;
   if (int code = trainModel(r, outcome))
     return code;
+  if (qat) {
+    std::string error;
+    if (!freezeQuantizedWeights(r.outputPath, qatOutput, error))
+      return reportError(error);
+    llvm::errs() << "strata: wrote " << qatOutput << " (QDQ: int8 weights, uint8 activations)\n";
+  }
   if (outcome.tested)
     llvm::outs() << llvm::format(outcome.classes ? "test_accuracy=%.4f" : "test_mse=%.5f",
                                  outcome.score)
@@ -125,6 +180,7 @@ Command &trainCommand() {
                    "  strata train mlp.onnx --data dir --optimizer 'adam(lr=1e-3)' --batch 128\n"
                    "  strata train net.onnx --data dir --freeze 'conv*' --metrics curve.csv\n"
                    "  strata train net.onnx --data dir --resume net.trained.onnx.ckpt\n"
+                   "  strata train lenet.onnx --data fashion-mnist --qat -o lenet.int8.onnx\n"
                    "\nThe last line printed (stdout) is the last epoch's summary:\n"
                    "  test_accuracy=0.8412 epoch_s=3.10 samples_per_s=19354\n",
                    run};
