@@ -42,9 +42,10 @@ struct Calibration {
 /// Calibrates `plan`'s activations of `model` on up to `samples` samples of
 /// `data` (a folder of .npy, one .npy, or training data as strata train
 /// --data takes it).
+/// `threads` splits each operator (0: all cores).
 bool calibrateModel(const std::string &model, const QdqPlan &plan, const std::string &data,
                     int64_t samples, CalibrationMethod method, double upperPercentile,
-                    Calibration &calibration, std::string &error);
+                    int threads, Calibration &calibration, std::string &error);
 
 } // namespace strata::cli
 

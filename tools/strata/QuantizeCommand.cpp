@@ -70,8 +70,8 @@ cl::opt<bool> report("report", cl::desc("Print each layer's error, int8 against 
 cl::opt<int> threads("threads", cl::desc("Threads each operator is split over (default: all cores)"),
                      cl::init(0), cl::sub(sub), cl::cat(category()));
 
-bool compileAndLoad(const std::string &model, const std::string &so, Loaded &loaded,
-                    std::string &error) {
+bool compileAndLoad(const std::string &model, const std::string &so, int threadCount,
+                    Loaded &loaded, std::string &error) {
   CompileOptions options;
   options.batch = 1;
   if (!compileModel(model, so, options, error))
@@ -80,7 +80,7 @@ bool compileAndLoad(const std::string &model, const std::string &so, Loaded &loa
     error = strata_last_error();
     return false;
   }
-  strata_module_set_threads(loaded.m, threads);
+  strata_module_set_threads(loaded.m, threadCount);
   return true;
 }
 
@@ -263,7 +263,7 @@ bool runSamples(strata_module *m, const std::vector<float> &rows, int64_t featur
 
 bool calibrateModel(const std::string &model, const QdqPlan &plan, const std::string &data,
                     int64_t sampleCount, CalibrationMethod how, double upperPercentile,
-                    Calibration &c, std::string &error) {
+                    int threadCount, Calibration &c, std::string &error) {
   // The float model with every tensor to quantize as an output.
   std::string observed = c.work.path() + "/observed.onnx";
   if (!c.work.ok()) {
@@ -271,7 +271,7 @@ bool calibrateModel(const std::string &model, const QdqPlan &plan, const std::st
     return false;
   }
   if (!writeObservedModel(model, plan.activations, observed, error) ||
-      !compileAndLoad(observed, c.work.path() + "/observed.so", c.floatModel, error))
+      !compileAndLoad(observed, c.work.path() + "/observed.so", threadCount, c.floatModel, error))
     return false;
   strata_module *m = c.floatModel.m;
   if (strata_module_num_inputs(m) != 1 || strata_module_input(m, 0)->dtype != STRATA_FLOAT) {
@@ -339,7 +339,7 @@ int runQuantize() {
     return reportError(error);
   Calibration c;
   if (!calibrateModel(modelPath, plan, calibrate, samples, (CalibrationMethod)method.getValue(),
-                      percentile, c, error))
+                      percentile, threads, c, error))
     return reportError(error);
   TemporaryDirectory &work = c.work;
   strata_module *m = c.floatModel.m;
@@ -366,7 +366,7 @@ int runQuantize() {
   std::string observedInt8 = work.path() + "/observed_int8.onnx";
   Loaded int8Model;
   if (!writeObservedModel(output, dequantized, observedInt8, error) ||
-      !compileAndLoad(observedInt8, work.path() + "/observed_int8.so", int8Model, error))
+      !compileAndLoad(observedInt8, work.path() + "/observed_int8.so", threads, int8Model, error))
     return reportError(error);
   std::map<std::string, int> int8OutputOf;
   for (int i = 0; i < strata_module_num_outputs(int8Model.m); ++i)

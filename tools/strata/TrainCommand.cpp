@@ -127,7 +127,7 @@ int run() {
     calibration.emplace();
     if (!planQuantization(modelPath, plan, error) ||
         !calibrateModel(modelPath, plan, dataDir,
-                        256, CalibrationMethod::MinMax, 99.99, *calibration, error))
+                        256, CalibrationMethod::MinMax, 99.99, threads, *calibration, error))
       return reportError(error);
     std::string qatModel = calibration->work.path() + "/qat.onnx";
     // Per output channel where the opset has it (13), else per tensor.
