@@ -9,7 +9,8 @@ quantization steps of the output) and from the float network (argmax).
 With --lenet EXAMPLES_DIR it instead measures accuracy: the bundled LeNet-5
 trained by `strata train` on Fashion-MNIST (Debian's dataset-fashion-mnist),
 quantized by quantize_static and by `strata quantize` (per tensor, per
-channel, percentile ranges; 512 training images each), and the float and
+channel, percentile and entropy ranges; 512 training images each), and
+trained one epoch more in float and with `strata train --qat`; the float and
 int8 programs compiled by strata (and ONNX Runtime's sessions of the same
 models) run over the 10,000 test images.
 
@@ -85,6 +86,15 @@ def lenet(args, ort):
             subprocess.run([args.strata, "quantize", fp32, "--calibrate", "fashion-mnist",
                             "--samples", "512", "-o", path] + flags, check=True, capture_output=True)
             models.append((f"int8: strata quantize, {label}", path))
+        # One more epoch, in float and quantization-aware (int8 out).
+        more = os.path.join(work, "lenet.more.onnx")
+        qat = os.path.join(work, "lenet.qat.onnx")
+        common = ["--data", "fashion-mnist", "--epochs", "1", "--optimizer", "sgd(lr=0.01,momentum=0.9)"]
+        subprocess.run([args.strata, "train", fp32, "-o", more] + common, check=True, capture_output=True)
+        subprocess.run([args.strata, "train", fp32, "--qat", "-o", qat] + common, check=True,
+                       capture_output=True)
+        models += [("float, one epoch more (lr 0.01)", more),
+                   ("int8: strata train --qat, one epoch more (lr 0.01)", qat)]
         test = os.path.join(work, "test.npy")
         np.save(test, test_x)
         print("| LeNet-5, Fashion-MNIST (all int8 models compiled by strata) | test accuracy | "
