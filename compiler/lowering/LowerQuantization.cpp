@@ -120,15 +120,7 @@ LogicalResult lowerFakeQuantize(nn::FakeQuantizeOp op, PatternRewriter &rw) {
   Location loc = op.getLoc();
   Type f = op.getType().getElementType();
   auto constant = [&](ArrayRef<double> v) -> Value {
-    auto type = RankedTensorType::get(op.channelShape(), f);
-    SmallVector<APFloat> values;
-    for (double x : v) {
-      APFloat a(x);
-      bool lost;
-      a.convert(cast<FloatType>(f).getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
-      values.push_back(a);
-    }
-    return rw.create<arith::ConstantOp>(loc, DenseElementsAttr::get(type, values));
+    return rw.create<arith::ConstantOp>(loc, op.channelConstant(v));
   };
   SmallVector<double> zero(op.getZeroPoint().begin(), op.getZeroPoint().end());
   Value scale = constant(op.getScale()), zp = constant(zero);

@@ -407,18 +407,30 @@ LogicalResult RequantizeOp::verify() {
 
 LogicalResult FakeQuantizeOp::verify() {
   size_t n = getScale().size();
-  int64_t rank = cast<RankedTensorType>(getInput().getType()).getRank();
+  auto type = cast<RankedTensorType>(getInput().getType());
+  int64_t axis = (int64_t)getAxis(); // I64Attr getters return uint64_t
   if (n == 0 || getZeroPoint().size() != n)
     return emitOpError() << "needs as many zero points as scales (at least one)";
-  if (n > 1 && (getAxis() < 0 || getAxis() >= rank ||
-                cast<RankedTensorType>(getInput().getType()).getDimSize(getAxis()) != (int64_t)n))
-    return emitOpError() << n << " scales do not match axis " << getAxis() << " of the input";
+  if (n > 1 && (axis < 0 || axis >= type.getRank() || type.getDimSize(axis) != (int64_t)n))
+    return emitOpError() << n << " scales do not match axis " << axis << " of the input";
   if ((int64_t)getQmin() >= (int64_t)getQmax())
     return emitOpError() << "qmin must be below qmax";
   for (double s : getScale())
     if (!(s > 0) || !std::isfinite(s))
       return emitOpError() << "scales must be positive and finite";
   return success();
+}
+
+DenseElementsAttr FakeQuantizeOp::channelConstant(ArrayRef<double> values) {
+  Type et = getType().getElementType();
+  SmallVector<APFloat> converted;
+  for (double x : values) {
+    APFloat f(x);
+    bool lost;
+    f.convert(cast<FloatType>(et).getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
+    converted.push_back(f);
+  }
+  return DenseElementsAttr::get(RankedTensorType::get(channelShape(), et), converted);
 }
 
 SmallVector<int64_t> FakeQuantizeOp::channelShape() {

@@ -736,6 +736,10 @@ def NN_FakeQuantizeOp : NN_Op<"fake_quantize", [SameOperandsAndResultType, Diffe
     /// The scale's and zero point's shape against the input: [1, ..., C, ..., 1]
     /// at the axis, or [] per tensor.
     ::llvm::SmallVector<int64_t> channelShape();
+    /// Per-channel values (one per scale) of the input's element type, in
+    /// channelShape(): the scales, zero points or bounds the lowering and
+    /// the gradient rule need as tensors.
+    ::mlir::DenseElementsAttr channelConstant(::llvm::ArrayRef<double> values);
   }];
 }
 

@@ -153,14 +153,15 @@ struct Observer {
       ++seen;
     }
   }
-  TensorRange range(Method m) {
+  /// `upper`: the upper percentile for Method::Percentile.
+  TensorRange range(Method m, double upper) {
     if (m == Method::MinMax || kept.empty())
       return {lo, hi};
     if (m == Method::Entropy)
       return entropyRange();
     std::sort(kept.begin(), kept.end());
     auto at = [&](double p) { return kept[std::min<size_t>(kept.size() - 1, (size_t)(p / 100 * kept.size()))]; };
-    return {at(100 - percentile), at(percentile)};
+    return {at(100 - upper), at(upper)};
   }
 
   /// TensorRT's calibration: a 2048-bin histogram of |x|; for each
@@ -295,7 +296,6 @@ bool calibrateModel(const std::string &model, const QdqPlan &plan, const std::st
   std::vector<Observer> observers(plan.activations.size());
   std::mt19937_64 rng(0);
   Method method = (Method)how;
-  percentile = upperPercentile;
   bool keep = method != Method::MinMax;
   bool ok = runSamples(m, c.rows, c.features, c.count, "calibrating",
                        [&](int64_t, std::vector<strata_tensor> &out) {
@@ -315,13 +315,13 @@ bool calibrateModel(const std::string &model, const QdqPlan &plan, const std::st
       error = "tensor '" + plan.activations[a] + "' was not observed";
       return false;
     }
-    c.ranges[plan.activations[a]] = observers[a].range(method);
+    c.ranges[plan.activations[a]] = observers[a].range(method, upperPercentile);
   }
   // The graph input is seen as the samples themselves.
   if (!c.outputOf.count(info->name)) {
     Observer in;
     in.add(c.rows.data(), c.count * c.features, keep, rng);
-    c.ranges[info->name] = in.range(method);
+    c.ranges[info->name] = in.range(method, upperPercentile);
   }
   return true;
 }

@@ -125,7 +125,7 @@ void importDequantizeLinear(NodeContext &n) {
   Value x = n.input(0);
   auto xType = typeOf(x);
   if (!isa<IntegerType>(xType.getElementType()))
-    n.fail("dequantizing " + std::string("a non-integer input is not supported"));
+    n.fail("dequantizing a non-integer input is not supported");
   int64_t axis = quantizationAxis(n);
   checkScale(n, 1);
   Value scale = broadcastable(n, 1, axis, xType);

@@ -240,22 +240,13 @@ LogicalResult FakeQuantizeOp::buildGradients(OpBuilder &builder, ValueRange dys,
   // Straight-through: dy where round(x / s) + z lands in [qmin, qmax], that
   // is x in [(qmin - z - 1/2) s, (qmax - z + 1/2) s] per channel.
   NNBuilder b(builder, getLoc());
-  Type et = NNBuilder::elementOf(getInput());
   SmallVector<double> lo, hi;
   for (auto [s, z] : llvm::zip(getScale(), getZeroPoint())) {
     lo.push_back(((int64_t)getQmin() - z - 0.5) * s);
     hi.push_back(((int64_t)getQmax() - z + 0.5) * s);
   }
   auto bound = [&](ArrayRef<double> v) -> Value {
-    auto type = RankedTensorType::get(channelShape(), et);
-    SmallVector<APFloat> values;
-    for (double x : v) {
-      APFloat f(x);
-      bool lost;
-      f.convert(cast<FloatType>(et).getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
-      values.push_back(f);
-    }
-    return builder.create<ConstantOp>(getLoc(), DenseElementsAttr::get(type, values));
+    return builder.create<ConstantOp>(getLoc(), channelConstant(v));
   };
   Value dy = b.select(b.compare(ComparePredicate::ge, getInput(), bound(lo)), dys[0]);
   dy = b.select(b.compare(ComparePredicate::le, getInput(), bound(hi)), dy);
