@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""ResNet-18, MobileNetV2 and AlexNet (torchvision, random weights, batch 1):
+"""ResNet-18, MobileNetV2 and AlexNet (torchvision, random weights, batch 1;
+others by name: any torchvision classifier, or bert_encoder, see torch_nets.py):
 strata against ONNX Runtime, PyTorch, IREE and OpenVINO at 1 and 2 threads,
 on the same machine in one run. Also checks strata's output against
 PyTorch's (max|diff| / max|ref|) and reports strata's compile time.

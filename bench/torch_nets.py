@@ -4,7 +4,10 @@
   torch_nets.py export NAME DIR      NAME.onnx (opset 13), NAME_input.npy,
                                      NAME_ref.npy (PyTorch's output)
   torch_nets.py time NAME THREADS N  median ms of N eager forward passes
-Weights are random with torch.manual_seed(0), as in test/e2e.
+Weights are random with torch.manual_seed(0), as in test/e2e. NAME is a
+torchvision classifier (input 1x3x224x224) or `bert_encoder`: two
+nn.TransformerEncoder layers of BERT-base's shape (hidden 768, 12 heads,
+FFN 3072; input 1x128x768), as test/e2e/sequence_models.py checks it.
 """
 import json
 import os
@@ -17,14 +20,18 @@ import torchvision
 
 
 def model(name):
+    """The network and an input for it."""
     torch.manual_seed(0)
-    return getattr(torchvision.models, name)(weights=None).eval()
+    if name == "bert_encoder":
+        layer = torch.nn.TransformerEncoderLayer(d_model=768, nhead=12, dim_feedforward=3072,
+                                                 batch_first=True)
+        return torch.nn.TransformerEncoder(layer, num_layers=2).eval(), torch.randn(1, 128, 768)
+    return getattr(torchvision.models, name)(weights=None).eval(), torch.randn(1, 3, 224, 224)
 
 
 def main():
     cmd, name = sys.argv[1], sys.argv[2]
-    m = model(name)
-    x = torch.randn(1, 3, 224, 224)
+    m, x = model(name)
     if cmd == "export":
         out = sys.argv[3]
         torch.onnx.export(m, x, os.path.join(out, f"{name}.onnx"), opset_version=13,

@@ -276,6 +276,19 @@ def OneDnnInt8 : Pass<"strata-onednn-int8", "mlir::ModuleOp"> {
   let dependentDialects = ["::strata::nn::NNDialect", "::strata::onednn::OneDnnDialect"];
 }
 
+def OneDnnMatmuls : Pass<"strata-onednn-matmuls", "mlir::ModuleOp"> {
+  let summary = "Give batched f32 matmuls to oneDNN's batched matmul (CPU)";
+  let description = [{
+    An f32 `nn.matmul` of static operands of rank 3 or more with equal batch
+    dimensions (attention's per-head products) becomes `onednn.batch_matmul`
+    on `[G, M, K] x [G, K, N]` views, between free reshapes. Products by a 2-D
+    right operand lower to one 2-D matmul instead; broadcast batch
+    dimensions keep the generic lowering.
+    Lit test: test/lit/compiler/cpu/onednn-matmuls.mlir.
+  }];
+  let dependentDialects = ["::strata::nn::NNDialect", "::strata::onednn::OneDnnDialect"];
+}
+
 def WinogradConvs : Pass<"strata-winograd-convs"> {
   let summary = "3x3 convolutions as Winograd transforms around a batched matmul (CPU)";
   let description = [{

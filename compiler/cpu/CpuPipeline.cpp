@@ -84,6 +84,7 @@ void buildKernelSelectionPipeline(OpPassManager &pm, const CpuBackendOptions &op
   }
   if (options.convKernels == ConvKernels::Auto)
     pm.addPass(createWinogradConvs());
+  pm.addPass(createOneDnnMatmuls());
   DirectConvOptions direct;
   direct.vectorBits = options.target.vectorBits;
   pm.addPass(createDirectConv(direct));

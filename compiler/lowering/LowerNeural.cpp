@@ -56,12 +56,27 @@ LogicalResult lowerMatMul(nn::MatMulOp op, PatternRewriter &rw) {
   auto resultType = op.getType();
   auto lt = cast<RankedTensorType>(op.getLhs().getType());
   auto rt = cast<RankedTensorType>(op.getRhs().getType());
-  Value zero = filled(rw, loc, resultType, 0.0);
   if (lt.getRank() == 2 && rt.getRank() == 2) {
     rw.replaceOp(op, rw.create<linalg::MatmulOp>(
                            loc, ValueRange{op.getLhs(), op.getRhs()},
-                           ValueRange{zero})
+                           ValueRange{filled(rw, loc, resultType, 0.0)})
                          .getResult(0));
+    return success();
+  }
+  // [..., M, K] x [K, N] (a Linear layer on a sequence): the leading
+  // dimensions are more rows of one 2-D product, which the tiled matmul
+  // runs far faster than the general loop nest below.
+  if (lt.getRank() > 2 && rt.getRank() == 2 && lt.hasStaticShape() &&
+      resultType.hasStaticShape() && lt.getShape().back() > 0) {
+    int64_t k = lt.getShape().back(), rows = lt.getNumElements() / k;
+    Value a = reshapeTo(rw, loc, op.getLhs(),
+                        RankedTensorType::get({rows, k}, lt.getElementType()));
+    auto flatType = RankedTensorType::get({rows, rt.getDimSize(1)},
+                                          resultType.getElementType());
+    Value mm = rw.create<linalg::MatmulOp>(loc, ValueRange{a, op.getRhs()},
+                                           ValueRange{filled(rw, loc, flatType, 0.0)})
+                   .getResult(0);
+    rw.replaceOp(op, reshapeTo(rw, loc, mm, resultType));
     return success();
   }
   // General case: loops = result dims + k; operands read with broadcasting.
@@ -98,7 +113,7 @@ LogicalResult lowerMatMul(nn::MatMulOp op, PatternRewriter &rw) {
   SmallVector<Iter> iters(r, Iter::parallel);
   iters.push_back(Iter::reduction);
   rw.replaceOp(op, contraction(rw, loc, resultType, op.getLhs(), op.getRhs(),
-                               zero, maps, iters, 1.0));
+                               filled(rw, loc, resultType, 0.0), maps, iters, 1.0));
   return success();
 }
 

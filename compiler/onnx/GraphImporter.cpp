@@ -3,6 +3,7 @@
 #include "compiler/onnx/GraphImporter.h"
 #include "compiler/onnx/ImportError.h"
 #include "compiler/onnx/NodeContext.h"
+#include "compiler/onnx/NodeInference.h"
 #include "compiler/onnx/OpTable.h"
 #include "compiler/onnx/TensorConversion.h"
 #include "compiler/onnx/TensorLimits.h"
@@ -10,6 +11,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/Verifier.h"
 
 using namespace mlir;
@@ -128,12 +130,23 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
     if (!v)
       throw ImportError(loaded.path + ": graph output '" + vi.name() +
                         "' is not produced by any node");
-    if (v.getType() != resultTypes[results.size()])
+    // Graph inference may have left dimensions of an output unknown that
+    // per-node inference found (NodeInference.h): the imported value's type
+    // is then the more precise one, if it agrees with what was declared.
+    auto declared = cast<RankedTensorType>(resultTypes[results.size()]);
+    auto actual = cast<RankedTensorType>(v.getType());
+    bool agrees = declared.getElementType() == actual.getElementType() &&
+                  declared.getRank() == actual.getRank();
+    for (int64_t d = 0; agrees && d < declared.getRank(); ++d)
+      agrees = declared.isDynamicDim(d) || declared.getDimSize(d) == actual.getDimSize(d);
+    if (!agrees)
       throw ImportError(loaded.path + ": graph output '" + vi.name() +
                         "' has type mismatch after import");
+    resultTypes[results.size()] = actual;
     results.push_back(v);
   }
   builder.create<func::ReturnOp>(fileLoc, results);
+  func.setType(builder.getFunctionType(argTypes, resultTypes));
   removeUnusedConstants(*body);
 
   // Whole-module check; node-level problems were reported already.
@@ -186,6 +199,7 @@ void GraphImporter::importNode(const onnx::NodeProto &node, int index) {
   Block &body = *builder.getInsertionBlock();
   Operation *before = body.empty() ? nullptr : &body.back();
   NodeContext nodeCtx(*this, node, index, loaded.opset, builder);
+  reinferIncompleteOutputs(node, index);
 
   bool training = node.domain() == kTrainingDomain;
   if (!node.domain().empty() && node.domain() != "ai.onnx" && !training)
@@ -202,15 +216,119 @@ void GraphImporter::importNode(const onnx::NodeProto &node, int index) {
   importer(nodeCtx);
   nodeCtx.checkAllAttributesUsed();
 
+  for (int i = 0; i < node.output_size(); ++i)
+    if (!node.output(i).empty() &&
+        (i >= (int)nodeCtx.results().size() || !nodeCtx.results()[i]))
+      nodeCtx.fail("output #" + std::to_string(i) + " ('" + node.output(i) +
+                   "') is not supported");
+  verifyNewOps(nodeCtx, body, before);
+  llvm::DenseMap<Value, Value> folded = foldNewOps(body, before);
   for (int i = 0; i < node.output_size(); ++i) {
     if (node.output(i).empty())
       continue;
-    if (i >= (int)nodeCtx.results().size() || !nodeCtx.results()[i])
-      nodeCtx.fail("output #" + std::to_string(i) + " ('" + node.output(i) +
-                   "') is not supported");
-    define(node.output(i), nodeCtx.results()[i]);
+    Value v = nodeCtx.results()[i];
+    define(node.output(i), folded.lookup(v) ? folded.lookup(v) : v);
   }
-  verifyNewOps(nodeCtx, body, before);
+}
+
+void GraphImporter::reinferIncompleteOutputs(const onnx::NodeProto &node,
+                                             int index) {
+  bool incomplete = false;
+  for (const std::string &name : node.output()) {
+    auto it = types.find(name);
+    incomplete |= !name.empty() && (it == types.end() || !isFullyKnown(*it->second));
+  }
+  if (!incomplete)
+    return;
+  std::vector<Value> inputs;
+  for (const std::string &name : node.input()) {
+    Value v = name.empty() ? Value() : lookup(name);
+    if (!name.empty() && !v)
+      return; // the importer reports the missing input
+    inputs.push_back(v);
+  }
+  bool training = node.domain() == kTrainingDomain;
+  std::string error;
+  auto inferred = inferNodeTypes(node, training ? loaded.trainingOpset : loaded.opset,
+                                 inputs, error);
+  for (int i = 0; i < node.output_size(); ++i) {
+    const std::string &name = node.output(i);
+    if (name.empty() || !inferred[i])
+      continue;
+    auto it = types.find(name);
+    bool better = isFullyKnown(*inferred[i]) ||
+                  (it == types.end() && inferred[i]->tensor_type().has_shape());
+    if (!better)
+      continue;
+    // The same size checks as graph inference's types get (checkInferredTypes).
+    std::vector<int64_t> known;
+    for (const auto &d : inferred[i]->tensor_type().shape().dim())
+      if (d.has_dim_value())
+        known.push_back(d.dim_value());
+    uint64_t bytes;
+    std::string why;
+    if (!tensorBytes(known, 1, bytes, why))
+      throw ImportError(describeNode(loaded.path, node, index, loaded.opset) +
+                        ": output '" + name + "' " + why +
+                        " (as shape inference computed it from the node's "
+                        "inputs and attributes)");
+    reinferred[name] = std::move(*inferred[i]);
+    types[name] = &reinferred[name];
+  }
+}
+
+namespace {
+/// Float initializers are what `strata train` may train (it finds them by
+/// their onnx.initializer name): folding an op on one would leave a
+/// nameless constant that training silently keeps fixed.
+bool isFloatInitializer(Value v) {
+  auto c = v.getDefiningOp<nn::ConstantOp>();
+  return c && c->hasAttr("onnx.initializer") &&
+         isa<FloatType>(cast<RankedTensorType>(v.getType()).getElementType());
+}
+} // namespace
+
+llvm::DenseMap<Value, Value> GraphImporter::foldNewOps(Block &body,
+                                                       Operation *before) {
+  llvm::DenseMap<Value, Value> replaced;
+  SmallVector<Operation *> newOps;
+  for (auto it = before ? std::next(before->getIterator()) : body.begin();
+       it != body.end(); ++it)
+    newOps.push_back(&*it);
+  for (Operation *op : newOps) {
+    if (isa<nn::ConstantOp>(op) || op->getNumOperands() == 0)
+      continue;
+    SmallVector<Attribute> operands;
+    for (Value v : op->getOperands()) {
+      Attribute a;
+      if (!matchPattern(v, m_Constant(&a)) || isFloatInitializer(v))
+        break;
+      operands.push_back(a);
+    }
+    SmallVector<OpFoldResult> results;
+    if (operands.size() != op->getNumOperands() ||
+        failed(op->fold(operands, results)) || results.empty())
+      continue;
+    builder.setInsertionPoint(op);
+    SmallVector<Value> replacements;
+    for (auto [result, folded] : llvm::zip(op->getResults(), results)) {
+      Value v = dyn_cast<Value>(folded);
+      auto attr = dyn_cast_or_null<ElementsAttr>(dyn_cast<Attribute>(folded));
+      if (!v && attr && attr.getType() == result.getType())
+        v = builder.create<nn::ConstantOp>(op->getLoc(), attr);
+      if (!v)
+        break;
+      replacements.push_back(v);
+    }
+    if (replacements.size() != op->getNumResults())
+      continue;
+    for (auto [result, v] : llvm::zip(op->getResults(), replacements)) {
+      result.replaceAllUsesWith(v);
+      replaced[result] = v;
+    }
+    op->erase();
+  }
+  return replaced;
 }
 
 void GraphImporter::verifyNewOps(NodeContext &node, Block &body,

@@ -8,6 +8,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/OwningOpRef.h"
+#include "llvm/ADT/DenseMap.h"
 
 #include <map>
 #include <string>
@@ -41,6 +42,14 @@ private:
   void verifyNewOps(class NodeContext &node, mlir::Block &body,
                     mlir::Operation *before);
   void removeUnusedConstants(mlir::Block &body);
+  /// Re-runs type inference for `node` alone when graph inference left one
+  /// of its outputs untyped or partly typed (NodeInference.h).
+  void reinferIncompleteOutputs(const onnx::NodeProto &node, int index);
+  /// Folds the ops one node produced whose operands are all constants (the
+  /// shape arithmetic exporters emit) into nn.constant ops; returns what
+  /// each folded result became.
+  llvm::DenseMap<mlir::Value, mlir::Value> foldNewOps(mlir::Block &body,
+                                                      mlir::Operation *before);
 
   mlir::MLIRContext &ctx;
   LoadedModel &loaded;
@@ -48,6 +57,8 @@ private:
   std::map<std::string, mlir::Value> values;
   std::map<std::string, onnx::TensorProto *> initializers;
   std::map<std::string, const onnx::TypeProto *> types;
+  /// Types from reinferIncompleteOutputs, which `types` points into.
+  std::map<std::string, onnx::TypeProto> reinferred;
 };
 
 } // namespace strata::onnx_import

@@ -16,6 +16,7 @@
 #include "compiler/onnx/ImportError.h"
 #include "compiler/onnx/ModelLoader.h"
 #include "compiler/onnx/OnnxImporter.h"
+#include "compiler/onnx/TensorConversion.h"
 #include "compiler/support/DurableFile.h"
 #include "dialects/nn/NNOps.h"
 #include "dialects/nn/NodeLocation.h"
@@ -37,25 +38,7 @@ namespace nn = strata::nn;
 namespace strata {
 namespace {
 
-/// The ONNX element type of `t`, or 0.
-int32_t onnxType(Type t) {
-  if (t.isF32()) return onnx::TensorProto::FLOAT;
-  if (t.isF64()) return onnx::TensorProto::DOUBLE;
-  if (t.isF16()) return onnx::TensorProto::FLOAT16;
-  if (t.isBF16()) return onnx::TensorProto::BFLOAT16;
-  if (t.isInteger(1)) return onnx::TensorProto::BOOL;
-  if (auto i = dyn_cast<IntegerType>(t)) {
-    bool u = i.isUnsigned();
-    switch (i.getWidth()) {
-    case 8: return u ? onnx::TensorProto::UINT8 : onnx::TensorProto::INT8;
-    case 16: return u ? onnx::TensorProto::UINT16 : onnx::TensorProto::INT16;
-    case 32: return u ? onnx::TensorProto::UINT32 : onnx::TensorProto::INT32;
-    case 64: return u ? onnx::TensorProto::UINT64 : onnx::TensorProto::INT64;
-    default: return 0;
-    }
-  }
-  return 0;
-}
+using onnx_import::onnxDataType;
 
 class Exporter {
 public:
@@ -160,7 +143,7 @@ private:
 
 bool Exporter::addInitializer(const std::string &name, RankedTensorType type, ElementsAttr attr,
                               Operation *op) {
-  int32_t dtype = onnxType(type.getElementType());
+  int32_t dtype = onnxDataType(type.getElementType());
   if (!dtype || !type.hasStaticShape())
     return fail(op, "has a constant of a type ONNX cannot hold");
   onnx::TensorProto *t = g.add_initializer();
@@ -200,7 +183,7 @@ bool Exporter::addInitializer(const std::string &name, RankedTensorType type, El
 std::string Exporter::scalar(const std::string &base, Type type, double value, Operation *op) {
   onnx::TensorProto *t = g.add_initializer();
   t->set_name(fresh(base));
-  t->set_data_type(onnxType(type));
+  t->set_data_type(onnxDataType(type));
   std::string raw;
   auto put = [&](auto v) { raw.assign(reinterpret_cast<const char *>(&v), sizeof(v)); };
   if (type.isF32())
@@ -395,7 +378,7 @@ bool Exporter::exportOp(Operation *op) {
     return true;
   }
   if (isa<nn::CastOp>(op)) {
-    int32_t to = onnxType(resultType().getElementType());
+    int32_t to = onnxDataType(resultType().getElementType());
     if (!to)
       return fail(op, "casts to a type ONNX lacks");
     attr(node(op, "Cast", in), "to", int64_t(to));

@@ -38,6 +38,48 @@ Type elementType(MLIRContext *ctx, int32_t t) {
   }
 }
 
+int32_t onnxDataType(Type t) {
+  if (t.isF32()) return TensorProto::FLOAT;
+  if (t.isF64()) return TensorProto::DOUBLE;
+  if (t.isF16()) return TensorProto::FLOAT16;
+  if (t.isBF16()) return TensorProto::BFLOAT16;
+  if (t.isInteger(1)) return TensorProto::BOOL;
+  if (auto i = dyn_cast<IntegerType>(t)) {
+    bool u = i.isUnsigned();
+    switch (i.getWidth()) {
+    case 8: return u ? TensorProto::UINT8 : TensorProto::INT8;
+    case 16: return u ? TensorProto::UINT16 : TensorProto::INT16;
+    case 32: return u ? TensorProto::UINT32 : TensorProto::INT32;
+    case 64: return u ? TensorProto::UINT64 : TensorProto::INT64;
+    default: return 0;
+    }
+  }
+  return 0;
+}
+
+std::optional<TensorProto> denseToTensor(DenseElementsAttr attr) {
+  auto type = cast<RankedTensorType>(attr.getType());
+  int32_t dtype = onnxDataType(type.getElementType());
+  if (!dtype || !type.hasStaticShape())
+    return std::nullopt;
+  TensorProto t;
+  t.set_data_type(dtype);
+  for (int64_t d : type.getShape())
+    t.add_dims(d);
+  std::string raw;
+  if (type.getElementType().isInteger(1)) {
+    for (bool b : attr.getValues<bool>())
+      raw.push_back(b ? 1 : 0);
+  } else {
+    ArrayRef<char> data = attr.getRawData();
+    int64_t copies = attr.isSplat() ? type.getNumElements() : 1;
+    for (int64_t i = 0; i < copies; ++i)
+      raw.append(data.data(), data.size());
+  }
+  t.set_raw_data(std::move(raw));
+  return t;
+}
+
 std::string dataTypeName(int32_t t) {
   if (TensorProto::DataType_IsValid(t))
     return TensorProto::DataType_Name((TensorProto::DataType)t);

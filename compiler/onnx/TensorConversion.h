@@ -21,6 +21,15 @@ constexpr size_t kResourceThresholdBytes = 1024;
 /// does not support it.
 mlir::Type elementType(mlir::MLIRContext *ctx, int32_t onnxType);
 
+/// The ONNX TensorProto::DataType of an MLIR element type, or 0 when ONNX has
+/// none.
+int32_t onnxDataType(mlir::Type t);
+
+/// A small `dense` constant as a TensorProto (raw data, row-major): what
+/// per-node type inference reads as an input's value. Nothing for types
+/// ONNX cannot hold.
+std::optional<onnx::TensorProto> denseToTensor(mlir::DenseElementsAttr attr);
+
 /// "FLOAT", "INT64", ... for messages.
 std::string dataTypeName(int32_t onnxType);
 

@@ -12,6 +12,7 @@
 #include "mlir/IR/Matchers.h"
 
 #include <cmath>
+#include <optional>
 
 using namespace mlir;
 using namespace strata::nn;
@@ -59,6 +60,88 @@ DenseElementsAttr smallDense(Attribute a) {
   return dense;
 }
 
+/// Integers up to 2^53 convert to double and back exactly; folds of larger
+/// ones (INT64_MAX as "to the end" in Slice bounds) give up instead.
+constexpr double kExactInDouble = 9007199254740992.0;
+
+/// For each row-major index of `outShape`, the row-major index of the
+/// element of a tensor of `inShape` that ONNX broadcasting reads there;
+/// nothing when `inShape` does not broadcast to `outShape`.
+std::optional<SmallVector<int64_t>> broadcastIndices(ArrayRef<int64_t> inShape,
+                                                     ArrayRef<int64_t> outShape) {
+  size_t rank = outShape.size();
+  if (inShape.size() > rank)
+    return std::nullopt;
+  SmallVector<int64_t> strides(rank, 0);
+  int64_t stride = 1;
+  for (int64_t d = (int64_t)inShape.size() - 1; d >= 0; --d) {
+    size_t out = d + rank - inShape.size();
+    if (inShape[d] == outShape[out])
+      strides[out] = inShape[d] == 1 ? 0 : stride;
+    else if (inShape[d] != 1)
+      return std::nullopt;
+    stride *= inShape[d];
+  }
+  int64_t count = 1;
+  for (int64_t d : outShape)
+    count *= d;
+  SmallVector<int64_t> indices(count);
+  SmallVector<int64_t> position(rank, 0);
+  int64_t offset = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    indices[i] = offset;
+    for (int64_t d = (int64_t)rank - 1; d >= 0; --d) {
+      offset += strides[d];
+      if (++position[d] < outShape[d])
+        break;
+      offset -= strides[d] * outShape[d];
+      position[d] = 0;
+    }
+  }
+  return indices;
+}
+
+/// Folds an elementwise op with ONNX broadcasting over small dense
+/// operands: `fn` gets each operand's element as a double and returns the
+/// result element, or nothing to give up.
+OpFoldResult foldElementwise(
+    RankedTensorType resultType, ArrayRef<Attribute> operands,
+    llvm::function_ref<std::optional<Attribute>(ArrayRef<double>)> fn) {
+  if (!resultType.hasStaticShape() ||
+      resultType.getNumElements() > kMaxFoldElements)
+    return {};
+  SmallVector<SmallVector<double>> values;
+  SmallVector<SmallVector<int64_t>> indices;
+  for (Attribute a : operands) {
+    DenseElementsAttr dense = smallDense(a);
+    if (!dense)
+      return {};
+    auto index = broadcastIndices(dense.getType().getShape(), resultType.getShape());
+    if (!index)
+      return {};
+    SmallVector<double> v;
+    for (Attribute e : dense.getValues<Attribute>()) {
+      double x = elementAsDouble(e);
+      if (!isa<FloatType>(dense.getElementType()) && std::fabs(x) > kExactInDouble)
+        return {};
+      v.push_back(x);
+    }
+    values.push_back(std::move(v));
+    indices.push_back(std::move(*index));
+  }
+  SmallVector<Attribute> out;
+  SmallVector<double> args(operands.size());
+  for (int64_t i = 0, n = resultType.getNumElements(); i < n; ++i) {
+    for (size_t k = 0; k < operands.size(); ++k)
+      args[k] = values[k][indices[k][i]];
+    std::optional<Attribute> r = fn(args);
+    if (!r)
+      return {};
+    out.push_back(*r);
+  }
+  return DenseElementsAttr::get(resultType, out);
+}
+
 bool isSplatOf(Attribute a, double value) {
   auto dense = dyn_cast_or_null<DenseFPElementsAttr>(a);
   return dense && dense.isSplat() &&
@@ -74,28 +157,14 @@ OpFoldResult strata::nn::foldBinary(Operation *op, Attribute lhs, Attribute rhs,
   Value lhsValue = op->getOperand(0);
   if (isSplatOf(rhs, rightIdentity) && lhsValue.getType() == resultType)
     return lhsValue;
-
-  DenseElementsAttr a = smallDense(lhs), b = smallDense(rhs);
-  auto elementType = dyn_cast<FloatType>(resultType.getElementType());
-  if (!a || !b || !elementType || !resultType.hasStaticShape())
-    return {};
-  // Same shape as the result, or a splat: no index arithmetic needed.
-  auto fits = [&](DenseElementsAttr d) {
-    return d.isSplat() || d.getType().getShape() == resultType.getShape();
-  };
-  if (!fits(a) || !fits(b))
-    return {};
-  const auto &sem = elementType.getFloatSemantics();
-  auto valueAt = [](DenseElementsAttr d, int64_t i) {
-    return d.isSplat() ? d.getSplatValue<APFloat>().convertToDouble()
-                       : d.getValues<APFloat>()[i].convertToDouble();
-  };
-  SmallVector<APFloat> out;
-  int64_t n = resultType.getNumElements();
-  out.reserve(n);
-  for (int64_t i = 0; i < n; ++i)
-    out.push_back(toAPFloat(fn(valueAt(a, i), valueAt(b, i)), sem));
-  return DenseElementsAttr::get(resultType, out);
+  Type element = resultType.getElementType();
+  return foldElementwise(resultType, {lhs, rhs}, [&](ArrayRef<double> v) {
+    double r = fn(v[0], v[1]);
+    // Integer results must stay exact and defined (no division by zero).
+    if (!isa<FloatType>(element) && !(std::isfinite(r) && std::fabs(r) <= kExactInDouble))
+      return std::optional<Attribute>();
+    return std::optional<Attribute>(elementFromDouble(element, r));
+  });
 }
 
 OpFoldResult strata::nn::foldUnary(Operation *op, Attribute input,
@@ -164,10 +233,30 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
   return DenseElementsAttr::get(getType(), out);
 }
 
-OpFoldResult ConcatOp::fold(FoldAdaptor) {
+OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
   if (getInputs().size() == 1 && getInputs()[0].getType() == getType())
     return getInputs()[0];
-  return {};
+  RankedTensorType type = getType();
+  if (!type.hasStaticShape() || type.getNumElements() > kMaxFoldElements)
+    return {};
+  // Row-major: for each index before the axis, each input's slab in turn.
+  int64_t axis = getAxis(), outer = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= type.getDimSize(d);
+  SmallVector<SmallVector<Attribute>> inputs;
+  for (Attribute a : adaptor.getInputs()) {
+    DenseElementsAttr dense = smallDense(a);
+    if (!dense)
+      return {};
+    inputs.push_back(llvm::to_vector(dense.getValues<Attribute>()));
+  }
+  SmallVector<Attribute> out;
+  for (int64_t o = 0; o < outer; ++o)
+    for (const auto &values : inputs) {
+      int64_t slab = (int64_t)values.size() / outer;
+      out.append(values.begin() + o * slab, values.begin() + (o + 1) * slab);
+    }
+  return DenseElementsAttr::get(type, out);
 }
 
 OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
@@ -181,4 +270,109 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   for (Attribute a : dense.getValues<Attribute>())
     out.push_back(elementFromDouble(to, elementAsDouble(a)));
   return DenseElementsAttr::get(getType(), out);
+}
+
+OpFoldResult CompareOp::fold(FoldAdaptor adaptor) {
+  ComparePredicate predicate = getPredicate();
+  Type i1 = getType().getElementType();
+  return foldElementwise(getType(), {adaptor.getLhs(), adaptor.getRhs()},
+                         [&](ArrayRef<double> v) -> std::optional<Attribute> {
+    bool r = false;
+    switch (predicate) {
+    case ComparePredicate::eq: r = v[0] == v[1]; break;
+    case ComparePredicate::lt: r = v[0] < v[1]; break;
+    case ComparePredicate::le: r = v[0] <= v[1]; break;
+    case ComparePredicate::gt: r = v[0] > v[1]; break;
+    case ComparePredicate::ge: r = v[0] >= v[1]; break;
+    }
+    return elementFromDouble(i1, r);
+  });
+}
+
+OpFoldResult NotOp::fold(FoldAdaptor adaptor) {
+  Type i1 = getType().getElementType();
+  return foldElementwise(getType(), {adaptor.getInput()},
+                         [&](ArrayRef<double> v) -> std::optional<Attribute> {
+    return elementFromDouble(i1, v[0] == 0.0);
+  });
+}
+
+OpFoldResult WhereOp::fold(FoldAdaptor adaptor) {
+  // Selects elements as they are: no round trip through double, so
+  // INT64_MAX bounds survive.
+  DenseElementsAttr c = smallDense(adaptor.getCondition()),
+                    x = smallDense(adaptor.getX()), y = smallDense(adaptor.getY());
+  RankedTensorType type = getType();
+  if (!c || !x || !y || !type.hasStaticShape() ||
+      x.getElementType() != type.getElementType())
+    return {};
+  auto ci = broadcastIndices(c.getType().getShape(), type.getShape());
+  auto xi = broadcastIndices(x.getType().getShape(), type.getShape());
+  auto yi = broadcastIndices(y.getType().getShape(), type.getShape());
+  if (!ci || !xi || !yi)
+    return {};
+  auto cv = llvm::to_vector(c.getValues<bool>());
+  auto xv = llvm::to_vector(x.getValues<Attribute>());
+  auto yv = llvm::to_vector(y.getValues<Attribute>());
+  SmallVector<Attribute> out;
+  for (int64_t i = 0, n = type.getNumElements(); i < n; ++i)
+    out.push_back(cv[(*ci)[i]] ? xv[(*xi)[i]] : yv[(*yi)[i]]);
+  return DenseElementsAttr::get(type, out);
+}
+
+OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
+  DenseElementsAttr data = smallDense(adaptor.getData()),
+                    indices = smallDense(adaptor.getIndices());
+  RankedTensorType type = getType();
+  if (!data || !indices || !type.hasStaticShape())
+    return {};
+  ArrayRef<int64_t> shape = data.getType().getShape();
+  int64_t axis = getAxis(), dim = shape[axis];
+  int64_t outer = 1, inner = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    outer *= shape[d];
+  for (size_t d = axis + 1; d < shape.size(); ++d)
+    inner *= shape[d];
+  auto values = llvm::to_vector(data.getValues<Attribute>());
+  SmallVector<int64_t> picks;
+  for (Attribute a : indices.getValues<Attribute>()) {
+    int64_t i = (int64_t)elementAsDouble(a);
+    if (i < -dim || i >= dim)
+      return {}; // out of range: left for the run-time check to report
+    picks.push_back(i < 0 ? i + dim : i);
+  }
+  SmallVector<Attribute> out;
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t p : picks)
+      for (int64_t i = 0; i < inner; ++i)
+        out.push_back(values[(o * dim + p) * inner + i]);
+  return DenseElementsAttr::get(type, out);
+}
+
+OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
+  DenseElementsAttr data = smallDense(adaptor.getInput());
+  RankedTensorType type = getType();
+  if (!data || !type.hasStaticShape())
+    return {};
+  ArrayRef<int64_t> inShape = data.getType().getShape(), outShape = type.getShape();
+  ArrayRef<int64_t> starts = getStarts(), steps = getSteps();
+  size_t rank = inShape.size();
+  SmallVector<int64_t> strides(rank, 1);
+  for (int64_t d = (int64_t)rank - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * inShape[d + 1];
+  auto values = llvm::to_vector(data.getValues<Attribute>());
+  SmallVector<Attribute> out;
+  SmallVector<int64_t> position(rank, 0);
+  for (int64_t n = 0, count = type.getNumElements(); n < count; ++n) {
+    int64_t offset = 0;
+    for (size_t d = 0; d < rank; ++d)
+      offset += (starts[d] + position[d] * steps[d]) * strides[d];
+    out.push_back(values[offset]);
+    for (int64_t d = (int64_t)rank - 1; d >= 0; --d) {
+      if (++position[d] < outShape[d])
+        break;
+      position[d] = 0;
+    }
+  }
+  return DenseElementsAttr::get(type, out);
 }

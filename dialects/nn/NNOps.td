@@ -126,6 +126,7 @@ def NN_CompareOp : NN_Op<"compare"> {
   let assemblyFormat =
       "$predicate $lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 class NN_LogicalOp<string mnemonic> : NN_Op<mnemonic> {
@@ -150,6 +151,7 @@ def NN_NotOp : NN_Op<"not", [SameOperandsAndResultType]> {
   let arguments = (ins NN_BoolTensor:$input);
   let results = (outs NN_BoolTensor:$output);
   let assemblyFormat = "$input attr-dict `:` type($output)";
+  let hasFolder = 1;
 }
 
 def NN_WhereOp : NN_Op<"where", [Differentiable]> {
@@ -164,6 +166,7 @@ def NN_WhereOp : NN_Op<"where", [Differentiable]> {
   let assemblyFormat =
       "$condition `,` $x `,` $y attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 //===----------------------------------------------------------------------===//
@@ -590,6 +593,7 @@ def NN_SliceOp : NN_Op<"slice", [Differentiable]> {
   let results = (outs NN_Tensor:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def NN_GatherOp : NN_Op<"gather", [Differentiable]> {
@@ -606,6 +610,7 @@ def NN_GatherOp : NN_Op<"gather", [Differentiable]> {
   let results = (outs NN_Tensor:$output);
   let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def NN_PadOp : NN_Op<"pad", [Differentiable]> {

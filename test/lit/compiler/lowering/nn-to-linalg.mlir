@@ -39,6 +39,21 @@ func.func @matmul(%a: tensor<4x5xf32>, %b: tensor<5x6xf32>) -> tensor<4x6xf32> {
 
 // -----
 
+// A Linear layer on a sequence ([B, T, K] x [K, N]): the leading dimensions
+// are rows of one 2-D linalg.matmul (which the tiler takes), not a loop nest.
+// CHECK-LABEL: func @matmul_rows
+func.func @matmul_rows(%a: tensor<2x7x5xf32>, %b: tensor<5x6xf32>) -> tensor<2x7x6xf32> {
+  // CHECK: %[[A:.+]] = tensor.expand_shape %{{.+}} output_shape [14, 5] : tensor<70xf32> into tensor<14x5xf32>
+  // CHECK: %[[MM:.+]] = linalg.matmul ins(%[[A]], %arg1 : tensor<14x5xf32>, tensor<5x6xf32>)
+  // CHECK: tensor.collapse_shape %[[MM]]
+  // CHECK: tensor.expand_shape %{{.+}} output_shape [2, 7, 6]
+  // CHECK-NOT: linalg.generic
+  %0 = nn.matmul %a, %b : (tensor<2x7x5xf32>, tensor<5x6xf32>) -> tensor<2x7x6xf32>
+  return %0 : tensor<2x7x6xf32>
+}
+
+// -----
+
 // Gemm with trans_b and a B that is not a constant (training passes weights
 // as values): B is transposed by a copy so the product is a linalg.matmul
 // the tiler vectorizes; C is added in an elementwise epilogue.

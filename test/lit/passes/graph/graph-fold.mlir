@@ -83,3 +83,62 @@ func.func @keep_resources(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
     }
   }
 #-}
+
+// -----
+
+// Shape arithmetic as exporters write it folds into constants: integer
+// math with broadcasting (Div truncates as C does), Gather of dimensions,
+// Concat, Slice, Equal/Where for -1 entries, Not.
+// CHECK-LABEL: func @fold_shape_arithmetic
+func.func @fold_shape_arithmetic() -> (tensor<4xi64>, tensor<2xi64>, tensor<2xi1>, tensor<2xi64>) {
+  %shape = nn.constant dense<[1, 116, 28, 28]> : tensor<4xi64>
+  %idx = nn.constant dense<1> : tensor<i64>
+  %c = nn.gather %shape, %idx {axis = 0 : i64} : (tensor<4xi64>, tensor<i64>) -> tensor<i64>
+  %two = nn.constant dense<2> : tensor<i64>
+  %half = nn.div %c, %two : (tensor<i64>, tensor<i64>) -> tensor<i64>
+  %neg = nn.constant dense<[-7, 7]> : tensor<2xi64>
+  // -7 / 2 = -3 (truncation), 7 / 2 = 3
+  %q = nn.div %neg, %two : (tensor<2xi64>, tensor<i64>) -> tensor<2xi64>
+  %h1 = nn.reshape %half : (tensor<i64>) -> tensor<1xi64>
+  %hw = nn.slice %shape {ends = array<i64: 4>, starts = array<i64: 2>, steps = array<i64: 1>} : (tensor<4xi64>) -> tensor<2xi64>
+  %one = nn.constant dense<1> : tensor<1xi64>
+  %cat = nn.concat %one, %h1, %hw {axis = 0 : i64} : (tensor<1xi64>, tensor<1xi64>, tensor<2xi64>) -> tensor<4xi64>
+  %m1 = nn.constant dense<-1> : tensor<i64>
+  %pair = nn.constant dense<[-1, 5]> : tensor<2xi64>
+  %eq = nn.compare eq %pair, %m1 : (tensor<2xi64>, tensor<i64>) -> tensor<2xi1>
+  %ne = nn.not %eq : tensor<2xi1>
+  %ones = nn.constant dense<1> : tensor<2xi64>
+  %w = nn.where %eq, %ones, %pair : (tensor<2xi1>, tensor<2xi64>, tensor<2xi64>) -> tensor<2xi64>
+  // CHECK-DAG: %[[CAT:.+]] = nn.constant dense<[1, 58, 28, 28]> : tensor<4xi64>
+  // CHECK-DAG: %[[Q:.+]] = nn.constant dense<[-3, 3]> : tensor<2xi64>
+  // CHECK-DAG: %[[NE:.+]] = nn.constant dense<[false, true]> : tensor<2xi1>
+  // CHECK-DAG: %[[W:.+]] = nn.constant dense<[1, 5]> : tensor<2xi64>
+  // CHECK-NOT: nn.gather
+  // CHECK-NOT: nn.div
+  // CHECK-NOT: nn.where
+  // CHECK: return %[[CAT]], %[[Q]], %[[NE]], %[[W]]
+  return %cat, %q, %ne, %w : tensor<4xi64>, tensor<2xi64>, tensor<2xi1>, tensor<2xi64>
+}
+
+// -----
+
+// What must not fold stays: division by zero, INT64_MAX beyond what a
+// double holds exactly (Where selects it unchanged), an out-of-range Gather.
+// CHECK-LABEL: func @no_unsafe_folds
+// CHECK: %[[BIG:.+]] = nn.constant dense<9223372036854775807> : tensor<1xi64>
+// CHECK: nn.div
+// CHECK: nn.add
+// CHECK: nn.gather
+// CHECK: return %{{.+}}, %{{.+}}, %[[BIG]], %{{.+}} :
+func.func @no_unsafe_folds() -> (tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<i64>) {
+  %a = nn.constant dense<[4]> : tensor<1xi64>
+  %z = nn.constant dense<[0]> : tensor<1xi64>
+  %d = nn.div %a, %z : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %big = nn.constant dense<[9223372036854775807]> : tensor<1xi64>
+  %s = nn.add %big, %z : (tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %t = nn.constant dense<true> : tensor<1xi1>
+  %w = nn.where %t, %big, %a : (tensor<1xi1>, tensor<1xi64>, tensor<1xi64>) -> tensor<1xi64>
+  %i = nn.constant dense<7> : tensor<i64>
+  %g = nn.gather %a, %i {axis = 0 : i64} : (tensor<1xi64>, tensor<i64>) -> tensor<i64>
+  return %d, %s, %w, %g : tensor<1xi64>, tensor<1xi64>, tensor<1xi64>, tensor<i64>
+}
