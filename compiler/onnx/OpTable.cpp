@@ -14,6 +14,7 @@ const OpTable &OpTable::get() {
     registerTensorImporters(t);
     registerReductionImporters(t);
     registerQuantizationImporters(t);
+    registerRecurrentImporters(t);
     return t;
   }();
   return instance;

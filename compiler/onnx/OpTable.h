@@ -41,6 +41,7 @@ void registerTrainingImporters(OpTable &table);
 void registerTensorImporters(OpTable &table);
 void registerReductionImporters(OpTable &table);
 void registerQuantizationImporters(OpTable &table);
+void registerRecurrentImporters(OpTable &table);
 
 } // namespace strata::onnx_import
 

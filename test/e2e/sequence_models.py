@@ -2,13 +2,17 @@
 """End-to-end check of strata on sequence models exported by PyTorch.
 
 Usage: sequence_models.py --strata build/bin/strata [--threads N] [--repeat N] NAME...
-       (NAME: transformer; run with /usr/bin/python3)
+       (NAME: transformer, lstm, gru; run with /usr/bin/python3)
 
 transformer: two nn.TransformerEncoder layers of BERT-base's shape (hidden
 768, 12 heads, FFN 3072) on a sequence of 128, exported at opset 13 with a
 symbolic batch. PyTorch computes the attention's reshapes from Shape ->
 Gather -> Mul/Div -> Concat at run time; strata folds them at import
-(--batch 1). Random weights (torch.manual_seed(0)), eval mode; the output
+(--batch 1).
+lstm, gru: language models: an embedding of 1000 tokens into 128, a
+two-layer nn.LSTM / nn.GRU of 256 units over 32 tokens, and a Linear back to
+the 1000 tokens; exported as ONNX LSTM / GRU nodes (PyTorch reorders the
+gates), which strata unrolls over the sequence. Random weights (torch.manual_seed(0)), eval mode; the output
 must match PyTorch's within max|diff| / max|ref| <= 1e-4. Without torch it
 prints why and exits 77 (ctest: skipped).
 """
@@ -29,7 +33,30 @@ def transformer():
     return torch.nn.TransformerEncoder(layer, num_layers=2).eval(), torch.randn(1, 128, 768)
 
 
-MODELS = {"transformer": transformer}
+class LanguageModel:
+    """Embedding -> two recurrent layers -> Linear, on a batch of token ids."""
+
+    def __new__(cls, kind):
+        import torch
+
+        class Model(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.embed = torch.nn.Embedding(1000, 128)
+                rnn = torch.nn.LSTM if kind == "lstm" else torch.nn.GRU
+                self.rnn = rnn(128, 256, num_layers=2, batch_first=True)
+                self.out = torch.nn.Linear(256, 1000)
+
+            def forward(self, tokens):
+                y, _ = self.rnn(self.embed(tokens))
+                return self.out(y)
+
+        return Model().eval(), torch.randint(0, 1000, (1, 32))
+
+
+MODELS = {"transformer": transformer,
+          "lstm": lambda: LanguageModel("lstm"),
+          "gru": lambda: LanguageModel("gru")}
 
 
 def main():

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Whole-model gradients of LeNet-5, the MLP and a conv + batch-norm net against PyTorch.
+"""Whole-model gradients of LeNet-5, the MLP, a conv + batch-norm net and
+recurrent classifiers (ONNX LSTM, bidirectional GRU) against PyTorch.
 
 The bundled example models (examples/make_examples.py) are differentiated by
 strata (`strata-build-training-step{gradients-only=true}`: softmax
@@ -88,8 +89,77 @@ def make_bn_model(path):
     onnx.save(model, path)
 
 
+SEQ, FEATURES, HIDDEN = 6, 5, 4
+
+
+def onnx_lstm(x, W, R, B):
+    """ONNX's LSTM equations (gates i, o, f, c), forward; x is [N, T, I]."""
+    h = torch.zeros(x.shape[0], HIDDEN, dtype=x.dtype)
+    c = torch.zeros_like(h)
+    for t in range(x.shape[1]):
+        g = x[:, t] @ W.T + h @ R.T + B[:4 * HIDDEN] + B[4 * HIDDEN:]
+        i, o, f, cc = g.split(HIDDEN, dim=1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(cc)
+        h = torch.sigmoid(o) * torch.tanh(c)
+    return h
+
+
+def onnx_gru(x, W, R, B, reverse):
+    """ONNX's GRU equations (gates z, r, h; linear_before_reset 0)."""
+    H = HIDDEN
+    h = torch.zeros(x.shape[0], H, dtype=x.dtype)
+    steps = range(x.shape[1] - 1, -1, -1) if reverse else range(x.shape[1])
+    for t in steps:
+        xw = x[:, t] @ W.T + B[:3 * H]
+        hr = h @ R.T + B[3 * H:]
+        z = torch.sigmoid(xw[:, :H] + hr[:, :H])
+        r = torch.sigmoid(xw[:, H:2 * H] + hr[:, H:2 * H])
+        hh = torch.tanh(xw[:, 2 * H:] + (r * h) @ R[2 * H:].T + B[5 * H:])
+        h = (1 - z) * hh + z * h
+    return h
+
+
+def lstm_forward(w, x):
+    h = onnx_lstm(x, w["lstm.W"][0], w["lstm.R"][0], w["lstm.B"][0])
+    return F.linear(h, w["fc.weight"], w["fc.bias"])
+
+
+def gru_forward(w, x):
+    hs = [onnx_gru(x, w["gru.W"][d], w["gru.R"][d], w["gru.B"][d], reverse=d == 1) for d in (0, 1)]
+    return F.linear(torch.cat(hs, 1), w["fc.weight"], w["fc.bias"])
+
+
+def make_recurrent_model(path, cell):
+    """[N, T, I] -> LSTM (forward) or GRU (bidirectional) over T -> last
+    hidden state(s) -> Gemm to 10 classes; random weights."""
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(5)
+    gates, dirs = (4, 1) if cell == "lstm" else (3, 2)
+    inits = {f"{cell}.W": rng.normal(0, 0.4, (dirs, gates * HIDDEN, FEATURES)),
+             f"{cell}.R": rng.normal(0, 0.4, (dirs, gates * HIDDEN, HIDDEN)),
+             f"{cell}.B": rng.normal(0, 0.2, (dirs, 2 * gates * HIDDEN)),
+             "fc.weight": rng.normal(0, 0.5, (10, dirs * HIDDEN)), "fc.bias": rng.normal(0, 0.1, 10)}
+    n = helper.make_node
+    attrs = {"hidden_size": HIDDEN}
+    if dirs == 2:
+        attrs["direction"] = "bidirectional"
+    nodes = [n("Transpose", ["input"], ["seq"], perm=[1, 0, 2]),
+             n(cell.upper(), ["seq", f"{cell}.W", f"{cell}.R", f"{cell}.B"], ["", "last"], **attrs),
+             n("Transpose", ["last"], ["batch_major"], perm=[1, 0, 2]),
+             n("Flatten", ["batch_major"], ["features"]),
+             n("Gemm", ["features", "fc.weight", "fc.bias"], ["logits"], transB=1)]
+    graph = helper.make_graph(
+        nodes, cell, [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", SEQ, FEATURES])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])],
+        [numpy_helper.from_array(v.astype(np.float32), k) for k, v in inits.items()])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    onnx.save(model, path)
+
+
 MODELS = {"mlp": (mlp_forward, (784,)), "lenet": (lenet_forward, (1, 28, 28)),
-          "conv_bn_train": (bn_forward, (1, 28, 28))}
+          "conv_bn_train": (bn_forward, (1, 28, 28)),
+          "lstm": (lstm_forward, (SEQ, FEATURES)), "gru": (gru_forward, (SEQ, FEATURES))}
 
 
 def signature_names(lib):
@@ -104,6 +174,9 @@ def check(args, tmp, name):
     if name == "conv_bn_train":
         model_path = os.path.join(tmp, name + ".onnx")
         make_bn_model(model_path)
+    elif name in ("lstm", "gru"):
+        model_path = os.path.join(tmp, name + ".onnx")
+        make_recurrent_model(model_path, name)
     fwd, grad, so = (os.path.join(tmp, name + s) for s in (".mlir", ".grad.mlir", ".so"))
     for cmd in ([args.strata, "compile", model_path, "--emit=nn", f"--batch={BATCH}",
                  "--print-weights", "-o", fwd],

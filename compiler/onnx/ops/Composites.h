@@ -79,6 +79,25 @@ inline mlir::Value where(NodeContext &n, mlir::Value c, mlir::Value x,
       c, x, y);
 }
 
+/// Elu: x > 0 ? x : alpha * (exp(x) - 1).
+inline mlir::Value elu(NodeContext &n, mlir::Value x, double alpha) {
+  mlir::Type t = typeOf(x).getElementType();
+  mlir::Value neg = binary<nn::MulOp>(
+      n, binary<nn::SubOp>(n, unary<nn::ExpOp>(n, x), scalar(n, t, 1.0)),
+      scalar(n, t, alpha));
+  return where(n, compare(n, nn::ComparePredicate::gt, x, scalar(n, t, 0.0)), x, neg);
+}
+
+/// HardSigmoid: clip(alpha * x + beta, 0, 1).
+inline mlir::Value hardSigmoid(NodeContext &n, mlir::Value x, double alpha, double beta) {
+  mlir::Type t = typeOf(x).getElementType();
+  mlir::Value y = binary<nn::AddOp>(n, binary<nn::MulOp>(n, x, scalar(n, t, alpha)),
+                                    scalar(n, t, beta));
+  mlir::OpBuilder &b = n.builder();
+  return b.create<nn::ClipOp>(n.loc(), typeOf(y), y, b.getF64FloatAttr(0.0),
+                              b.getF64FloatAttr(1.0));
+}
+
 /// nn.reduce over `axes` (any order, may be negative).
 inline mlir::Value reduce(NodeContext &n, nn::ReduceKind kind, mlir::Value x,
                           std::vector<int64_t> axes, bool keepDims) {

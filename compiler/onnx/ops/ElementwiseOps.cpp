@@ -164,15 +164,7 @@ void importCastLike(NodeContext &n) {
 
 Type elementOf(NodeContext &n) { return n.inputType(0).getElementType(); }
 
-/// Elu: x > 0 ? x : alpha * (exp(x) - 1); Selu scales it by gamma.
-Value elu(NodeContext &n, Value x, double alpha) {
-  Type t = typeOf(x).getElementType();
-  Value neg = binary<nn::MulOp>(
-      n, binary<nn::SubOp>(n, unary<nn::ExpOp>(n, x), scalar(n, t, 1.0)),
-      scalar(n, t, alpha));
-  return where(n, compare(n, nn::ComparePredicate::gt, x, scalar(n, t, 0.0)), x, neg);
-}
-
+/// Selu scales Elu by gamma.
 void importElu(NodeContext &n) {
   n.setResult(0, elu(n, n.input(0), n.attrFloat("alpha", 1.0f)));
 }
@@ -197,16 +189,6 @@ void importCelu(NodeContext &n) {
       scalar(n, t, alpha));
   n.setResult(0, binary<nn::AddOp>(n, binary<nn::MaxOp>(n, x, zero),
                                    binary<nn::MinOp>(n, e, zero)));
-}
-
-/// clip(alpha * x + beta, 0, 1)
-Value hardSigmoid(NodeContext &n, Value x, double alpha, double beta) {
-  Type t = typeOf(x).getElementType();
-  Value y = binary<nn::AddOp>(n, binary<nn::MulOp>(n, x, scalar(n, t, alpha)),
-                              scalar(n, t, beta));
-  OpBuilder &b = n.builder();
-  return b.create<nn::ClipOp>(n.loc(), typeOf(y), y, b.getF64FloatAttr(0.0),
-                              b.getF64FloatAttr(1.0));
 }
 
 void importHardSigmoid(NodeContext &n) {

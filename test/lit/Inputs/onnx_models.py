@@ -531,6 +531,42 @@ def qdq_conv(_):
     return make(nodes, [vi("x", [1, 4, 6, 6])], [vi("out", [1, 8, 6, 6])], inits)
 
 
+# --- recurrent layers ----------------------------------------------------------
+@model
+def lstm_classifier(_):
+    """A 784-feature sample read as 4 steps of 196 (an LSTM of 16 units, its
+    last hidden state to 10 classes through Gemm): what strata train trains."""
+    rng = np.random.default_rng(4)
+    hidden, steps, features = 16, 4, 196
+    s = 1 / np.sqrt(hidden)
+    inits = [init("lstm.W", rng.uniform(-s, s, (1, 4 * hidden, features)).astype(np.float32)),
+             init("lstm.R", rng.uniform(-s, s, (1, 4 * hidden, hidden)).astype(np.float32)),
+             init("lstm.B", np.zeros((1, 8 * hidden), np.float32)),
+             init("fc.weight", rng.uniform(-s, s, (10, hidden)).astype(np.float32)),
+             init("fc.bias", np.zeros(10, np.float32)),
+             init("steps", np.array([-1, steps, features], np.int64)),
+             init("flat", np.array([-1, hidden], np.int64))]
+    nodes = [h.make_node("Reshape", ["input", "steps"], ["rows"], name="rows"),
+             h.make_node("Transpose", ["rows"], ["seq"], name="time_major", perm=[1, 0, 2]),
+             h.make_node("LSTM", ["seq", "lstm.W", "lstm.R", "lstm.B"], ["", "last"], name="lstm",
+                         hidden_size=hidden),
+             h.make_node("Reshape", ["last", "flat"], ["features"], name="features"),
+             h.make_node("Gemm", ["features", "fc.weight", "fc.bias"], ["logits"], name="fc",
+                         transB=1)]
+    return make(nodes, [vi("input", ["N", 784])], [vi("logits", ["N", 10])], inits)
+
+
+@model
+def gru_bad_activation(_):
+    """A GRU whose activations name a function ONNX does not define."""
+    rng = np.random.default_rng(4)
+    inits = [init("W", rng.normal(0, 1, (1, 6, 3)).astype(np.float32)),
+             init("R", rng.normal(0, 1, (1, 6, 2)).astype(np.float32))]
+    return make([h.make_node("GRU", ["x", "W", "R"], ["y"], name="gru", hidden_size=2,
+                             activations=["Sigmoid", "Cube"])],
+                [vi("x", [5, 1, 3])], [vi("y", None)], inits)
+
+
 def main():
     if sys.argv[1:] == ["--list"]:
         print("\n".join(sorted(MODELS)))
