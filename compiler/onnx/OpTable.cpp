@@ -15,6 +15,7 @@ const OpTable &OpTable::get() {
     registerReductionImporters(t);
     registerQuantizationImporters(t);
     registerRecurrentImporters(t);
+    registerResizeImporters(t);
     return t;
   }();
   return instance;

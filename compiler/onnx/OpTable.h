@@ -42,6 +42,7 @@ void registerTensorImporters(OpTable &table);
 void registerReductionImporters(OpTable &table);
 void registerQuantizationImporters(OpTable &table);
 void registerRecurrentImporters(OpTable &table);
+void registerResizeImporters(OpTable &table);
 
 } // namespace strata::onnx_import
 

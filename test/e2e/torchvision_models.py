@@ -5,7 +5,8 @@ Usage: torchvision_models.py --strata build/bin/strata [--threads N] NAME...
        [--target cuda] [--batch B] [--conv-kernels generated]
        torchvision_models.py --strata ... --target cuda --pack DIR NAME...
        torchvision_models.py --run-pack DIR    (on a GPU machine; numpy only)
-       (NAME: resnet18, mobilenet_v2, alexnet, ...; run with /usr/bin/python3;
+       (NAME: resnet18, mobilenet_v2, alexnet, ... or a segmentation network
+        such as lraspp_mobilenet_v3_large; run with /usr/bin/python3;
         NAME+bn exports with training=PRESERVE, which keeps the
         BatchNormalization nodes that strata then folds into the convolutions)
 
@@ -40,13 +41,34 @@ def pack_input(shape):
     return np.sin(np.arange(n, dtype=np.float64) * 0.37).astype(np.float32).reshape(shape)
 
 
+def SegmentationLogits(model):
+    """A torchvision segmentation network's per-pixel class scores (its
+    output is a dict): bilinear Resize back to the input size, with sizes
+    computed from the input's shape at run time."""
+    import torch
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
+
+        def forward(self, x):
+            return self.model(x)["out"]
+
+    return Wrapped()
+
+
 def export(name, work, batch=1, packed=False):
     import numpy as np
     import torch
     import torchvision
     torch.manual_seed(0)
     arch, _, variant = name.partition("+")
-    model = getattr(torchvision.models, arch)(weights=None).eval()
+    if hasattr(torchvision.models.segmentation, arch):
+        model = SegmentationLogits(getattr(torchvision.models.segmentation, arch)(
+            weights=None, weights_backbone=None, num_classes=21)).eval()
+    else:
+        model = getattr(torchvision.models, arch)(weights=None).eval()
     x = torch.randn(batch, 3, 224, 224)
     if packed:
         x = torch.from_numpy(pack_input((batch, 3, 224, 224)))

@@ -531,6 +531,25 @@ def qdq_conv(_):
     return make(nodes, [vi("x", [1, 4, 6, 6])], [vi("out", [1, 8, 6, 6])], inits)
 
 
+# --- resize --------------------------------------------------------------------
+@model
+def resize_modes(_):
+    """Nearest x2 by constant scales, and linear (align_corners) to sizes."""
+    return make([h.make_node("Resize", ["x", "", "scales"], ["near"], name="nearest", mode="nearest"),
+                 h.make_node("Resize", ["x", "", "", "sizes"], ["lin"], name="linear", mode="linear",
+                             coordinate_transformation_mode="align_corners")],
+                [vi("x", [1, 1, 2, 3])], [vi("near", None), vi("lin", None)],
+                [init("scales", np.array([1, 1, 2, 2], np.float32)),
+                 init("sizes", np.array([1, 1, 2, 5], np.int64))])
+
+
+@model
+def resize_runtime_scales(_):
+    """Scales as a graph input: their values are unknown when compiling."""
+    return make([h.make_node("Resize", ["x", "", "scales"], ["y"], name="resize", mode="nearest")],
+                [vi("x", [1, 1, 2, 2]), vi("scales", [4])], [vi("y", [1, 1, 4, 4])])
+
+
 # --- recurrent layers ----------------------------------------------------------
 @model
 def lstm_classifier(_):
