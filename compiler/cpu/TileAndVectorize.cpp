@@ -87,8 +87,13 @@ int64_t paddedRow(int64_t n, int64_t multiple) {
 /// (training reads weights and gradients as values) is copied into a padded
 /// tensor at run time, which costs k*n of the matmul's m*k*n work.
 /// Returns the matmul to tile: `op` itself, or the wider one replacing it.
+/// Padded copies of constant weights, by the constant they pad: matmuls
+/// that read one weight (the steps of an unrolled recurrent layer) share one
+/// padded blob instead of each baking its own.
+using PaddedWeights = llvm::DenseMap<std::pair<Operation *, int64_t>, Value>;
+
 linalg::MatmulOp padWeights(RewriterBase &rw, linalg::MatmulOp op,
-                            int64_t multiple) {
+                            int64_t multiple, PaddedWeights &padded) {
   Value b = op.getDpsInputs()[1];
   auto constant = b.getDefiningOp<arith::ConstantOp>();
   auto type = cast<RankedTensorType>(b.getType());
@@ -116,19 +121,24 @@ linalg::MatmulOp padWeights(RewriterBase &rw, linalg::MatmulOp op,
         ArrayRef<OpFoldResult>{index(0), index(0)},
         ArrayRef<OpFoldResult>{index(0), index(width - n)}, zero);
   } else {
-    ArrayRef<char> bytes = strata::lowering::rawConstantBytes(constant.getValue());
-    if ((int64_t)bytes.size() != k * n * 4)
-      return op;
-    AsmResourceBlob padded = HeapAsmResourceBlob::allocate(k * np * 4, 64);
-    char *out = padded.getMutableData().data();
-    std::memset(out, 0, k * np * 4);
-    for (int64_t r = 0; r < k; ++r)
-      std::memcpy(out + r * np * 4, bytes.data() + r * n * 4, n * 4);
-    auto paddedType = RankedTensorType::get({k, np}, type.getElementType());
+    Value &wide = padded[{constant.getOperation(), np}];
+    if (!wide) {
+      ArrayRef<char> bytes = strata::lowering::rawConstantBytes(constant.getValue());
+      if ((int64_t)bytes.size() != k * n * 4)
+        return op;
+      AsmResourceBlob blob = HeapAsmResourceBlob::allocate(k * np * 4, 64);
+      char *out = blob.getMutableData().data();
+      std::memset(out, 0, k * np * 4);
+      for (int64_t r = 0; r < k; ++r)
+        std::memcpy(out + r * np * 4, bytes.data() + r * n * 4, n * 4);
+      auto paddedType = RankedTensorType::get({k, np}, type.getElementType());
+      // Beside the original, which dominates every matmul reading it.
+      rw.setInsertionPointAfter(constant);
+      wide = rw.create<arith::ConstantOp>(
+          constant.getLoc(),
+          DenseResourceElementsAttr::get(paddedType, "padded_weight", std::move(blob)));
+    }
     rw.setInsertionPoint(op);
-    Value wide = rw.create<arith::ConstantOp>(
-        constant.getLoc(),
-        DenseResourceElementsAttr::get(paddedType, "padded_weight", std::move(padded)));
     int64_t width = (n + multiple - 1) / multiple * multiple;
     window = rw.create<tensor::ExtractSliceOp>(
         op.getLoc(), RankedTensorType::get({k, width}, type.getElementType()), wide,
@@ -170,6 +180,7 @@ struct TileAndVectorizeMatmulPass
     SmallVector<linalg::MatmulOp> matmuls;
     getOperation().walk([&](linalg::MatmulOp op) { matmuls.push_back(op); });
     IRRewriter rw(&getContext());
+    PaddedWeights padded;
     int64_t lanes = std::max<int64_t>(vectorBits / 32, 1);
     for (linalg::MatmulOp op : matmuls) {
       auto a = cast<RankedTensorType>(op.getDpsInputs()[0].getType());
@@ -182,7 +193,7 @@ struct TileAndVectorizeMatmulPass
         continue;
       // B is padded to whole register tiles (constant weights also to rows
       // that do not alias in L1); the matmul may be replaced by a wider one.
-      op = padWeights(rw, op, 2 * lanes);
+      op = padWeights(rw, op, 2 * lanes, padded);
       a = cast<RankedTensorType>(op.getDpsInputs()[0].getType());
       b = cast<RankedTensorType>(op.getDpsInputs()[1].getType());
       int64_t m = a.getDimSize(0), k = a.getDimSize(1), n = b.getDimSize(1);

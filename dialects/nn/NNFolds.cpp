@@ -9,9 +9,11 @@
 #include "dialects/nn/NNOps.h"
 
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
 
 #include <cmath>
+#include <cstring>
 #include <optional>
 
 using namespace mlir;
@@ -142,6 +144,42 @@ OpFoldResult foldElementwise(
   return DenseElementsAttr::get(resultType, out);
 }
 
+/// A weight blob's bytes permuted into a new blob: a transposed weight
+/// (exporters write Transpose -> MatMul; recurrent layers read R^T at every
+/// step) becomes one constant at compile time instead of a copy per run.
+Attribute transposeBlob(DenseResourceElementsAttr blob, ArrayRef<int64_t> perm,
+                        RankedTensorType resultType) {
+  AsmResourceBlob *data = blob.getRawHandle().getBlob();
+  auto inType = cast<RankedTensorType>(blob.getType());
+  unsigned bits = inType.getElementTypeBitWidth();
+  if (!data || !resultType.hasStaticShape() || bits % 8 != 0)
+    return {};
+  size_t elementBytes = bits / 8, count = inType.getNumElements();
+  ArrayRef<char> in = data->getData();
+  if (in.size() != count * elementBytes)
+    return {};
+  ArrayRef<int64_t> inShape = inType.getShape(), outShape = resultType.getShape();
+  size_t rank = inShape.size();
+  SmallVector<int64_t> inStrides(rank, 1);
+  for (int64_t d = (int64_t)rank - 2; d >= 0; --d)
+    inStrides[d] = inStrides[d + 1] * inShape[d + 1];
+  AsmResourceBlob out = HeapAsmResourceBlob::allocate(in.size(), 64);
+  char *dst = out.getMutableData().data();
+  SmallVector<int64_t> index(rank, 0);
+  for (size_t n = 0; n < count; ++n) {
+    int64_t offset = 0;
+    for (size_t d = 0; d < rank; ++d)
+      offset += index[d] * inStrides[perm[d]];
+    std::memcpy(dst + n * elementBytes, in.data() + offset * elementBytes, elementBytes);
+    for (int64_t d = (int64_t)rank - 1; d >= 0; --d) {
+      if (++index[d] < outShape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return DenseResourceElementsAttr::get(resultType, "transposed_weight", std::move(out));
+}
+
 bool isSplatOf(Attribute a, double value) {
   auto dense = dyn_cast_or_null<DenseFPElementsAttr>(a);
   return dense && dense.isSplat() &&
@@ -192,6 +230,11 @@ OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
   if (auto dense = dyn_cast_or_null<DenseElementsAttr>(adaptor.getInput()))
     if (getType().hasStaticShape())
       return dense.reshape(getType());
+  // A weight blob under another shape is the same bytes: no copy, and a
+  // later pass (Gemm's compile-time transpose) sees the constant.
+  if (auto blob = dyn_cast_or_null<DenseResourceElementsAttr>(adaptor.getInput()))
+    if (getType().hasStaticShape())
+      return DenseResourceElementsAttr::get(getType(), blob.getRawHandle());
   return {};
 }
 
@@ -203,6 +246,8 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
   if (identity && getInput().getType() == getType())
     return getInput();
 
+  if (auto blob = dyn_cast_or_null<DenseResourceElementsAttr>(adaptor.getInput()))
+    return transposeBlob(blob, perm, getType());
   DenseElementsAttr dense = smallDense(adaptor.getInput());
   if (!dense || !getType().hasStaticShape())
     return {};
@@ -350,6 +395,11 @@ OpFoldResult GatherOp::fold(FoldAdaptor adaptor) {
 }
 
 OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
+  bool whole = getInput().getType() == getType() &&
+               llvm::all_of(getStarts(), [](int64_t s) { return s == 0; }) &&
+               llvm::all_of(getSteps(), [](int64_t s) { return s == 1; });
+  if (whole)
+    return getInput();
   DenseElementsAttr data = smallDense(adaptor.getInput());
   RankedTensorType type = getType();
   if (!data || !type.hasStaticShape())

@@ -86,6 +86,32 @@ func.func @keep_resources(%x: tensor<1x4xf32>) -> tensor<1x4xf32> {
 
 // -----
 
+// Weight blobs fold through reshapes (the same bytes) and transposes (one
+// permuted blob at compile time instead of a copy per run); a slice of the
+// whole tensor is its input.
+// CHECK-LABEL: func @weight_blobs
+func.func @weight_blobs() -> tensor<3x2xf32> {
+  // CHECK: %[[T:.+]] = nn.constant dense_resource<transposed_weight> : tensor<3x2xf32>
+  // CHECK-NEXT: return %[[T]]
+  // Rows [0 1 2] [3 4 5] become [0 3] [1 4] [2 5]:
+  // CHECK: transposed_weight: "0x{{[0-9A-F]+}}00000000000040400000803F00008040000000400000A040"
+  %w = nn.constant dense_resource<w6> : tensor<1x2x3xf32>
+  %s = nn.slice %w {ends = array<i64: 1, 2, 3>, starts = array<i64: 0, 0, 0>, steps = array<i64: 1, 1, 1>} : (tensor<1x2x3xf32>) -> tensor<1x2x3xf32>
+  %r = nn.reshape %s : (tensor<1x2x3xf32>) -> tensor<2x3xf32>
+  %t = nn.transpose %r {perm = array<i64: 1, 0>} : (tensor<2x3xf32>) -> tensor<3x2xf32>
+  return %t : tensor<3x2xf32>
+}
+
+{-#
+  dialect_resources: {
+    builtin: {
+      w6: "0x04000000000000000000803F0000004000004040000080400000A040"
+    }
+  }
+#-}
+
+// -----
+
 // Shape arithmetic as exporters write it folds into constants: integer
 // math with broadcasting (Div truncates as C does), Gather of dimensions,
 // Concat, Slice, Equal/Where for -1 entries, Not.
