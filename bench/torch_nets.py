@@ -7,7 +7,8 @@
 Weights are random with torch.manual_seed(0), as in test/e2e. NAME is a
 torchvision classifier (input 1x3x224x224) or `bert_encoder`: two
 nn.TransformerEncoder layers of BERT-base's shape (hidden 768, 12 heads,
-FFN 3072; input 1x128x768), as test/e2e/sequence_models.py checks it.
+FFN 3072; input 1x128x768), or lstm_lm / gru_lm: the two-layer LSTM / GRU
+language models of test/e2e/sequence_models.py (32 tokens).
 """
 import json
 import os
@@ -22,6 +23,10 @@ import torchvision
 def model(name):
     """The network and an input for it."""
     torch.manual_seed(0)
+    if name in ("lstm_lm", "gru_lm"):
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "test", "e2e"))
+        import sequence_models
+        return sequence_models.LanguageModel(name[:-3])
     if name == "bert_encoder":
         layer = torch.nn.TransformerEncoderLayer(d_model=768, nhead=12, dim_feedforward=3072,
                                                  batch_first=True)

@@ -276,6 +276,19 @@ def OneDnnInt8 : Pass<"strata-onednn-int8", "mlir::ModuleOp"> {
   let dependentDialects = ["::strata::nn::NNDialect", "::strata::onednn::OneDnnDialect"];
 }
 
+def ApproximateTanh : Pass<"strata-approximate-tanh"> {
+  let summary = "f32 math.tanh as a rational approximation that vectorizes (CPU)";
+  let description = [{
+    Rewrites `math.tanh` on f32 (scalars and vectors) into MLIR's polynomial
+    approximation (clamped rational function), so loops applying tanh
+    vectorize instead of calling libm's `tanhf` per element. Other types
+    and other math functions are left alone.
+    Lit test: test/lit/compiler/cpu/approximate-tanh.mlir.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect", "::mlir::math::MathDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 def OneDnnMatmuls : Pass<"strata-onednn-matmuls", "mlir::ModuleOp"> {
   let summary = "Give batched f32 matmuls to oneDNN's batched matmul (CPU)";
   let description = [{
