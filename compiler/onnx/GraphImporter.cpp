@@ -163,6 +163,24 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
   return module;
 }
 
+void GraphImporter::checkInferredSize(const onnx::TypeProto &type,
+                                      const onnx::NodeProto &node, int index,
+                                      const std::string &name) {
+  if (!type.has_tensor_type() || !type.tensor_type().has_shape())
+    return;
+  std::vector<int64_t> known;
+  for (const auto &d : type.tensor_type().shape().dim())
+    if (d.has_dim_value())
+      known.push_back(d.dim_value());
+  uint64_t bytes;
+  std::string why;
+  if (!tensorBytes(known, 1, bytes, why))
+    throw ImportError(describeNode(loaded.path, node, index, loaded.opset) +
+                      ": output '" + name + "' " + why +
+                      " (as shape inference computed it from the node's "
+                      "inputs and attributes)");
+}
+
 void GraphImporter::checkInferredTypes() {
   // Shape inference computes sizes from attributes and constants without
   // judging them: a Tile by -1 or a kernel larger than its input comes out
@@ -173,20 +191,9 @@ void GraphImporter::checkInferredTypes() {
     const onnx::NodeProto &node = graph.node(i);
     for (const std::string &name : node.output()) {
       auto it = types.find(name);
-      if (name.empty() || it == types.end() || !it->second->has_tensor_type() ||
-          !it->second->tensor_type().has_shape())
+      if (name.empty() || it == types.end())
         continue;
-      std::vector<int64_t> known;
-      for (const auto &d : it->second->tensor_type().shape().dim())
-        if (d.has_dim_value())
-          known.push_back(d.dim_value());
-      uint64_t bytes;
-      std::string why;
-      if (!tensorBytes(known, 1, bytes, why))
-        throw ImportError(describeNode(loaded.path, node, i, loaded.opset) +
-                          ": output '" + name + "' " + why +
-                          " (as shape inference computed it from the node's "
-                          "inputs and attributes)");
+      checkInferredSize(*it->second, node, i, name);
     }
   }
 }
@@ -260,18 +267,7 @@ void GraphImporter::reinferIncompleteOutputs(const onnx::NodeProto &node,
                   (it == types.end() && inferred[i]->tensor_type().has_shape());
     if (!better)
       continue;
-    // The same size checks as graph inference's types get (checkInferredTypes).
-    std::vector<int64_t> known;
-    for (const auto &d : inferred[i]->tensor_type().shape().dim())
-      if (d.has_dim_value())
-        known.push_back(d.dim_value());
-    uint64_t bytes;
-    std::string why;
-    if (!tensorBytes(known, 1, bytes, why))
-      throw ImportError(describeNode(loaded.path, node, index, loaded.opset) +
-                        ": output '" + name + "' " + why +
-                        " (as shape inference computed it from the node's "
-                        "inputs and attributes)");
+    checkInferredSize(*inferred[i], node, index, name);
     reinferred[name] = std::move(*inferred[i]);
     types[name] = &reinferred[name];
   }

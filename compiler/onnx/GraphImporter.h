@@ -36,6 +36,10 @@ public:
 private:
   /// Refuses inferred node output types with negative or huge sizes.
   void checkInferredTypes();
+  /// Refuses one inferred output type (`name`, of `node`) with a negative
+  /// or huge size, naming the node.
+  void checkInferredSize(const onnx::TypeProto &type, const onnx::NodeProto &node,
+                         int index, const std::string &name);
   void importNode(const onnx::NodeProto &node, int index);
   /// Verifies the ops one node produced, so that a verifier complaint is
   /// reported against that node.

@@ -144,6 +144,14 @@ OpFoldResult foldElementwise(
   return DenseElementsAttr::get(resultType, out);
 }
 
+/// Row-major strides of `shape`, in elements.
+SmallVector<int64_t> rowMajorStrides(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> strides(shape.size(), 1);
+  for (int64_t d = (int64_t)shape.size() - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  return strides;
+}
+
 /// A weight blob's bytes permuted into a new blob: a transposed weight
 /// (exporters write Transpose -> MatMul; recurrent layers read R^T at every
 /// step) becomes one constant at compile time instead of a copy per run.
@@ -160,9 +168,7 @@ Attribute transposeBlob(DenseResourceElementsAttr blob, ArrayRef<int64_t> perm,
     return {};
   ArrayRef<int64_t> inShape = inType.getShape(), outShape = resultType.getShape();
   size_t rank = inShape.size();
-  SmallVector<int64_t> inStrides(rank, 1);
-  for (int64_t d = (int64_t)rank - 2; d >= 0; --d)
-    inStrides[d] = inStrides[d + 1] * inShape[d + 1];
+  SmallVector<int64_t> inStrides = rowMajorStrides(inShape);
   AsmResourceBlob out = HeapAsmResourceBlob::allocate(in.size(), 64);
   char *dst = out.getMutableData().data();
   SmallVector<int64_t> index(rank, 0);
@@ -257,9 +263,7 @@ OpFoldResult TransposeOp::fold(FoldAdaptor adaptor) {
   ArrayRef<int64_t> inShape = dense.getType().getShape();
   ArrayRef<int64_t> outShape = getType().getShape();
   size_t rank = inShape.size();
-  SmallVector<int64_t> inStrides(rank, 1);
-  for (int64_t d = (int64_t)rank - 2; d >= 0; --d)
-    inStrides[d] = inStrides[d + 1] * inShape[d + 1];
+  SmallVector<int64_t> inStrides = rowMajorStrides(inShape);
   auto values = llvm::to_vector(dense.getValues<Attribute>());
   SmallVector<Attribute> out;
   out.reserve(values.size());
@@ -407,9 +411,7 @@ OpFoldResult SliceOp::fold(FoldAdaptor adaptor) {
   ArrayRef<int64_t> inShape = data.getType().getShape(), outShape = type.getShape();
   ArrayRef<int64_t> starts = getStarts(), steps = getSteps();
   size_t rank = inShape.size();
-  SmallVector<int64_t> strides(rank, 1);
-  for (int64_t d = (int64_t)rank - 2; d >= 0; --d)
-    strides[d] = strides[d + 1] * inShape[d + 1];
+  SmallVector<int64_t> strides = rowMajorStrides(inShape);
   auto values = llvm::to_vector(data.getValues<Attribute>());
   SmallVector<Attribute> out;
   SmallVector<int64_t> position(rank, 0);
