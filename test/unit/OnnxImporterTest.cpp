@@ -231,22 +231,22 @@ TEST_CASE("an unsupported op names node index, name, op and domain",
     for (float f : ramp(4))
       t.add_float_data(f);
   });
-  // Append y2 = Hardmax(y), an op strata does not import.
+  // Append y2 = Shrink(y), an op strata does not import.
   auto *node = m.mutable_graph()->add_node();
-  node->set_op_type("Hardmax");
-  node->set_name("my_hardmax");
+  node->set_op_type("Shrink");
+  node->set_name("my_shrink");
   node->add_input("y");
   node->add_output("y2");
   addValue(m.mutable_graph()->mutable_output(), "y2", {2, 1});
   writeFile(dir + "/m.onnx", m.SerializeAsString());
   std::string error;
   CHECK_FALSE(strata::importOnnxModel(context(), dir + "/m.onnx", error));
-  CHECK(error.find("node 1 'my_hardmax' (op Hardmax, domain ai.onnx, opset 13)") !=
+  CHECK(error.find("node 1 'my_shrink' (op Shrink, domain ai.onnx, opset 13)") !=
         std::string::npos);
 
   strata::ModelSummary summary;
   REQUIRE(strata::summarizeOnnxModel(dir + "/m.onnx", summary, error));
-  CHECK(summary.unsupportedOps == std::vector<std::string>{"ai.onnx.Hardmax"});
+  CHECK(summary.unsupportedOps == std::vector<std::string>{"ai.onnx.Shrink"});
   CHECK(summary.parameterCount == 4);
   CHECK(summary.parameterBytes == 16);
 }

@@ -16,7 +16,7 @@ TEST_CASE("versioned ops resolve by opset", "[optable]") {
   CHECK(t.lookup("Softmax", 12) == t.lookup("Softmax", 11));
   CHECK(t.lookup("Softmax", 17) == t.lookup("Softmax", 13));
   CHECK(t.lookup("Clip", 10) != t.lookup("Clip", 11));
-  CHECK(t.lookup("Hardmax", 13) == nullptr);
+  CHECK(t.lookup("Shrink", 13) == nullptr);
   CHECK(t.lookup("Erf", 8) == nullptr); // Erf arrived in opset 9
   CHECK(t.lookup("Erf", 9) != nullptr);
   // Concat only from opset 4 on (earlier versions had an optional axis).

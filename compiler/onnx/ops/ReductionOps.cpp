@@ -88,6 +88,52 @@ void importArgReduce(NodeContext &n) {
                      b.getBoolAttr(last)));
 }
 
+/// 1.0 where `x` has its first maximum along `axis`, 0.0 elsewhere:
+/// ArgMax (keepdims) compared with the positions along the axis.
+Value hardmax(NodeContext &n, Value x, int64_t axis) {
+  OpBuilder &b = n.builder();
+  auto type = typeOf(x);
+  SmallVector<int64_t> kept(type.getShape());
+  kept[axis] = 1;
+  Value index = b.create<nn::ArgReduceOp>(
+      n.loc(), RankedTensorType::get(kept, b.getI64Type()),
+      nn::ArgKindAttr::get(b.getContext(), nn::ArgKind::argmax), x, b.getI64IntegerAttr(axis),
+      b.getBoolAttr(true), b.getBoolAttr(false));
+  SmallVector<int64_t> line(type.getRank(), 1);
+  line[axis] = type.getDimSize(axis);
+  std::vector<int64_t> positions(type.getDimSize(axis));
+  for (size_t i = 0; i < positions.size(); ++i)
+    positions[i] = (int64_t)i;
+  Value iota = b.create<nn::ConstantOp>(
+      n.loc(), DenseElementsAttr::get(RankedTensorType::get(line, b.getI64Type()),
+                                      ArrayRef<int64_t>(positions)));
+  Value hit = compare(n, nn::ComparePredicate::eq, index, iota);
+  return b.create<nn::CastOp>(n.loc(), type, hit);
+}
+
+/// Hardmax: opset 13+ along `axis` (default -1); before, of the input
+/// flattened to 2-D at `axis` (default 1), as Softmax was.
+void importHardmax(NodeContext &n) {
+  Value x = n.input(0);
+  auto type = typeOf(x);
+  int64_t rank = type.getRank();
+  if (!type.hasStaticShape())
+    n.fail("Hardmax needs a static shape (compile with --batch=N)");
+  bool legacy = n.opset() < 13;
+  int64_t axis = n.normalizeAxis(n.attrInt("axis", legacy ? 1 : -1), rank, "axis");
+  if (!legacy) {
+    n.setResult(0, hardmax(n, x, axis));
+    return;
+  }
+  int64_t rows = 1, cols = 1;
+  for (int64_t d = 0; d < rank; ++d)
+    (d < axis ? rows : cols) *= type.getDimSize(d);
+  OpBuilder &b = n.builder();
+  Value flat = b.create<nn::ReshapeOp>(
+      n.loc(), RankedTensorType::get({rows, cols}, type.getElementType()), x);
+  n.setResult(0, b.create<nn::ReshapeOp>(n.loc(), type, hardmax(n, flat, 1)));
+}
+
 /// LayerNormalization (opset 17): normalize over axes [axis, rank).
 void importLayerNorm(NodeContext &n) {
   Value x = n.input(0), scale = n.input(1);
@@ -128,6 +174,7 @@ void registerReductionImporters(OpTable &t) {
   t.add("ReduceLogSum", 1, importCompositeReduce<Composite::LogSum>);
   t.add("ReduceLogSumExp", 1, importCompositeReduce<Composite::LogSumExp>);
   t.add("ReduceSumSquare", 1, importCompositeReduce<Composite::SumSquare>);
+  t.add("Hardmax", 1, importHardmax);
   t.add("ArgMax", 1, importArgReduce<nn::ArgKind::argmax>);
   t.add("ArgMin", 1, importArgReduce<nn::ArgKind::argmin>);
   t.add("LayerNormalization", 17, importLayerNorm);

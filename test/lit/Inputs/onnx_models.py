@@ -368,7 +368,7 @@ def external_weight(path):
 @model
 def unsupported_op(_):
     return make([h.make_node("Relu", ["x"], ["r"], name="first"),
-                 h.make_node("Hardmax", ["r"], ["y"], name="my_hardmax")],
+                 h.make_node("Shrink", ["r"], ["y"], name="my_shrink")],
                 [vi("x", [4])], [vi("y", None)])
 
 
@@ -529,6 +529,13 @@ def qdq_conv(_):
              init("bs", (np.float32(0.02) * ws).astype(np.float32)), init("bz", np.zeros(8, np.int32)),
              init("ys", np.array(0.05, np.float32)), init("yz", np.array(0, np.uint8))]
     return make(nodes, [vi("x", [1, 4, 6, 6])], [vi("out", [1, 8, 6, 6])], inits)
+
+
+@model
+def hardmax_legacy(_):
+    """Hardmax at opset 11: the input flattened to 2-D at axis 1."""
+    return make([h.make_node("Hardmax", ["x"], ["y"], name="hardmax")],
+                [vi("x", [2, 3, 4])], [vi("y", None)], opset=11)
 
 
 # --- resize --------------------------------------------------------------------
