@@ -146,37 +146,31 @@ bool Exporter::addInitializer(const std::string &name, RankedTensorType type, El
   int32_t dtype = onnxDataType(type.getElementType());
   if (!dtype || !type.hasStaticShape())
     return fail(op, "has a constant of a type ONNX cannot hold");
+  // Small constants: the importer's conversion (also what per-node
+  // inference reads), splats and booleans included.
+  if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
+    std::optional<onnx::TensorProto> t = onnx_import::denseToTensor(dense);
+    if (!t)
+      return fail(op, "has a constant of a type ONNX cannot hold");
+    t->set_name(name);
+    *g.add_initializer() = std::move(*t);
+    return true;
+  }
+  auto resource = dyn_cast<DenseResourceElementsAttr>(attr);
+  if (!resource)
+    return fail(op, "has a constant of an unknown kind");
+  if (type.getElementType().isInteger(1))
+    return fail(op, "has a boolean constant that is not dense");
+  AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+  if (!blob)
+    return fail(op, "has a constant whose data is missing");
   onnx::TensorProto *t = g.add_initializer();
   t->set_name(name);
   t->set_data_type(dtype);
   for (int64_t d : type.getShape())
     t->add_dims(d);
-  int64_t count = type.getNumElements();
-  std::string raw;
-  if (type.getElementType().isInteger(1)) {
-    auto dense = dyn_cast<DenseElementsAttr>(attr);
-    if (!dense)
-      return fail(op, "has a boolean constant that is not dense");
-    for (bool b : dense.getValues<bool>())
-      raw.push_back(b ? 1 : 0);
-  } else if (auto dense = dyn_cast<DenseElementsAttr>(attr)) {
-    llvm::ArrayRef<char> data = dense.getRawData();
-    if (dense.isSplat()) {
-      for (int64_t i = 0; i < count; ++i)
-        raw.append(data.data(), data.size());
-    } else {
-      raw.assign(data.data(), data.size());
-    }
-  } else if (auto resource = dyn_cast<DenseResourceElementsAttr>(attr)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob)
-      return fail(op, "has a constant whose data is missing");
-    llvm::ArrayRef<char> data = blob->getData();
-    raw.assign(data.data(), data.size());
-  } else {
-    return fail(op, "has a constant of an unknown kind");
-  }
-  t->set_raw_data(std::move(raw));
+  llvm::ArrayRef<char> data = blob->getData();
+  t->set_raw_data(std::string(data.data(), data.size()));
   return true;
 }
 
