@@ -119,11 +119,9 @@ LogicalResult lowerFakeQuantize(nn::FakeQuantizeOp op, PatternRewriter &rw) {
   REQUIRE_SUPPORTED(op);
   Location loc = op.getLoc();
   Type f = op.getType().getElementType();
-  auto constant = [&](ArrayRef<double> v) -> Value {
-    return rw.create<arith::ConstantOp>(loc, op.channelConstant(v));
-  };
   SmallVector<double> zero(op.getZeroPoint().begin(), op.getZeroPoint().end());
-  Value scale = constant(op.getScale()), zp = constant(zero);
+  Value scale = op.getScale();
+  Value zp = rw.create<arith::ConstantOp>(loc, op.channelConstant(zero));
   double qmin = (double)(int64_t)op.getQmin(), qmax = (double)(int64_t)op.getQmax();
   Value r = mapElementwise(
       rw, loc, op.getType(), ValueRange{op.getInput(), scale, zp},

@@ -186,9 +186,26 @@ bool planQuantization(const std::string &modelPath, QdqPlan &plan, std::string &
     }
     for (const auto &o : g.graph().output())
       plan.modelOutputs.push_back(o.name());
+    // A quantized tensor computed from another by passthrough ops alone
+    // (MaxPool -> Flatten, ...) takes its range: the ops then run on the
+    // integers, whatever is quantized between them.
+    std::map<std::string, const NodeProto *> producer;
     for (const NodeProto &n : nodes)
-      if (isPassthrough(n.op_type()) && seen.count(n.input(0)) && seen.count(n.output(0)))
-        plan.sameRange.push_back({n.output(0), n.input(0)});
+      for (const std::string &o : n.output())
+        producer[o] = &n;
+    for (const NodeProto &n : nodes) {
+      if (!isPassthrough(n.op_type()) || !seen.count(n.output(0)))
+        continue;
+      std::string source = n.input(0);
+      while (!seen.count(source)) {
+        auto p = producer.find(source);
+        if (p == producer.end() || !isPassthrough(p->second->op_type()))
+          break;
+        source = p->second->input(0);
+      }
+      if (seen.count(source))
+        plan.sameRange.push_back({n.output(0), source});
+    }
     if (plan.layers.empty()) {
       error = modelPath + ": no Conv, Gemm or MatMul with a constant weight to quantize";
       return false;
@@ -242,6 +259,20 @@ bool writeObservedModel(const std::string &modelPath, const std::vector<std::str
   }
 }
 
+/// The tensor whose range `t` takes (through plan.sameRange), or `t`.
+static std::string rangeOwner(const QdqPlan &plan, std::string t) {
+  for (bool moved = true; moved;) {
+    moved = false;
+    for (const auto &[out, in] : plan.sameRange)
+      if (out == t && in != t) {
+        t = in;
+        moved = true;
+        break;
+      }
+  }
+  return t;
+}
+
 bool writeQdqModel(const std::string &modelPath, const QdqPlan &plan,
                    const std::map<std::string, TensorRange> &rangesIn, bool perChannel,
                    const std::string &outputPath, std::string &error, bool trainable) {
@@ -292,11 +323,18 @@ bool writeQdqModel(const std::string &modelPath, const QdqPlan &plan,
         source = t + "_float";
       uint8_t zp = (uint8_t)std::clamp<long>(std::lround(-lo / scale), 0, 255);
       scaleOf[t] = scale;
-      *graph.add_initializer() = tensor(t + "_scale", TensorProto::FLOAT, {}, &scale, 4);
-      *graph.add_initializer() = tensor(t + "_zero_point", TensorProto::UINT8, {}, &zp, 1);
-      std::vector<NodeProto> qdq{
-          node("QuantizeLinear", {source, t + "_scale", t + "_zero_point"}, t + "_quantized"),
-          node("DequantizeLinear", {t + "_quantized", t + "_scale", t + "_zero_point"}, result)};
+      // Trained scales (--qat) of tensors that must keep one range (a max
+      // pool's input and output) are one initializer, so they stay equal.
+      std::string owner = t;
+      if (trainable)
+        owner = rangeOwner(plan, t);
+      if (owner == t) {
+        *graph.add_initializer() = tensor(t + "_scale", TensorProto::FLOAT, {}, &scale, 4);
+        *graph.add_initializer() = tensor(t + "_zero_point", TensorProto::UINT8, {}, &zp, 1);
+      }
+      std::string qs = owner + "_scale", qz = owner + "_zero_point";
+      std::vector<NodeProto> qdq{node("QuantizeLinear", {source, qs, qz}, t + "_quantized"),
+                                 node("DequantizeLinear", {t + "_quantized", qs, qz}, result)};
       if (graphInputs.count(t))
         front.insert(front.end(), qdq.begin(), qdq.end());
       else
@@ -431,6 +469,22 @@ bool freezeQuantizedWeights(const std::string &trainedPath, const std::string &o
     Graph g(trainedPath);
     onnx::GraphProto &graph = g.graph();
     std::vector<NodeProto> kept;
+    // Scales are learned (nn.fake_quantize): a diverged run must not write
+    // a model whose scales ONNX refuses.
+    for (const NodeProto &n : graph.node()) {
+      if (n.op_type() != "QuantizeLinear" && n.op_type() != "DequantizeLinear")
+        continue;
+      auto s = g.initializers.find(n.input(1));
+      if (s == g.initializers.end() || s->second->data_type() != TensorProto::FLOAT)
+        continue;
+      for (float v : floats(*s->second))
+        if (!(v > 0) || !std::isfinite(v)) {
+          error = trainedPath + ": training left the scale '" + n.input(1) + "' of node '" +
+                  n.name() + "' at " + std::to_string(v) +
+                  " (it must be positive and finite): train again with a lower learning rate";
+          return false;
+        }
+    }
     for (const NodeProto &n : graph.node()) {
       TensorProto *w = n.op_type() == "QuantizeLinear" ? g.floatInitializer(n.input(0), -1) : nullptr;
       auto s = w ? g.initializers.find(n.input(1)) : g.initializers.end();

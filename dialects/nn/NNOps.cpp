@@ -406,18 +406,24 @@ LogicalResult RequantizeOp::verify() {
 }
 
 LogicalResult FakeQuantizeOp::verify() {
-  size_t n = getScale().size();
   auto type = cast<RankedTensorType>(getInput().getType());
-  int64_t axis = (int64_t)getAxis(); // I64Attr getters return uint64_t
-  if (n == 0 || getZeroPoint().size() != n)
-    return emitOpError() << "needs as many zero points as scales (at least one)";
-  if (n > 1 && (axis < 0 || axis >= type.getRank() || type.getDimSize(axis) != (int64_t)n))
-    return emitOpError() << n << " scales do not match axis " << axis << " of the input";
+  auto scaleType = cast<RankedTensorType>(getScale().getType());
+  if (scaleType.getElementType() != type.getElementType())
+    return emitOpError() << "scale must have the input's element type";
+  // Per tensor ([]) or per channel ([1, .., C, .., 1] along one axis).
+  int64_t n = scaleType.getNumElements(), channelAxes = 0;
+  if (scaleType.getRank() != 0) {
+    if (scaleType.getRank() != type.getRank())
+      return emitOpError() << "scale must be a scalar or have the input's rank";
+    for (int64_t d = 0; d < type.getRank(); ++d)
+      if (scaleType.getDimSize(d) != 1 &&
+          (++channelAxes > 1 || scaleType.getDimSize(d) != type.getDimSize(d)))
+        return emitOpError() << "scale must be 1 along every axis but one channel axis";
+  }
+  if ((int64_t)getZeroPoint().size() != n)
+    return emitOpError() << "needs one zero point per scale (" << n << ")";
   if ((int64_t)getQmin() >= (int64_t)getQmax())
     return emitOpError() << "qmin must be below qmax";
-  for (double s : getScale())
-    if (!(s > 0) || !std::isfinite(s))
-      return emitOpError() << "scales must be positive and finite";
   return success();
 }
 
@@ -430,16 +436,13 @@ DenseElementsAttr FakeQuantizeOp::channelConstant(ArrayRef<double> values) {
     f.convert(cast<FloatType>(et).getFloatSemantics(), APFloat::rmNearestTiesToEven, &lost);
     converted.push_back(f);
   }
-  return DenseElementsAttr::get(RankedTensorType::get(channelShape(), et), converted);
+  auto shape = cast<RankedTensorType>(getScale().getType()).getShape();
+  return DenseElementsAttr::get(RankedTensorType::get(shape, et), converted);
 }
 
-SmallVector<int64_t> FakeQuantizeOp::channelShape() {
-  if (getScale().size() == 1)
-    return {};
-  int64_t rank = cast<RankedTensorType>(getInput().getType()).getRank();
-  SmallVector<int64_t> shape(rank, 1);
-  shape[getAxis()] = getScale().size();
-  return shape;
+double FakeQuantizeOp::gradientScale() {
+  double n = (double)cast<RankedTensorType>(getInput().getType()).getNumElements();
+  return 1.0 / std::sqrt(n * std::max<double>(1.0, (double)(int64_t)getQmax()));
 }
 
 LogicalResult ExtendUnsignedOp::verify() {

@@ -716,35 +716,43 @@ def NN_RequantizeOp : NN_Op<"requantize"> {
   let hasVerifier = 1;
 }
 
-def NN_FakeQuantizeOp : NN_Op<"fake_quantize", [SameOperandsAndResultType, Differentiable]> {
-  let summary = "Quantize and dequantize in float, for training (straight-through gradient)";
+def NN_FakeQuantizeOp : NN_Op<"fake_quantize",
+    [AllTypesMatch<["input", "output"]>, Differentiable]> {
+  let summary = "Quantize and dequantize in float, for training (learned scale, straight-through gradient)";
   let description = [{
-    `(clamp(round_half_even(x / s) + z, qmin, qmax) - z) * s` with `s` and `z`
-    per tensor (one value) or per channel along `axis`: what a QDQ pair
-    computes, kept in float so that quantization-aware training can
-    differentiate it. The gradient is the straight-through estimator: `dy`
-    where `round(x / s) + z` falls within [qmin, qmax], zero where it
-    saturates. Built by strata-fake-quantize from dequantize(quantize(x)).
+    `(clamp(round_half_even(x / s) + z, qmin, qmax) - z) * s` with the scale
+    `s` an operand shaped to broadcast against the input (`[]` per tensor,
+    `[1, .., C, .., 1]` per channel) and the zero points `z` constant, one
+    per scale: what a QDQ pair computes, kept in float so that
+    quantization-aware training can differentiate it. Built by
+    strata-fake-quantize from dequantize(quantize(x)).
+
+    Gradients, as PyTorch's learnable fake quantization (LSQ, Esser et al.
+    2020) computes them: `dx` is straight-through, `dy` where
+    `round(x / s) + z` falls within [qmin, qmax] and zero where it
+    saturates; `ds` sums, over the elements each scale covers,
+    `dy * (round(x / s) - x / s)` inside the range and `dy * (qmin - z)` or
+    `dy * (qmax - z)` where it saturates, times the gradient scale
+    `1 / sqrt(numel(x) * qmax)`, so that the scale, trained like any other
+    parameter, learns the range.
 
     ```mlir
-    %y = nn.fake_quantize %w {axis = 0 : i64, qmax = 127 : i64, qmin = -128 : i64,
-                              scale = array<f64: 0.1, 0.2>, zero_point = array<i64: 0, 0>}
-        : tensor<2x3xf32>
+    %y = nn.fake_quantize %w, %s {qmax = 127 : i64, qmin = -128 : i64, zero_point = array<i64: 0, 0>}
+        : tensor<2x3xf32>, tensor<2x1xf32>
     ```
   }];
-  let arguments = (ins NN_FloatTensor:$input, DenseF64ArrayAttr:$scale,
-                   DenseI64ArrayAttr:$zero_point, I64Attr:$axis, I64Attr:$qmin, I64Attr:$qmax);
+  let arguments = (ins NN_FloatTensor:$input, NN_FloatTensor:$scale,
+                   DenseI64ArrayAttr:$zero_point, I64Attr:$qmin, I64Attr:$qmax);
   let results = (outs NN_FloatTensor:$output);
-  let assemblyFormat = "$input attr-dict `:` type($output)";
+  let assemblyFormat = "$input `,` $scale attr-dict `:` type($input) `,` type($scale)";
   let hasVerifier = 1;
   let extraClassDeclaration = [{
-    /// The scale's and zero point's shape against the input: [1, ..., C, ..., 1]
-    /// at the axis, or [] per tensor.
-    ::llvm::SmallVector<int64_t> channelShape();
     /// Per-channel values (one per scale) of the input's element type, in
-    /// channelShape(): the scales, zero points or bounds the lowering and
-    /// the gradient rule need as tensors.
+    /// the scale's shape: the zero points or bounds the lowering and the
+    /// gradient rule need as tensors.
     ::mlir::DenseElementsAttr channelConstant(::llvm::ArrayRef<double> values);
+    /// LSQ's gradient scale, 1 / sqrt(numel(x) * qmax).
+    double gradientScale();
   }];
 }
 

@@ -40,6 +40,18 @@ bool isNormStatistic(Value v) {
   return false;
 }
 
+/// A quantization scale, read by nn.fake_quantize (perhaps through
+/// reshapes): learned without weight decay, and kept positive.
+bool isQuantizationScale(Value v) {
+  for (Operation *user : v.getUsers()) {
+    if (auto r = dyn_cast<nn::ReshapeOp>(user); r && isQuantizationScale(r.getResult()))
+      return true;
+    if (auto fq = dyn_cast<nn::FakeQuantizeOp>(user); fq && fq.getScale() == v)
+      return true;
+  }
+  return false;
+}
+
 struct Parameter {
   std::string name;
   nn::ConstantOp constant;
@@ -206,7 +218,8 @@ SmallVector<Value> appendOptimizer(nn::NNBuilder &b, func::FuncOp main,
     // either: retraining never revives a pruned connection.
     if (masks[i])
       g = b.mul(g, masks[i]);
-    if (opt.weightDecay != 0.0)
+    bool isScale = isQuantizationScale(w);
+    if (opt.weightDecay != 0.0 && !isScale)
       g = b.add(g, b.mulScalar(w, opt.weightDecay));
     Value update;
     if (opt.kind == OptimizerConfig::SGD) {
@@ -230,6 +243,10 @@ SmallVector<Value> appendOptimizer(nn::NNBuilder &b, func::FuncOp main,
       update = b.div(mHat, b.add(b.sqrt(vHat), b.scalar(f32, opt.epsilon)));
     }
     Value next = b.sub(w, b.mulScalar(update, opt.lr));
+    // A learned scale stays at least float32's epsilon, as PyTorch's
+    // _LearnableFakeQuantize clamps it.
+    if (isScale)
+      next = b.max(next, b.scalar(f32, 1.1920928955078125e-07));
     // Exactly zero even if the optimizer state came in nonzero (a resumed
     // dense run).
     newParams.push_back(masks[i] ? b.mul(next, masks[i]) : next);

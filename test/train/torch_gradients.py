@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Whole-model gradients of LeNet-5, the MLP, a conv + batch-norm net and
-recurrent classifiers (ONNX LSTM, bidirectional GRU) against PyTorch.
+"""Whole-model gradients of LeNet-5, the MLP, a conv + batch-norm net,
+recurrent classifiers (ONNX LSTM, bidirectional GRU) and a fake-quantized
+(QAT) network against PyTorch.
 
 The bundled example models (examples/make_examples.py) are differentiated by
 strata (`strata-build-training-step{gradients-only=true}`: softmax
@@ -9,7 +10,11 @@ compiled and called through ctypes; PyTorch computes the same loss with the
 same initial weights (read from the ONNX file) and autograd. Every
 parameter's gradient must match within a relative error of 1e-4
 (max |diff| / max |ref|), and so must the running statistics of batch norms
-trained in training mode (batch statistics of the real samples only). Exit 77 (skipped) without python3-torch.
+trained in training mode (batch statistics of the real samples only). The QAT
+network's QDQ pairs become nn.fake_quantize (`strata-fake-quantize`); its
+scales are parameters, checked against PyTorch's learnable fake quantization
+(torch._fake_quantize_learnable_per_{tensor,channel}_affine, LSQ) with the
+same gradient scale. Exit 77 (skipped) without python3-torch.
 
   torch_gradients.py --strata build/bin/strata --strata-opt build/bin/strata-opt \\
                      --examples build/examples
@@ -157,9 +162,120 @@ def make_recurrent_model(path, cell):
     onnx.save(model, path)
 
 
+class LearnedFakeQuantize(torch.autograd.Function):
+    """LSQ in float64, the rule of PyTorch's learnable fake quantization
+    (which computes only in float32; check_torch_rule compares the two):
+    dx is dy where round(x/s) + z stays in [qmin, qmax]; ds is g * dy times
+    round(x/s) - x/s inside, qmin - z below, qmax - z above."""
+
+    @staticmethod
+    def forward(ctx, x, s, z, qmin, qmax, g, name):
+        v = x / s
+        r = torch.round(v)  # half to even, as nearbyint
+        q = r + z
+        ctx.save_for_backward(v, r, q, z, s)
+        ctx.bounds = (qmin, qmax, g, name)
+        return (torch.clamp(q, qmin, qmax) - z) * s
+
+    @staticmethod
+    def backward(ctx, dy):
+        v, r, q, z, s = ctx.saved_tensors
+        qmin, qmax, g, name = ctx.bounds
+        low, high = q < qmin, q > qmax
+        dx = torch.where(low | high, torch.zeros_like(dy), dy)
+        ratio = torch.where(low, qmin - z, torch.where(high, qmax - z, r - v))
+        ds = dy * ratio * g
+        # The scale's gradient is a sum of terms of both signs that largely
+        # cancel: float32 summation in any order is accurate relative to
+        # the sum of their magnitudes, which the check uses.
+        axes = [d for d in range(ds.dim()) if s.dim() == 0 or s.shape[d] == 1]
+        SCALE_TERMS[name] = ds.abs().sum(dim=axes).detach().numpy().ravel()
+        return dx, ds, None, None, None, None, None
+
+
+SCALE_TERMS = {}  # scale name -> sum of |terms| of its gradient, per channel
+
+
+def fake_quantize(x, scale, zero_point, qmin, qmax, axis, numel, exact, name):
+    """Fake quantization with a learned scale and strata's gradient scale
+    g = 1/sqrt(numel(x) * qmax), numel over the compiled batch. `exact`:
+    LearnedFakeQuantize in float64, else PyTorch's own op (float32)."""
+    g = 1.0 / np.sqrt(numel * qmax)
+    if not exact:
+        xf, sf, zf = x.float(), scale.float().reshape(-1), zero_point.detach().float().reshape(-1)
+        if axis is None:
+            y = torch._fake_quantize_learnable_per_tensor_affine(xf, sf, zf, qmin, qmax, g)
+        else:
+            y = torch._fake_quantize_learnable_per_channel_affine(xf, sf, zf, axis, qmin, qmax, g)
+        return y.double()
+    shape = [1] * x.dim()
+    if axis is not None:
+        shape[axis] = -1
+    s = scale.reshape(shape) if axis is not None else scale
+    z = zero_point.detach().reshape(shape) if axis is not None else zero_point.detach()
+    return LearnedFakeQuantize.apply(x, s, z, qmin, qmax, g, name)
+
+
+def qat_forward(w, x, exact=True):
+    def act(t, name):
+        full = t.numel() // t.shape[0] * BATCH  # strata's batch includes the padding
+        return fake_quantize(t, w[name + "_scale"], w[name + "_zero_point"], 0, 255, None, full,
+                             exact, name + "_scale")
+
+    def weight(name, axis):
+        t = w[name]
+        return fake_quantize(t, w[name + "_scale"], w[name + "_zero_point"], -128, 127, axis,
+                             t.numel(), exact, name + "_scale")
+
+    h = act(x, "input")
+    h = act(F.relu(F.conv2d(h, weight("conv.weight", 0), w["conv.bias"], padding=1)), "r")
+    h = F.max_pool2d(h, 2, 2)
+    return F.linear(torch.flatten(h, 1), weight("fc.weight", None), w["fc.bias"])
+
+
+def make_qat_model(path):
+    """What strata train --qat trains: Conv -> Relu -> MaxPool -> Gemm with a
+    QDQ pair (uint8, per tensor) on the input and the Relu's output and one
+    on each float weight (int8, per output channel for the Conv, per tensor
+    for the Gemm), scales and zero points as initializers."""
+    from onnx import TensorProto, helper
+    rng = np.random.default_rng(11)
+    inits = {"conv.weight": rng.normal(0, 0.3, (4, 1, 3, 3)), "conv.bias": rng.normal(0, 0.1, 4),
+             "fc.weight": rng.normal(0, 0.05, (10, 4 * 14 * 14)), "fc.bias": rng.normal(0, 0.1, 10)}
+    tensors = [numpy_helper.from_array(v.astype(np.float32), k) for k, v in inits.items()]
+    scales = {"input": (np.float32(1 / 255), np.uint8(0)),
+              "r": (np.float32(0.006), np.uint8(0)),
+              "conv.weight": (np.abs(inits["conv.weight"]).max(axis=(1, 2, 3)).astype(np.float32) / 127,
+                              np.zeros(4, np.int8)),
+              "fc.weight": (np.float32(np.abs(inits["fc.weight"]).max() / 127), np.int8(0))}
+    for k, (sc, zp) in scales.items():
+        tensors.append(numpy_helper.from_array(np.array(sc, np.float32), k + "_scale"))
+        tensors.append(numpy_helper.from_array(np.array(zp), k + "_zero_point"))
+    n = helper.make_node
+
+    def qdq(t, out, axis=None):
+        extra = {} if axis is None else {"axis": axis}
+        return [n("QuantizeLinear", [t, t + "_scale", t + "_zero_point"], [t + "_q"], **extra),
+                n("DequantizeLinear", [t + "_q", t + "_scale", t + "_zero_point"], [out], **extra)]
+    nodes = (qdq("input", "x") + qdq("conv.weight", "cw", 0) + qdq("fc.weight", "fw") +
+             [n("Conv", ["x", "cw", "conv.bias"], ["c"], pads=[1, 1, 1, 1]), n("Relu", ["c"], ["r"])] +
+             qdq("r", "rd") +
+             [n("MaxPool", ["rd"], ["p"], kernel_shape=[2, 2], strides=[2, 2]),
+              n("Flatten", ["p"], ["f"]),
+              n("Gemm", ["f", "fw", "fc.bias"], ["logits"], transB=1)])
+    graph = helper.make_graph(
+        nodes, "qat", [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 1, 28, 28])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", 10])], tensors)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+    model.ir_version = 7
+    onnx.checker.check_model(model)
+    onnx.save(model, path)
+
+
 MODELS = {"mlp": (mlp_forward, (784,)), "lenet": (lenet_forward, (1, 28, 28)),
           "conv_bn_train": (bn_forward, (1, 28, 28)),
-          "lstm": (lstm_forward, (SEQ, FEATURES)), "gru": (gru_forward, (SEQ, FEATURES))}
+          "lstm": (lstm_forward, (SEQ, FEATURES)), "gru": (gru_forward, (SEQ, FEATURES)),
+          "qat": (qat_forward, (1, 28, 28))}
 
 
 def signature_names(lib):
@@ -177,10 +293,14 @@ def check(args, tmp, name):
     elif name in ("lstm", "gru"):
         model_path = os.path.join(tmp, name + ".onnx")
         make_recurrent_model(model_path, name)
+    elif name == "qat":
+        model_path = os.path.join(tmp, name + ".onnx")
+        make_qat_model(model_path)
     fwd, grad, so = (os.path.join(tmp, name + s) for s in (".mlir", ".grad.mlir", ".so"))
     for cmd in ([args.strata, "compile", model_path, "--emit=nn", f"--batch={BATCH}",
                  "--print-weights", "-o", fwd],
-                [args.strata_opt, fwd, "--strata-build-training-step=gradients-only=true", "-o", grad],
+                [args.strata_opt, fwd] + (["--strata-fake-quantize"] if name == "qat" else []) +
+                ["--strata-build-training-step=gradients-only=true", "-o", grad],
                 [args.strata, "compile", grad, "-o", so]):
         subprocess.run(cmd, check=True, capture_output=True)
     weights = {i.name: numpy_helper.to_array(i).astype(np.float32)
@@ -202,13 +322,29 @@ def check(args, tmp, name):
 
     # The reference computes in float64. PyTorch sees only the real samples:
     # strata's masked batch must match it.
-    w = {k: torch.tensor(v.astype(np.float64), requires_grad="running" not in k)
+    w = {k: torch.tensor(v.astype(np.float64), requires_grad="running" not in k and k in params)
          for k, v in weights.items()}
     real = int(mask.sum())
     logits = forward(w, torch.tensor(x[:real].astype(np.float64)))
     loss = F.cross_entropy(logits, torch.tensor(labels[:real]))
     loss.backward()
     worst, failures = 0.0, []
+    if name == "qat":
+        # The float64 rule is PyTorch's: its own learnable fake quantization
+        # (float32) gives the same gradients.
+        terms = dict(SCALE_TERMS)
+        w32 = {k: v.detach().clone().requires_grad_(v.requires_grad) for k, v in w.items()}
+        F.cross_entropy(forward(w32, torch.tensor(x[:real].astype(np.float64)), exact=False),
+                        torch.tensor(labels[:real])).backward()
+        for p in params:
+            ref, own = w[p].grad.numpy(), w32[p].grad.numpy()
+            err = (np.max(np.abs(own - ref).ravel() / terms[p]) if p in terms
+                   else np.max(np.abs(own - ref)) / np.max(np.abs(ref)))
+            if not err <= TOLERANCE:
+                failures.append(f"{p}: the float64 rule differs from torch's learnable fake "
+                                f"quantization by {err:.2e}")
+        SCALE_TERMS.clear()
+        SCALE_TERMS.update(terms)
     loss_err = abs(float(outputs[0]) - loss.item()) / abs(loss.item())
     if loss_err > TOLERANCE:
         failures.append(f"loss {float(outputs[0])} vs PyTorch {loss.item()}")
@@ -228,7 +364,10 @@ def check(args, tmp, name):
             if np.max(np.abs(g)) > 1e-3 * largest:
                 failures.append(f"{p}: zero gradient expected, strata has {np.max(np.abs(g)):.2e}")
             continue
-        err = np.max(np.abs(g - ref)) / np.max(np.abs(ref))
+        if p in SCALE_TERMS:
+            err = np.max(np.abs(g - ref).ravel() / SCALE_TERMS[p])
+        else:
+            err = np.max(np.abs(g - ref)) / np.max(np.abs(ref))
         worst = max(worst, err)
         if not err <= TOLERANCE:
             failures.append(f"{p}: relative error {err:.2e}\n      strata {g.ravel()[:6]}\n      torch  {ref.ravel()[:6]}")

@@ -120,8 +120,6 @@ int run() {
   std::optional<Calibration> calibration;
   std::string qatOutput;
   if (qat) {
-    if (!resumePath.empty())
-      return reportError("--qat runs cannot be resumed yet");
     std::string error;
     QdqPlan plan;
     calibration.emplace();
@@ -146,8 +144,9 @@ int run() {
     }
     llvm::errs() << "strata: quantization-aware training: " << plan.layers.size()
                  << " layers, " << plan.activations.size() << " activations calibrated on "
-                 << calibration->count << " samples\n";
+                 << calibration->count << " samples; scales learned from there (LSQ)\n";
     r.modelPath = qatModel;
+    r.sourceModel = modelPath;
     r.outputPath = calibration->work.path() + "/trained.onnx";
     r.checkpointPath = checkpointPath.empty() ? qatOutput + ".ckpt" : checkpointPath.getValue();
     r.compress.fakeQuantize = true;

@@ -237,20 +237,39 @@ LogicalResult ClipOp::buildGradients(OpBuilder &builder, ValueRange dys,
 
 LogicalResult FakeQuantizeOp::buildGradients(OpBuilder &builder, ValueRange dys,
                                              SmallVectorImpl<Value> &grads) {
-  // Straight-through: dy where round(x / s) + z lands in [qmin, qmax], that
-  // is x in [(qmin - z - 1/2) s, (qmax - z + 1/2) s] per channel.
+  // With v = x / s, r = round(v) and q = r + z:
+  //   dx = dy where qmin <= q <= qmax (straight-through), else 0;
+  //   ds = g * dy * (r - v inside, qmin - z below, qmax - z above),
+  // summed to the scale's shape (LSQ; PyTorch's learnable fake quantize).
   NNBuilder b(builder, getLoc());
-  SmallVector<double> lo, hi;
-  for (auto [s, z] : llvm::zip(getScale(), getZeroPoint())) {
-    lo.push_back(((int64_t)getQmin() - z - 0.5) * s);
-    hi.push_back(((int64_t)getQmax() - z + 0.5) * s);
-  }
-  auto bound = [&](ArrayRef<double> v) -> Value {
+  auto constant = [&](ArrayRef<double> v) -> Value {
     return builder.create<ConstantOp>(getLoc(), channelConstant(v));
   };
-  Value dy = b.select(b.compare(ComparePredicate::ge, getInput(), bound(lo)), dys[0]);
-  dy = b.select(b.compare(ComparePredicate::le, getInput(), bound(hi)), dy);
-  grads.push_back(dy);
+  SmallVector<double> zero, below, above;
+  for (int64_t z : getZeroPoint()) {
+    zero.push_back((double)z);
+    below.push_back((double)((int64_t)getQmin() - z));
+    above.push_back((double)((int64_t)getQmax() - z));
+  }
+  Type et = getType().getElementType();
+  Value v = b.div(getInput(), getScale());
+  Value r = b.unary<RoundOp>(v);
+  Value q = b.add(r, constant(zero));
+  Value low = b.compare(ComparePredicate::lt, q, b.scalar(et, (double)(int64_t)getQmin()));
+  Value high = b.compare(ComparePredicate::gt, q, b.scalar(et, (double)(int64_t)getQmax()));
+  Value dy = dys[0];
+  // Named locals: argument evaluation order would decide the order of the
+  // ops, and lit tests read it.
+  Value zeros = b.scalar(et, 0.0);
+  Value dxAbove = b.where(high, zeros, dy);
+  grads.push_back(b.where(low, zeros, dxAbove));
+  Value inside = b.sub(r, v);
+  Value aboveRatio = constant(above);
+  Value ratioAbove = b.where(high, aboveRatio, inside);
+  Value belowRatio = constant(below);
+  Value ratio = b.where(low, belowRatio, ratioAbove);
+  Value ds = b.mulScalar(b.mul(dy, ratio), gradientScale());
+  grads.push_back(b.sumToShape(ds, NNBuilder::typeOf(getScale()).getShape()));
   return success();
 }
 

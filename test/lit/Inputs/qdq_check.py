@@ -2,6 +2,7 @@
 """Checks a QDQ model strata quantize wrote, and its outputs.
 
 Usage: qdq_check.py MODEL.onnx [FLOAT_OUT.npy INT8_OUT.npy]
+       qdq_check.py MODEL.onnx --scale NAME   (prints that scale initializer)
 The model must pass libonnx's checker; its weights must be int8 read through
 DequantizeLinear with an axis (per channel) and zero zero points, its biases
 int32. The int8 program's outputs must be within 10% (relative to the largest
@@ -19,6 +20,9 @@ def main():
     model = onnx.load(sys.argv[1])
     onnx.checker.check_model(model)
     inits = {t.name: numpy_helper.to_array(t) for t in model.graph.initializer}
+    if len(sys.argv) == 4 and sys.argv[2] == "--scale":
+        print(f"{sys.argv[3]} = {inits[sys.argv[3]].ravel().tolist()}")
+        return
     weights = biases = 0
     for n in model.graph.node:
         if n.op_type != "DequantizeLinear" or n.input[0] not in inits:

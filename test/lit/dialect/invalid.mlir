@@ -279,3 +279,21 @@ func.func @requantize_bounds(%a: tensor<3xi32>, %m: tensor<i32>) -> tensor<3xui8
   %0 = nn.requantize %a, %m, %m, %m {max = 255 : i64, min = -1 : i64} : (tensor<3xi32>, tensor<i32>, tensor<i32>, tensor<i32>) -> tensor<3xui8>
   return %0 : tensor<3xui8>
 }
+
+// -----
+
+// nn.fake_quantize: a scale along more than one axis, and zero points that
+// do not match the scales, are refused.
+func.func @two_axes(%x: tensor<2x3xf32>, %s: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  // expected-error@+1 {{scale must be 1 along every axis but one channel axis}}
+  %y = nn.fake_quantize %x, %s {qmax = 127 : i64, qmin = -128 : i64, zero_point = array<i64: 0, 0, 0, 0, 0, 0>} : tensor<2x3xf32>, tensor<2x3xf32>
+  return %y : tensor<2x3xf32>
+}
+
+// -----
+
+func.func @fake_quantize_zero_points(%x: tensor<2x3xf32>, %s: tensor<1x3xf32>) -> tensor<2x3xf32> {
+  // expected-error@+1 {{needs one zero point per scale (3)}}
+  %y = nn.fake_quantize %x, %s {qmax = 127 : i64, qmin = -128 : i64, zero_point = array<i64: 0>} : tensor<2x3xf32>, tensor<1x3xf32>
+  return %y : tensor<2x3xf32>
+}

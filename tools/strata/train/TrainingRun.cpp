@@ -381,7 +381,7 @@ int trainModel(const TrainRun &r, TrainOutcome &outcome) {
     if (step == steps)
       ++epoch, step = 0;
     Checkpoint c;
-    c.model = r.modelPath;
+    c.model = r.sourceModel.empty() ? r.modelPath : r.sourceModel;
     c.epoch = epoch;
     c.step = step;
     c.batchSize = batch;
@@ -405,7 +405,8 @@ int trainModel(const TrainRun &r, TrainOutcome &outcome) {
     if (!r.resumeHint.empty())
       llvm::errs() << "  continue with: " << r.resumeHint << "\n";
     else
-      llvm::errs() << "  continue with: strata train " << r.modelPath << " --data " << r.dataDir
+      llvm::errs() << "  continue with: strata train "
+                   << (r.sourceModel.empty() ? r.modelPath : r.sourceModel) << " --data " << r.dataDir
                    << " --resume " << checkpoint << " (and the same options)\n";
     return 130;
   };

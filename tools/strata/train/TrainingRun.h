@@ -20,6 +20,9 @@ namespace strata::cli {
 
 struct TrainRun {
   std::string modelPath, dataDir;
+  /// The user's model where modelPath is one strata derived from it (the
+  /// QDQ model of --qat): checkpoints and messages name it.
+  std::string sourceModel;
   std::string lossName = "cross-entropy";
   std::string optimizerText = "sgd(lr=0.05,momentum=0.9)";
   int64_t epochs = 1, batchSize = 64;

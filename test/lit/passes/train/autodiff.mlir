@@ -119,19 +119,32 @@ func.func @gather(%x: tensor<5x2xf32>, %i: tensor<3xi64>) -> tensor<3x2xf32> {
 
 // -----
 
-// Fake quantization's gradient is straight-through: dy where round(x/s)+z
-// stays within [qmin, qmax], i.e. x in [(qmin - z - 1/2) s, (qmax - z + 1/2) s]
-// per channel: here [-1.285, 1.275] and [-2.57, 2.55]; zero outside.
+// Fake quantization's gradients (LSQ, as PyTorch's learnable fake
+// quantization): with v = x/s, r = round(v), q = r + z, dx is dy where q
+// stays within [qmin, qmax] (straight-through) and zero outside; ds sums
+// dy * (r - v) inside, dy * (qmax - z) above and dy * (qmin - z) below over
+// each scale's channel, times 1/sqrt(numel(x) * qmax) = 1/sqrt(6 * 127).
 // CHECK-LABEL: func @fake_quantize_ste
-// CHECK: %[[LO:.+]] = nn.constant dense<{{\[\[}}-1.285{{0*}}e+00], [-2.57{{0*}}e+00]]> : tensor<2x1xf32>
-// CHECK: %[[GE:.+]] = nn.compare  ge %arg0, %[[LO]]
-// CHECK: %[[D1:.+]] = nn.where %[[GE]], %{{.+}}, %{{.+}}
-// CHECK: %[[HI:.+]] = nn.constant dense<{{\[\[}}1.275{{0*}}e+00], [2.55{{0*}}e+00]]> : tensor<2x1xf32>
-// CHECK: %[[LE:.+]] = nn.compare  le %arg0, %[[HI]]
-// CHECK: %[[D2:.+]] = nn.where %[[LE]], %[[D1]], %{{.+}}
-// CHECK: return %{{.+}}, %[[D2]]
-func.func @fake_quantize_ste(%w: tensor<2x3xf32>) -> tensor<f32> {
-  %q = nn.fake_quantize %w {axis = 0 : i64, qmax = 127 : i64, qmin = -128 : i64, scale = array<f64: 0.01, 0.02>, zero_point = array<i64: 0, 0>} : tensor<2x3xf32>
+// CHECK: %[[V:.+]] = nn.div %arg0, %arg1
+// CHECK: %[[R:.+]] = nn.round %[[V]]
+// CHECK: %[[Z:.+]] = nn.constant dense<{{\[\[}}0.0{{0*}}e+00], [1.0{{0*}}e+00]]> : tensor<2x1xf32>
+// CHECK: %[[Q:.+]] = nn.add %[[R]], %[[Z]]
+// CHECK: %[[LOW:.+]] = nn.compare  lt %[[Q]], %{{.+}}
+// CHECK: %[[HIGH:.+]] = nn.compare  gt %[[Q]], %{{.+}}
+// CHECK: %[[DX1:.+]] = nn.where %[[HIGH]], %[[ZERO:.+]], %[[DY:[^ ]+]]
+// CHECK: %[[DX:.+]] = nn.where %[[LOW]], %[[ZERO]], %[[DX1]]
+// CHECK: %[[IN:.+]] = nn.sub %[[R]], %[[V]]
+// CHECK: %[[ABOVE:.+]] = nn.constant dense<{{\[\[}}1.27{{0*}}e+02], [1.26{{0*}}e+02]]>
+// CHECK: %[[R1:.+]] = nn.where %[[HIGH]], %[[ABOVE]], %[[IN]]
+// CHECK: %[[BELOW:.+]] = nn.constant dense<{{\[\[}}-1.28{{0*}}e+02], [-1.29{{0*}}e+02]]>
+// CHECK: %[[RATIO:.+]] = nn.where %[[LOW]], %[[BELOW]], %[[R1]]
+// CHECK: %[[P:.+]] = nn.mul %[[DY]], %[[RATIO]]
+// CHECK: %[[G:.+]] = nn.constant dense<0.0362261{{[0-9]*}}> : tensor<f32>
+// CHECK: %[[PG:.+]] = nn.mul %[[P]], %[[G]]
+// CHECK: %[[DS:.+]] = nn.reduce  sum %[[PG]] {axes = array<i64: 1>, keepdims = true} : (tensor<2x3xf32>) -> tensor<2x1xf32>
+// CHECK: return %{{.+}}, %[[DX]], %[[DS]]
+func.func @fake_quantize_ste(%w: tensor<2x3xf32>, %s: tensor<2x1xf32>) -> tensor<f32> {
+  %q = nn.fake_quantize %w, %s {qmax = 127 : i64, qmin = -128 : i64, zero_point = array<i64: 0, 1>} : tensor<2x3xf32>, tensor<2x1xf32>
   %l = nn.reduce sum %q {axes = array<i64: 0, 1>, keepdims = false} : (tensor<2x3xf32>) -> tensor<f32>
   return %l : tensor<f32>
 }

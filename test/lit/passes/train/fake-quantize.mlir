@@ -2,8 +2,9 @@
 // RUN: strata-opt %s --split-input-file --strata-fake-quantize --strata-lower-nn-to-linalg | FileCheck %s --check-prefix=LOWER
 
 // A QDQ pair on a weight (per channel along axis 0, int8) and one on an
-// activation (per tensor, uint8) become nn.fake_quantize with the constants
-// as attributes and the types' ranges.
+// activation (per tensor, uint8) become nn.fake_quantize: the scale stays
+// an operand (training learns it), the zero points and the types' ranges
+// become attributes.
 // CHECK-LABEL: func @qdq_pairs
 func.func @qdq_pairs(%x: tensor<2x3xf32>) -> tensor<2x2xf32> {
   %w = nn.constant dense<[[0.5, -1.0, 0.25], [2.0, 0.0, -0.75]]> : tensor<2x3xf32>
@@ -11,8 +12,10 @@ func.func @qdq_pairs(%x: tensor<2x3xf32>) -> tensor<2x2xf32> {
   %wz = nn.constant dense<0> : tensor<2x1xi8>
   %xs = nn.constant dense<0.05> : tensor<f32>
   %xz = nn.constant dense<128> : tensor<ui8>
-  // CHECK: %[[X:.+]] = nn.fake_quantize %arg0 {axis = 0 : i64, qmax = 255 : i64, qmin = 0 : i64, scale = array<f64: 0.05{{[0-9]*}}>, zero_point = array<i64: 128>} : tensor<2x3xf32>
-  // CHECK: %[[W:.+]] = nn.fake_quantize %{{.+}} {axis = 0 : i64, qmax = 127 : i64, qmin = -128 : i64, scale = array<f64: 0.0099{{[0-9]*}}, 0.0199{{[0-9]*}}>, zero_point = array<i64: 0, 0>} : tensor<2x3xf32>
+  // CHECK: %[[WS:.+]] = nn.constant dense<{{\[\[}}0.00999{{[0-9]*}}], [2.0{{0*}}e-02]]> : tensor<2x1xf32>
+  // CHECK: %[[XS:.+]] = nn.constant dense<5.0{{0*}}e-02> : tensor<f32>
+  // CHECK: %[[X:.+]] = nn.fake_quantize %arg0, %[[XS]] {qmax = 255 : i64, qmin = 0 : i64, zero_point = array<i64: 128>} : tensor<2x3xf32>, tensor<f32>
+  // CHECK: %[[W:.+]] = nn.fake_quantize %{{.+}}, %[[WS]] {qmax = 127 : i64, qmin = -128 : i64, zero_point = array<i64: 0, 0>} : tensor<2x3xf32>, tensor<2x1xf32>
   // CHECK: nn.gemm %[[X]], %[[W]]
   // CHECK-NOT: nn.quantize
   %xq = nn.quantize %x, %xs, %xz : (tensor<2x3xf32>, tensor<f32>, tensor<ui8>) -> tensor<2x3xui8>
@@ -31,6 +34,21 @@ func.func @qdq_pairs(%x: tensor<2x3xf32>) -> tensor<2x2xf32> {
 // LOWER: arith.minnumf
 // LOWER: arith.subf
 // LOWER: arith.mulf
+
+// -----
+
+// A per-axis scale given as a vector ([C], broadcast from the right) takes
+// the input's rank first.
+// CHECK-LABEL: func @vector_scale
+// CHECK: %[[S:.+]] = nn.reshape %{{.+}} : (tensor<3xf32>) -> tensor<1x3xf32>
+// CHECK: nn.fake_quantize %arg0, %[[S]] {qmax = 127 : i64, qmin = -128 : i64, zero_point = array<i64: 0, 0, 0>} : tensor<2x3xf32>, tensor<1x3xf32>
+func.func @vector_scale(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %s = nn.constant dense<[0.1, 0.2, 0.3]> : tensor<3xf32>
+  %z = nn.constant dense<0> : tensor<3xi8>
+  %q = nn.quantize %x, %s, %z : (tensor<2x3xf32>, tensor<3xf32>, tensor<3xi8>) -> tensor<2x3xi8>
+  %d = nn.dequantize %q, %s, %z : (tensor<2x3xi8>, tensor<3xf32>, tensor<3xi8>) -> tensor<2x3xf32>
+  return %d : tensor<2x3xf32>
+}
 
 // -----
 
