@@ -84,8 +84,9 @@ cl::opt<int> threads("threads", cl::desc("Threads each operator is split over (d
 cl::opt<bool> qat("qat",
                   cl::desc("Quantization-aware training: calibrate the activations' ranges on "
                            "the training data, train with activations and weights "
-                           "fake-quantized (straight-through gradients), and write a QDQ int8 "
-                           "model (default: <model>.int8.onnx)"),
+                           "fake-quantized (straight-through gradients, scales learned from "
+                           "the calibrated ones as LSQ learns them), and write a QDQ int8 "
+                           "model (default: <model>.int8.onnx); --resume continues such a run"),
                   cl::sub(sub), cl::cat(category()));
 // For tests of Ctrl-C: raise SIGINT after this many steps.
 cl::opt<int64_t> interruptAfter("interrupt-after-steps", cl::Hidden, cl::init(0),
