@@ -75,20 +75,20 @@ LogicalResult lowerDequantize(nn::DequantizeOp op, PatternRewriter &rw) {
   return success();
 }
 
-/// round(p / 2^s) half to even, for i64 `p` and i64 `s` in [1, 62]: the
-/// floor shift, then one up where the remainder passes half (or equals it
-/// and the floor is odd).
+/// round(p / 2^s) half to even, for i64 `p` (|p| < 2^62) and i64 `s` in
+/// [1, 62], without compares: (p + 2^(s-1) - 1 + odd) >> s, where odd is
+/// the low bit of the floor p >> s. With p = q 2^s + r (0 <= r < 2^s) the
+/// sum carries into q exactly when r > 2^(s-1), or r = 2^(s-1) and q is odd.
 Value roundingShiftRight(OpBuilder &b, Location loc, Value p, Value s) {
   Type i64 = b.getI64Type();
   auto c = [&](int64_t v) { return b.create<arith::ConstantIntOp>(loc, v, i64); };
-  Value q = b.create<arith::ShRSIOp>(loc, p, s);
-  Value rem = b.create<arith::SubIOp>(loc, p, b.create<arith::ShLIOp>(loc, q, s));
+  // Named locals: argument evaluation order would decide the order of the
+  // ops, and lit tests read it.
+  Value floor = b.create<arith::ShRSIOp>(loc, p, s);
+  Value odd = b.create<arith::AndIOp>(loc, floor, c(1));
   Value half = b.create<arith::ShLIOp>(loc, c(1), b.create<arith::SubIOp>(loc, s, c(1)));
-  Value above = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::sgt, rem, half);
-  Value tie = b.create<arith::CmpIOp>(loc, arith::CmpIPredicate::eq, rem, half);
-  Value odd = b.create<arith::TruncIOp>(loc, b.getI1Type(), q);
-  Value up = b.create<arith::OrIOp>(loc, above, b.create<arith::AndIOp>(loc, tie, odd));
-  return b.create<arith::AddIOp>(loc, q, b.create<arith::ExtUIOp>(loc, i64, up));
+  Value bias = b.create<arith::AddIOp>(loc, b.create<arith::SubIOp>(loc, half, c(1)), odd);
+  return b.create<arith::ShRSIOp>(loc, b.create<arith::AddIOp>(loc, p, bias), s);
 }
 
 LogicalResult lowerRequantize(nn::RequantizeOp op, PatternRewriter &rw) {

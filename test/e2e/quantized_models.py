@@ -13,7 +13,9 @@ pooling, a strided convolution with Relu, Flatten, Gemm) and an MLP
 (MatMul + Add bias, Relu, MatMul, int8 output). For each:
 
  A ResNet basic block (two convolutions, the input added back, Relu) checks
- the integer residual add.
+ the integer residual add; a convolution with power-of-two scales (factor
+ exactly 1/4) puts a quarter of its outputs on exact ties, where only the
+ rounding (half to even) decides.
 
  1. `strata compile --emit=graph` must show the layers as integer ops
     (nn.requantize, no float convolution or matmul left);
@@ -113,6 +115,28 @@ def build_residual(rng):
         Layer("addskip", relu=True),
     ]
     return layers, (1, 8, 8, 8), np.uint8
+
+
+def build_ties(rng):
+    """A convolution whose scales are powers of two (set by
+    power_of_two_scales): the requantize factor is exactly 1/4, so every
+    accumulator = 2 (mod 4), about a quarter of them, lies exactly between
+    two steps and only rounding half to even decides. int8 out."""
+    import numpy as np
+    layers = [Layer("conv", w=rng.standard_normal((16, 3, 3, 3)) * 0.05,
+                    b=rng.standard_normal(16) * 0.05, stride=1, pad=1, relu=False, ties=True)]
+    return layers, (2, 3, 16, 16), np.int8
+
+
+def power_of_two_scales(L):
+    """Input 2^-4 (zero point 128), weights 2^-6, output 2^-8: in_s * w_s /
+    y_s = 1/4 exactly. Returns the input's scale and zero point."""
+    import numpy as np
+    L.ws = np.full(L.w.shape[0], 2.0 ** -6, np.float32)
+    L.wq = np.clip(np.rint(L.w / 2.0 ** -6), -127, 127).astype(np.int8)
+    L.wf = L.wq.astype(np.float64) * 2.0 ** -6
+    L.ys, L.yz = np.float32(2.0 ** -8), 0
+    return np.float32(2.0 ** -4), 128
 
 
 def add_factors(ra, rb):
@@ -351,6 +375,8 @@ def run_case(name, build, strata, ort_python, work, rng):
     import onnx
     layers, shape, out_type = build(rng)
     in_s, in_z = calibrate(layers, shape, out_type, rng)
+    if getattr(layers[0], "ties", False):
+        in_s, in_z = power_of_two_scales(layers[0])
     path = os.path.join(work, f"{name}.qdq.onnx")
     last = layers[-1]
     out_shape = (list(shape) if last.kind == "addskip"
@@ -417,7 +443,7 @@ def main():
     ok = True
     with tempfile.TemporaryDirectory() as work:
         for name, build in (("cnn", build_cnn), ("conv", build_conv), ("mlp", build_mlp),
-                            ("residual", build_residual)):
+                            ("residual", build_residual), ("ties", build_ties)):
             ok &= run_case(name, build, args.strata, args.ort_python, work, rng)
     return 0 if ok else 1
 

@@ -46,9 +46,9 @@ func.func @extend_unsigned(%x: tensor<4xi8>) -> tensor<4xi32> {
 
 // -----
 
-// Requantize: a 64-bit product, an arithmetic shift, one up where the
-// remainder passes half or equals it with an odd quotient (half to even),
-// the zero point, the bounds, the narrow type. No float anywhere.
+// Requantize: a 64-bit product, a shift rounding half to even without
+// compares (half - 1 plus the floor's low bit added before the shift), the
+// zero point, the bounds, the narrow type. No float anywhere.
 // CHECK-LABEL: func @requantize
 func.func @requantize(%acc: tensor<4x8xi32>, %m: tensor<8xi32>, %s: tensor<8xi32>, %z: tensor<i32>) -> tensor<4x8xi8> {
   // CHECK: ^bb0(%[[A:.+]]: i32, %[[M:.+]]: i32, %[[S:.+]]: i32, %[[Z:.+]]: i32, %{{.+}}: i8):
@@ -57,10 +57,14 @@ func.func @requantize(%acc: tensor<4x8xi32>, %m: tensor<8xi32>, %s: tensor<8xi32
   // CHECK: %[[M64:.+]] = arith.extsi %[[M]] : i32 to i64
   // CHECK: %[[P:.+]] = arith.muli %[[A64]], %[[M64]] : i64
   // CHECK: %[[S64:.+]] = arith.extsi %[[S]] : i32 to i64
-  // CHECK: %[[Q:.+]] = arith.shrsi %[[P]], %[[S64]] : i64
-  // CHECK: arith.cmpi sgt
-  // CHECK: arith.cmpi eq
-  // CHECK: arith.trunci %[[Q]] : i64 to i1
+  // CHECK: %[[FLOOR:.+]] = arith.shrsi %[[P]], %[[S64]] : i64
+  // CHECK: %[[ODD:.+]] = arith.andi %[[FLOOR]], %{{.+}} : i64
+  // CHECK: %[[HALF:.+]] = arith.shli %{{.+}}, %{{.+}} : i64
+  // CHECK: %[[HM1:.+]] = arith.subi %[[HALF]], %{{.+}} : i64
+  // CHECK: %[[BIAS:.+]] = arith.addi %[[HM1]], %[[ODD]] : i64
+  // CHECK: %[[PB:.+]] = arith.addi %[[P]], %[[BIAS]] : i64
+  // CHECK: %[[Q:.+]] = arith.shrsi %[[PB]], %[[S64]] : i64
+  // CHECK-NOT: arith.cmpi
   // CHECK: arith.maxsi %{{.+}}, %{{.+}} : i64
   // CHECK: arith.minsi %{{.+}}, %{{.+}} : i64
   // CHECK: arith.trunci %{{.+}} : i64 to i8
