@@ -22,6 +22,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "dialects/nn/NNBuilder.h"
 #include "dialects/nn/NNOps.h"
 #include "passes/Passes.h"
 #include "passes/compress/QuantizationParams.h"
@@ -478,11 +479,87 @@ struct RewriteQuantizedMean : OpRewritePattern<nn::QuantizeOp> {
   }
 };
 
+/// quantize(average pool (dequantize(x))) (AveragePool) in integers: the
+/// i32 window sums of x - zx, as a depthwise convolution with ones (padding
+/// adds zeros, which is the zero point centered), each requantized by
+/// sx / (count * sy). Without count_include_pad a window at the border
+/// counts only its positions inside the input, so the multiplier and shift
+/// are per output position. ceil_mode and dilated windows stay float.
+struct RewriteQuantizedAveragePool : OpRewritePattern<nn::QuantizeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(nn::QuantizeOp q, PatternRewriter &rw) const override {
+    auto out = outputOf(q);
+    if (!out)
+      return failure();
+    auto pool = out->input.getDefiningOp<nn::PoolOp>();
+    if (!pool || pool.getKind() != nn::PoolKind::average || pool.getCeilMode() ||
+        llvm::any_of(pool.getDilations(), [](int64_t d) { return d != 1; }))
+      return failure();
+    auto x = perTensorDequantize(pool.getInput());
+    auto inType = typeOf(pool.getInput()), outType = typeOf(pool.getOutput());
+    if (!x || !inType.hasStaticShape() || !outType.hasStaticShape() || inType.getRank() < 3)
+      return failure();
+    ArrayRef<int64_t> kernel = pool.getKernelShape(), strides = pool.getStrides(),
+                      pads = pool.getPads();
+    size_t spatial = kernel.size();
+    // Output positions in row-major order over the spatial axes.
+    SmallVector<int64_t> outSpatial(outType.getShape().drop_front(2));
+    int64_t positions = 1;
+    for (int64_t d : outSpatial)
+      positions *= d;
+    SmallVector<int32_t> multipliers, shifts;
+    for (int64_t p = 0; p < positions; ++p) {
+      int64_t count = 1, rest = p;
+      for (size_t i = spatial; i-- > 0;) {
+        int64_t o = rest % outSpatial[i];
+        rest /= outSpatial[i];
+        int64_t begin = o * strides[i] - pads[i], end = begin + kernel[i];
+        int64_t size = inType.getDimSize(2 + i);
+        count *= pool.getCountIncludePad() ? kernel[i]
+                                           : std::min(end, size) - std::max(begin, int64_t(0));
+      }
+      int32_t m, s;
+      if (count < 1 || !fixedPoint(x->second.scale[0] / ((double)count * out->scale), m, s))
+        return failure();
+      multipliers.push_back(m);
+      shifts.push_back(s);
+    }
+    bool uniform = llvm::all_equal(multipliers) && llvm::all_equal(shifts);
+    SmallVector<int64_t> factorShape;
+    if (!uniform) {
+      factorShape.assign({1, 1});
+      factorShape.append(outSpatial.begin(), outSpatial.end());
+    } else {
+      multipliers.resize(1);
+      shifts.resize(1);
+    }
+    Location loc = pool.getLoc();
+    int64_t channels = inType.getDimSize(1);
+    SmallVector<int64_t> onesShape{channels, 1};
+    onesShape.append(kernel.begin(), kernel.end());
+    int64_t onesCount = channels;
+    for (int64_t k : kernel)
+      onesCount *= k;
+    Value ones = i32Constant(rw, loc, onesShape, SmallVector<int32_t>(onesCount, 1));
+    Value centeredX = centered(rw, loc, x->first.getInput(), x->second.zeroPoint[0]);
+    nn::NNBuilder b(rw, loc);
+    SmallVector<int64_t> dilations(spatial, 1);
+    Value sums = b.conv(centeredX, ones, strides, pads, dilations, channels);
+    rw.replaceOpWithNewOp<nn::RequantizeOp>(
+        q, q.getType(), sums, i32Constant(rw, loc, factorShape, multipliers),
+        i32Constant(rw, loc, factorShape, shifts),
+        i32Constant(rw, loc, {}, {(int32_t)out->zeroPoint}), rw.getI64IntegerAttr(out->lo),
+        rw.getI64IntegerAttr(out->hi));
+    return success();
+  }
+};
+
 struct QuantizedOpsPass : strata::impl::QuantizedOpsBase<QuantizedOpsPass> {
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     patterns.add<RewriteQuantizedContraction, RewriteQuantizedActivation, RewriteQuantizedAdd,
-                 RewriteQuantizedMean>(&getContext());
+                 RewriteQuantizedMean, RewriteQuantizedAveragePool>(&getContext());
     if (failed(applyPatternsAndFoldGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -15,7 +15,8 @@ pooling, a strided convolution with Relu, Flatten, Gemm) and an MLP
  A ResNet basic block (two convolutions, the input added back, Relu) checks
  the integer residual add; a convolution with power-of-two scales (factor
  exactly 1/4) puts a quarter of its outputs on exact ties, where only the
- rounding (half to even) decides.
+ rounding (half to even) decides; a 3x3 average pool that does not count
+ its padding checks window sums with a divisor per output position.
 
  1. `strata compile --emit=graph` must show the layers as integer ops
     (nn.requantize, no float convolution or matmul left);
@@ -128,6 +129,19 @@ def build_ties(rng):
     return layers, (2, 3, 16, 16), np.int8
 
 
+def build_avgpool(rng):
+    """A 3x3 average pool (stride 1, padding not counted, so border windows
+    divide by 4 or 6) after a convolution, uint8 out: its window sums and
+    per-position divisors in integers, every output compared."""
+    import numpy as np
+    layers = [
+        Layer("conv", w=rng.standard_normal((8, 3, 3, 3)) * 0.3, b=rng.standard_normal(8) * 0.1,
+              stride=1, pad=1, relu=True),
+        Layer("avgpool"),
+    ]
+    return layers, (2, 3, 16, 16), np.uint8
+
+
 def power_of_two_scales(L):
     """Input 2^-4 (zero point 128), weights 2^-6, output 2^-8: in_s * w_s /
     y_s = 1/4 exactly. Returns the input's scale and zero point."""
@@ -172,6 +186,9 @@ def float_forward(layer, x):
         y = x @ layer.wf.T + layer.bf
     elif layer.kind == "maxpool":
         y = torch.nn.functional.max_pool2d(torch.from_numpy(x), 2).numpy()
+    elif layer.kind == "avgpool":
+        y = torch.nn.functional.avg_pool2d(torch.from_numpy(x), 3, stride=1, padding=1,
+                                           count_include_pad=False).numpy()
     else:
         y = x.reshape(x.shape[0], -1)
     if getattr(layer, "relu", False):
@@ -211,7 +228,7 @@ def calibrate(layers, shape, out_type, rng):
         xs = [float_forward(L, x) if L.kind not in ("conv", "matmul", "gemm")
               else float_forward(Layer(L.kind, wf=L.w, bf=L.b, stride=getattr(L, "stride", 1),
                                        pad=getattr(L, "pad", 0), relu=L.relu), x) for x in xs]
-        if L.kind in ("conv", "matmul", "gemm"):
+        if L.kind in ("conv", "matmul", "gemm", "avgpool"):
             L.ys, L.yz = act(xs, out_type if L is layers[-1] else np.uint8)
     return in_s, in_z
 
@@ -289,6 +306,12 @@ def make_model(layers, shape, in_s, in_z, out_type, out_shape):
             y = name("y")
             if L.kind == "maxpool":
                 nodes.append(h.make_node("MaxPool", [cur], [y], kernel_shape=[2, 2], strides=[2, 2]))
+            elif L.kind == "avgpool":
+                nodes.append(h.make_node("AveragePool", [cur], [y], kernel_shape=[3, 3],
+                                         strides=[1, 1], pads=[1, 1, 1, 1], count_include_pad=0))
+                cur = qdq(y, L.ys, L.yz, np.uint8)
+                scale, zp = L.ys, L.yz
+                continue
             else:
                 nodes.append(h.make_node("Flatten", [cur], [y]))
             cur = qdq(y, scale, zp, np.uint8)
@@ -320,6 +343,19 @@ def integer_reference(layers, x, in_s, in_z, out_type):
             continue
         if L.kind == "maxpool":
             q = torch.nn.functional.max_pool2d(torch.from_numpy(q.astype(np.float64)), 2).numpy().astype(np.int64)
+            continue
+        if L.kind == "avgpool":
+            # Exact window sums of q - zp and the count of each window's
+            # positions inside the input (float64 holds these integers).
+            c = q.shape[1]
+            ones = torch.ones((c, 1, 3, 3), dtype=torch.float64)
+            acc = torch.nn.functional.conv2d(torch.from_numpy((q - zp).astype(np.float64)), ones,
+                                             padding=1, groups=c).numpy().astype(np.int64)
+            count = torch.nn.functional.conv2d(torch.ones((1, 1) + q.shape[2:], dtype=torch.float64),
+                                               ones[:1], padding=1).numpy()
+            m = np.float64(scale) / (count * np.float64(np.float32(L.ys)))
+            q = requantize_int(acc, np.broadcast_to(m, acc.shape), L.yz, 0, 255)
+            scale, zp = np.float64(np.float32(L.ys)), L.yz
             continue
         if L.kind == "flatten":
             q = q.reshape(q.shape[0], -1)
@@ -357,6 +393,10 @@ def float_reference(layers, x, in_s, in_z, out_type):
             s, zp = np.float64(np.float32(L.ys)), L.yz
             v = (quantize(np.maximum(v + saved, 0), s, zp, 0, 255) - zp) * s
             continue
+        if L.kind == "avgpool":
+            s, zp = np.float64(np.float32(L.ys)), L.yz
+            v = (quantize(float_forward(L, v), s, zp, 0, 255) - zp) * s
+            continue
         if L.kind in ("conv", "matmul", "gemm"):
             wf = L.wf
             bf = L.bq.astype(np.float64) * (np.float64(np.float32(s)) * L.ws.astype(np.float64))
@@ -380,6 +420,7 @@ def run_case(name, build, strata, ort_python, work, rng):
     path = os.path.join(work, f"{name}.qdq.onnx")
     last = layers[-1]
     out_shape = (list(shape) if last.kind == "addskip"
+                 else [shape[0], layers[-2].w.shape[0], shape[2], shape[3]] if last.kind == "avgpool"
                  else [shape[0], last.w.shape[0], shape[2], shape[3]] if last.kind == "conv"
                  else [shape[0], last.w.shape[0 if last.kind == "gemm" else 1]])
     onnx.save(make_model(layers, shape, in_s, in_z, out_type, out_shape), path)
@@ -389,7 +430,7 @@ def run_case(name, build, strata, ort_python, work, rng):
     float_ops = [l for l in graph.splitlines()
                  if ("nn.conv" in l or "nn.matmul" in l or "nn.gemm" in l) and "f32>" in l.split("->")[-1]]
     problems = []
-    want = sum(L.kind in ("conv", "matmul", "gemm", "addskip") for L in layers)
+    want = sum(L.kind in ("conv", "matmul", "gemm", "addskip", "avgpool") for L in layers)
     if n_requant != want or float_ops:
         problems.append(f"{n_requant} of {want} layers requantize in integers; float ops left: {float_ops}")
     exe = os.path.join(work, name)
@@ -443,7 +484,8 @@ def main():
     ok = True
     with tempfile.TemporaryDirectory() as work:
         for name, build in (("cnn", build_cnn), ("conv", build_conv), ("mlp", build_mlp),
-                            ("residual", build_residual), ("ties", build_ties)):
+                            ("residual", build_residual), ("ties", build_ties),
+                            ("avgpool", build_avgpool)):
             ok &= run_case(name, build, args.strata, args.ort_python, work, rng)
     return 0 if ok else 1
 

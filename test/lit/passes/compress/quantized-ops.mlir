@@ -156,3 +156,57 @@ func.func @global_average(%x: tensor<1x2x4x4xui8>) -> tensor<1x2x1x1xui8> {
   %q = nn.quantize %m, %sy, %z : (tensor<1x2x1x1xf32>, tensor<f32>, tensor<ui8>) -> tensor<1x2x1x1xui8>
   return %q : tensor<1x2x1x1xui8>
 }
+
+// -----
+
+// A 3x3 average pool with padding, padded positions not counted: the i32
+// window sums of x - 10 (a depthwise convolution with ones, group = 2) and
+// a multiplier and shift per output position, 0.1 / (count * 0.05) for 4
+// positions in a corner window (2^30 / 2^31), 6 on an edge, 9 inside.
+// CHECK-LABEL: func @average_pool
+// CHECK-DAG: %[[M:.+]] = nn.constant dense<{{\[\[\[\[}}1073741824, 1431655765, 1431655765, 1073741824], [1431655765, 1908874354, 1908874354, 1431655765]{{.*}} : tensor<1x1x4x4xi32>
+// CHECK-DAG: %[[S:.+]] = nn.constant dense<{{\[\[\[\[}}31, 32, 32, 31], [32, 33, 33, 32]{{.*}} : tensor<1x1x4x4xi32>
+// CHECK-DAG: %[[ONES:.+]] = nn.constant dense_resource<quantized> : tensor<2x1x3x3xi32>
+// CHECK: %[[X:.+]] = nn.sub
+// CHECK: %[[SUM:.+]] = nn.conv %[[X]], %[[ONES]] {dilations = array<i64: 1, 1>, group = 2 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>}
+// CHECK: nn.requantize %[[SUM]], %[[M]], %[[S]], %{{.+}} {max = 255 : i64, min = 0 : i64}
+// CHECK-NOT: nn.pool
+func.func @average_pool(%x: tensor<1x2x4x4xui8>) -> tensor<1x2x4x4xui8> {
+  %s = nn.constant dense<0.1> : tensor<f32>
+  %z = nn.constant dense<10> : tensor<ui8>
+  %s2 = nn.constant dense<0.05> : tensor<f32>
+  %z2 = nn.constant dense<3> : tensor<ui8>
+  %d = nn.dequantize %x, %s, %z : (tensor<1x2x4x4xui8>, tensor<f32>, tensor<ui8>) -> tensor<1x2x4x4xf32>
+  %p = nn.pool average %d {ceil_mode = false, count_include_pad = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 3, 3>, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32>
+  %q = nn.quantize %p, %s2, %z2 : (tensor<1x2x4x4xf32>, tensor<f32>, tensor<ui8>) -> tensor<1x2x4x4xui8>
+  return %q : tensor<1x2x4x4xui8>
+}
+
+// -----
+
+// Counting the padding (and a window without it) gives one factor for every
+// position: 0.1 / (4 * 0.05) = 2^30 / 2^31. ceil_mode stays float.
+// CHECK-LABEL: func @average_pool_uniform
+// CHECK: nn.requantize %{{.+}}, %{{.+}}, %{{.+}}, %{{.+}} {max = 255 : i64, min = 0 : i64} : (tensor<1x2x2x2xi32>, tensor<i32>, tensor<i32>, tensor<i32>) -> tensor<1x2x2x2xui8>
+// CHECK-LABEL: func @average_pool_ceil
+// CHECK: nn.pool average
+func.func @average_pool_uniform(%x: tensor<1x2x4x4xui8>) -> tensor<1x2x2x2xui8> {
+  %s = nn.constant dense<0.1> : tensor<f32>
+  %z = nn.constant dense<10> : tensor<ui8>
+  %s2 = nn.constant dense<0.05> : tensor<f32>
+  %z2 = nn.constant dense<3> : tensor<ui8>
+  %d = nn.dequantize %x, %s, %z : (tensor<1x2x4x4xui8>, tensor<f32>, tensor<ui8>) -> tensor<1x2x4x4xf32>
+  %p = nn.pool average %d {ceil_mode = false, count_include_pad = true, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x2x4x4xf32>) -> tensor<1x2x2x2xf32>
+  %q = nn.quantize %p, %s2, %z2 : (tensor<1x2x2x2xf32>, tensor<f32>, tensor<ui8>) -> tensor<1x2x2x2xui8>
+  return %q : tensor<1x2x2x2xui8>
+}
+func.func @average_pool_ceil(%x: tensor<1x2x5x5xui8>) -> tensor<1x2x3x3xui8> {
+  %s = nn.constant dense<0.1> : tensor<f32>
+  %z = nn.constant dense<10> : tensor<ui8>
+  %s2 = nn.constant dense<0.05> : tensor<f32>
+  %z2 = nn.constant dense<3> : tensor<ui8>
+  %d = nn.dequantize %x, %s, %z : (tensor<1x2x5x5xui8>, tensor<f32>, tensor<ui8>) -> tensor<1x2x5x5xf32>
+  %p = nn.pool average %d {ceil_mode = true, count_include_pad = false, dilations = array<i64: 1, 1>, kernel_shape = array<i64: 2, 2>, pads = array<i64: 0, 0, 0, 0>, strides = array<i64: 2, 2>} : (tensor<1x2x5x5xf32>) -> tensor<1x2x3x3xf32>
+  %q = nn.quantize %p, %s2, %z2 : (tensor<1x2x3x3xf32>, tensor<f32>, tensor<ui8>) -> tensor<1x2x3x3xui8>
+  return %q : tensor<1x2x3x3xui8>
+}
