@@ -59,7 +59,10 @@ LogicalResult lowerConvAsMatmul(nn::ConvOp op, PatternRewriter &rw) {
   auto yt = op.getType();
   auto xt = cast<RankedTensorType>(op.getInput().getType());
   auto wt = cast<RankedTensorType>(op.getWeight().getType());
+  // All three f32: bf16/f16 operands (into f32) keep the generic lowering,
+  // which widens them in its body; this one reshapes them as f32.
   if (yt.getRank() != 4 || op.getGroup() != 1 || !yt.getElementType().isF32() ||
+      !xt.getElementType().isF32() || !wt.getElementType().isF32() ||
       !yt.hasStaticShape() || !xt.hasStaticShape())
     return rw.notifyMatchFailure(op, "not a dense 2-D f32 convolution");
   Location loc = op.getLoc();

@@ -27,10 +27,24 @@ using Iter = utils::IteratorType;
 
 AffineExpr dim(MLIRContext *ctx, int64_t i) { return getAffineDimExpr(i, ctx); }
 
-/// acc + a * b (optionally scaled), the body of every contraction.
+/// `v` widened to the accumulator's type `to` (bf16/f16 into f32, 8-bit
+/// into i32, as the contraction rule pairs them), or `v` itself.
+Value widenTo(OpBuilder &b, Location loc, Value v, Type to) {
+  if (v.getType() == to)
+    return v;
+  if (isa<FloatType>(to))
+    return b.create<arith::ExtFOp>(loc, to, v);
+  return b.create<arith::ExtSIOp>(loc, to, v);
+}
+
+/// acc + a * b (optionally scaled), the body of every contraction; narrower
+/// operands are widened to the accumulator's type first (a bf16 product is
+/// exact in f32).
 Value multiplyAccumulate(OpBuilder &b, Location loc, Value a, Value x, Value acc,
                          double scale) {
-  Value p = mul(b, loc, a, x);
+  Value wideA = widenTo(b, loc, a, acc.getType());
+  Value wideX = widenTo(b, loc, x, acc.getType());
+  Value p = mul(b, loc, wideA, wideX);
   if (scale != 1.0)
     p = mul(b, loc, p, scalarConstant(b, loc, p.getType(), scale));
   return add(b, loc, acc, p);

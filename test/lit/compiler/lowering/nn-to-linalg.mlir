@@ -239,3 +239,23 @@ func.func @segment_sum(%g: tensor<6xf32>, %ids: tensor<6xi32>) -> tensor<2xf32> 
   %0 = nn.segment_sum %g, %ids : (tensor<6xf32>, tensor<6xi32>) -> tensor<2xf32>
   return %0 : tensor<2xf32>
 }
+
+// -----
+
+// A bf16 convolution into f32 (the contraction rule's pair): not the
+// im2col matmul (which reshapes its operands as f32 and once built a
+// mistyped reshape that crashed the folder), but the generic loop nest,
+// whose body widens both operands to the accumulator's f32 (a bf16 product
+// is exact in f32).
+// CHECK-LABEL: func @conv_bf16
+// CHECK-NOT: linalg.matmul
+// CHECK: linalg.generic
+// CHECK: ^bb0(%[[X:.+]]: bf16, %[[W:.+]]: bf16, %[[ACC:.+]]: f32):
+// CHECK: %[[XF:.+]] = arith.extf %[[X]] : bf16 to f32
+// CHECK: %[[WF:.+]] = arith.extf %[[W]] : bf16 to f32
+// CHECK: %[[P:.+]] = arith.mulf %[[XF]], %[[WF]] : f32
+// CHECK: arith.addf %[[ACC]], %[[P]] : f32
+func.func @conv_bf16(%x: tensor<1x2x4x4xbf16>, %w: tensor<3x2x3x3xbf16>) -> tensor<1x3x4x4xf32> {
+  %y = nn.conv %x, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x2x4x4xbf16>, tensor<3x2x3x3xbf16>) -> tensor<1x3x4x4xf32>
+  return %y : tensor<1x3x4x4xf32>
+}
