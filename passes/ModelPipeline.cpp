@@ -19,6 +19,13 @@ void buildModelPipeline(OpPassManager &pm, const ModelPipelineOptions &options) 
   pm.addPass(createQuantizedOps());
   if (options.foldBatchNorm)
     pm.addPass(createFoldBatchNorm());
+  // After folding, so batch norms fold into f32 weights before they round.
+  if (options.precision != "fp32") {
+    MixedPrecisionOptions precision;
+    precision.precision = options.precision;
+    precision.keepFp32 = options.keepFp32;
+    pm.addPass(createMixedPrecision(precision));
+  }
 }
 
 void registerModelPipeline() {

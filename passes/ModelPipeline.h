@@ -13,6 +13,9 @@
 
 #include "mlir/Pass/PassManager.h"
 
+#include <string>
+#include <vector>
+
 namespace strata {
 
 /// What the model stage does, built once per compilation.
@@ -20,6 +23,10 @@ struct ModelPipelineOptions {
   /// Fold inference batch normalization with constant statistics into the
   /// convolution before it (strata-fold-batch-norm).
   bool foldBatchNorm = true;
+  /// The contractions' operand type (strata-mixed-precision): "fp32" (no
+  /// change), "bf16" or "fp16"; `keepFp32` globs of ONNX node names stay f32.
+  std::string precision = "fp32";
+  std::vector<std::string> keepFp32;
 };
 
 /// Adds the model stage's passes to `pm` (a module pass manager).

@@ -53,6 +53,29 @@ def FakeQuantize : Pass<"strata-fake-quantize"> {
   let dependentDialects = ["::strata::nn::NNDialect"];
 }
 
+def MixedPrecision : Pass<"strata-mixed-precision", "mlir::ModuleOp"> {
+  let summary = "Convolutions, matmuls and Gemms read bf16/fp16 operands and accumulate in f32";
+  let description = [{
+    `--precision=bf16|fp16` of strata compile, run and bench. Each f32
+    `nn.conv`, `nn.matmul` and `nn.gemm` whose ONNX node no `keep-fp32` glob
+    matches reads its two operands in the 16-bit type (constant weights
+    converted once, rounded to nearest even; an activation through one
+    `nn.cast` per value) and keeps its f32 result (and f32 bias): the
+    contraction accumulates in f32. Every other op stays f32 -- the allow
+    list is the contractions, so softmax, reductions, normalizations,
+    exp/log and losses never see 16-bit values. The backend runs what its
+    target has kernels for in 16 bits and the rest in f32 on the rounded
+    values. Lit test: test/lit/passes/graph/mixed-precision.mlir.
+  }];
+  let options = [
+    Option<"precision", "precision", "std::string", /*default=*/"\"bf16\"",
+           "The contractions' operand type: bf16, fp16 (or fp32: nothing changes)">,
+    ListOption<"keepFp32", "keep-fp32", "std::string",
+               "ONNX node names (globs) whose contractions stay f32">
+  ];
+  let dependentDialects = ["::strata::nn::NNDialect"];
+}
+
 def CheckConstantIndices : Pass<"strata-check-constant-indices"> {
   let summary = "Refuse constant gather indices outside their axis";
   let description = [{
@@ -159,7 +182,10 @@ def OneDnnConvs : Pass<"strata-onednn-convs", "mlir::ModuleOp"> {
   }];
   let options = [
     Option<"channelBlock", "channel-block", "int64_t", /*default=*/"8",
-           "Channels per block of the blocked layout, nChw<block>c (CpuTarget)">
+           "Channels per block of the blocked layout, nChw<block>c (CpuTarget)">,
+    Option<"bf16Kernels", "bf16-kernels", "bool", /*default=*/"false",
+           "oneDNN has bf16 kernels on the target (AVX512_BF16 or AMX): bf16 x bf16 "
+           "-> f32 convolutions and inner products (strata-mixed-precision) go to it">
   ];
   let dependentDialects = ["::strata::nn::NNDialect", "::strata::onednn::OneDnnDialect"];
 }
@@ -300,6 +326,20 @@ def OneDnnMatmuls : Pass<"strata-onednn-matmuls", "mlir::ModuleOp"> {
     Lit test: test/lit/compiler/cpu/onednn-matmuls.mlir.
   }];
   let dependentDialects = ["::strata::nn::NNDialect", "::strata::onednn::OneDnnDialect"];
+}
+
+def WidenHalfContractions : Pass<"strata-widen-half-contractions", "mlir::ModuleOp"> {
+  let summary = "Contractions with bf16/fp16 operands that no 16-bit kernel took compute in f32";
+  let description = [{
+    After strata-onednn-convs: every `nn.conv`, `nn.matmul` and `nn.gemm`
+    still reading bf16 or fp16 operands into f32 (a target without bf16
+    kernels, fp16, shapes oneDNN does not take) reads them widened to f32
+    (exactly: constant weights once, activations by a cast back after their
+    rounding), so the f32 kernels (Winograd, direct, tiled matmul) take it
+    and compute the products the 16-bit kernels would. Lit test:
+    test/lit/compiler/cpu/widen-half-contractions.mlir.
+  }];
+  let dependentDialects = ["::strata::nn::NNDialect"];
 }
 
 def WinogradConvs : Pass<"strata-winograd-convs"> {

@@ -80,8 +80,10 @@ void buildKernelSelectionPipeline(OpPassManager &pm, const CpuBackendOptions &op
     pm.addPass(createOneDnnInt8());
     OneDnnConvsOptions onednn;
     onednn.channelBlock = options.target.channelBlock;
+    onednn.bf16Kernels = options.target.avx512bf16 || options.target.amx;
     pm.addPass(createOneDnnConvs(onednn));
   }
+  pm.addPass(createWidenHalfContractions());
   if (options.convKernels == ConvKernels::Auto)
     pm.addPass(createWinogradConvs());
   pm.addPass(createOneDnnMatmuls());

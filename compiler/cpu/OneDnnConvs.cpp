@@ -23,6 +23,7 @@
 #include "dialects/nn/NNOps.h"
 #include "dialects/onednn/OneDnnOps.h"
 #include "passes/Passes.h"
+#include "runtime/include/strata/onednn_calls.h"
 
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/EquivalenceClasses.h"
@@ -47,9 +48,18 @@ RankedTensorType tensorType(Value v) {
   return cast<RankedTensorType>(v.getType());
 }
 
-/// The nChw<block>c type standing for an NCHW type (C a multiple of block).
+/// The "block" of a region laid out channels last (NHWC) instead: where
+/// bf16 convolutions run, oneDNN's fast bf16 kernels (brgconv, AMX) read
+/// and write NHWC only; its nChw16c bf16 kernel is slower than f32
+/// (measured: 2.8 ms against 0.47 ms for a 64-channel 3x3 layer at 56x56).
+constexpr int64_t kChannelsLast = STRATA_ONEDNN_NHWC;
+
+/// The nChw<block>c type standing for an NCHW type (C a multiple of block),
+/// or the NHWC one for kChannelsLast.
 RankedTensorType blockedType(RankedTensorType nchw, int64_t block) {
   ArrayRef<int64_t> s = nchw.getShape();
+  if (block == kChannelsLast)
+    return RankedTensorType::get({s[0], s[2], s[3], s[1]}, nchw.getElementType());
   return RankedTensorType::get({s[0], s[1] / block, s[2], s[3], block},
                                nchw.getElementType());
 }
@@ -66,24 +76,76 @@ bool blockable(Type t, int64_t block) {
          type.getDimSize(1) % minBlock(block) == 0;
 }
 
-std::string layoutName(int64_t block) { return "nChw" + std::to_string(block) + "c"; }
+std::string layoutName(int64_t block) {
+  return block == kChannelsLast ? "nhwc" : "nChw" + std::to_string(block) + "c";
+}
+
+/// The f32 value a bf16 operand was rounded from (strata-mixed-precision's
+/// nn.cast), or null. The layout is planned on it: the rounding happens on
+/// the blocked value, right before the convolution reads it.
+Value castSource(Value v) {
+  auto cast = v.getDefiningOp<nn::CastOp>();
+  if (!cast || !tensorType(v).getElementType().isBF16() ||
+      !tensorType(cast.getInput()).getElementType().isF32())
+    return {};
+  return cast.getInput();
+}
+
+/// What a convolution's layout is planned on: its input, or the f32 value
+/// its bf16 input was rounded from.
+Value layoutInput(nn::ConvOp conv) {
+  Value from = castSource(conv.getInput());
+  return from ? from : conv.getInput();
+}
+
+/// Whether oneDNN computes a contraction of these element types here: f32,
+/// and bf16 x bf16 into f32 where the target has bf16 kernels (AVX512_BF16
+/// or AMX; `bf16Kernels`).
+bool oneDnnComputes(Type lhs, Type rhs, Type result, bool bf16Kernels) {
+  if (strata::cpu::oneDnnTakes(lhs, rhs, result))
+    return true;
+  return bf16Kernels && lhs.isBF16() && rhs.isBF16() && result.isF32();
+}
 
 /// The cost rule: which convolutions oneDNN runs (faster than the generated
 /// path on these shapes, measured in bench/). `rule` says why, either way
 /// (strata compile --explain).
-bool useOneDnn(nn::ConvOp conv, int64_t srcBlock, int64_t dstBlock, std::string &rule) {
+bool useOneDnn(nn::ConvOp conv, int64_t srcBlock, int64_t dstBlock, bool bf16Kernels,
+               std::string &rule) {
   auto in = tensorType(conv.getInput()), w = tensorType(conv.getWeight()),
        out = tensorType(conv.getOutput());
   if (in.getRank() != 4 || !in.hasStaticShape() || !w.hasStaticShape() ||
       !out.hasStaticShape() ||
-      !strata::cpu::oneDnnTakes(in.getElementType(), w.getElementType(), out.getElementType())) {
-    rule = "not a static 2-D f32 convolution: oneDNN takes only those";
+      !oneDnnComputes(in.getElementType(), w.getElementType(), out.getElementType(),
+                      bf16Kernels)) {
+    rule = bf16Kernels ? "not a static 2-D f32 or bf16 convolution: oneDNN takes only those"
+                       : "not a static 2-D f32 convolution: oneDNN takes only those";
+    return false;
+  }
+  // A bf16 input must be one strata rounded from f32 (its layout follows
+  // that value's).
+  if (in.getElementType().isBF16() && !castSource(conv.getInput())) {
+    rule = "a bf16 input that is not rounded from f32 here";
     return false;
   }
   int64_t c = in.getDimSize(1), m = out.getDimSize(1), g = conv.getGroup();
   if (dstBlock == 0) {
     rule = llvm::formatv("{0} output channels, not a multiple of the 8-channel block", m);
     return false;
+  }
+  if (dstBlock == kChannelsLast) {
+    if (srcBlock == 0) {
+      rule = llvm::formatv("{0} input channels read as NCHW: oneDNN's bf16 kernels read "
+                           "channels last", c);
+      return false;
+    }
+    if (g != 1 && !(g == c && g == m)) {
+      rule = llvm::formatv("{0} groups of {1} channels: grouped, not depthwise", g, c / g);
+      return false;
+    }
+    rule = llvm::formatv("{0}, {1} -> {2} channels, channels last (oneDNN's bf16 kernels)",
+                         g == 1 ? "dense" : "depthwise", c, m);
+    return true;
   }
   if (g == 1) {
     // A first layer reads NCHW (its channels do not fill a block); oneDNN's
@@ -124,11 +186,12 @@ bool useOneDnn(nn::ConvOp conv, int64_t srcBlock, int64_t dstBlock, std::string 
 /// once into its blocked layout) does at about twice the generated
 /// matmul's rate (AlexNet's 9216 x 4096 layer; measured). Small layers and
 /// many rows stay on the generated tiled matmul, which is as fast there.
-bool useOneDnn(nn::GemmOp gemm, std::string &rule) {
+bool useOneDnn(nn::GemmOp gemm, bool bf16Kernels, std::string &rule) {
   auto a = tensorType(gemm.getA()), b = tensorType(gemm.getB()),
        y = tensorType(gemm.getOutput());
   if (!a.hasStaticShape() || !b.hasStaticShape() ||
-      !strata::cpu::oneDnnTakes(a.getElementType(), b.getElementType(), y.getElementType()) ||
+      !oneDnnComputes(a.getElementType(), b.getElementType(), y.getElementType(),
+                      bf16Kernels) ||
       gemm.getTransA() || !gemm.getTransB() ||
       gemm.getAlpha().convertToFloat() != 1.0f ||
       !gemm.getB().getDefiningOp<nn::ConstantOp>())
@@ -162,7 +225,8 @@ bool isElementwiseBinary(Operation *op) {
 /// has a blocked twin the twin.
 class LayoutRewriter {
 public:
-  LayoutRewriter(MLIRContext *ctx, int64_t block) : b(ctx), block(block) {}
+  LayoutRewriter(MLIRContext *ctx, int64_t block, bool bf16Kernels)
+      : b(ctx), block(block), bf16Kernels(bf16Kernels) {}
 
   void run(func::FuncOp func) {
     SmallVector<Operation *> ops;
@@ -174,13 +238,18 @@ public:
     for (Operation *op : ops) {
       std::string rule;
       if (auto conv = dyn_cast<nn::ConvOp>(op)) {
-        if (useOneDnn(conv, blockOf(conv.getInput()), blockOf(conv.getOutput()), rule))
-          recordKernel(rewriteConv(conv), "oneDNN convolution", rule);
+        bool bf16 = tensorType(conv.getInput()).getElementType().isBF16();
+        if (useOneDnn(conv, blockOf(layoutInput(conv)), blockOf(conv.getOutput()), bf16Kernels,
+                      rule))
+          recordKernel(rewriteConv(conv), bf16 ? "oneDNN convolution, bf16" : "oneDNN convolution",
+                       rule);
         else
           recordDeclined(conv, rule);
       } else if (auto gemm = dyn_cast<nn::GemmOp>(op)) {
-        if (useOneDnn(gemm, rule))
-          recordKernel(rewriteGemm(gemm), "oneDNN inner product", rule);
+        bool bf16 = tensorType(gemm.getA()).getElementType().isBF16();
+        if (useOneDnn(gemm, bf16Kernels, rule))
+          recordKernel(rewriteGemm(gemm),
+                       bf16 ? "oneDNN inner product, bf16" : "oneDNN inner product", rule);
         else if (gemm.getTransB() && gemm.getB().getDefiningOp<nn::ConstantOp>())
           recordDeclined(gemm, rule);
       } else if (auto pool = dyn_cast<nn::PoolOp>(op)) {
@@ -196,8 +265,12 @@ public:
           rewriteElementwise(op);
       }
     }
-    // Reorders back to NCHW that nothing reads.
+    // Reorders back to NCHW that nothing reads, and roundings to bf16 that
+    // moved onto blocked values.
     for (Operation *op : llvm::reverse(edges))
+      if (op->use_empty())
+        op->erase();
+    for (Operation *op : roundings)
       if (op->use_empty())
         op->erase();
   }
@@ -218,8 +291,11 @@ private:
         regions.unionSets(a.getAsOpaquePointer(), b.getAsOpaquePointer());
     };
     for (Operation *op : ops) {
-      if (auto conv = dyn_cast<nn::ConvOp>(op))
-        join(conv.getInput(), conv.getOutput());
+      if (auto conv = dyn_cast<nn::ConvOp>(op)) {
+        join(layoutInput(conv), conv.getOutput());
+        if (bf16Kernels && layoutInput(conv) != conv.getInput())
+          halfRegion.insert(conv.getOutput());
+      }
       else if (isa<nn::PoolOp>(op) || isElementwiseUnary(op))
         join(op->getOperand(0), op->getResult(0));
       else if (isElementwiseBinary(op)) {
@@ -240,6 +316,10 @@ private:
       for (auto m = regions.member_begin(it); m != regions.member_end(); ++m)
         if (tensorType(Value::getFromOpaquePointer(*m)).getDimSize(1) % block != 0)
           regionBlock = minBlock(block);
+      // A region with a bf16 convolution is channels last (kChannelsLast).
+      for (auto m = regions.member_begin(it); m != regions.member_end(); ++m)
+        if (halfRegion.contains(Value::getFromOpaquePointer(*m)))
+          regionBlock = kChannelsLast;
       for (auto m = regions.member_begin(it); m != regions.member_end(); ++m)
         regionOf[Value::getFromOpaquePointer(*m)] = regionBlock;
     }
@@ -261,6 +341,12 @@ private:
     ArrayRef<int64_t> s = type.getShape();
     int64_t blk = blockOf(nchw);
     Location loc = strata::cpu::reorderLoc(nchw.getLoc());
+    if (blk == kChannelsLast) {
+      Value t = b.create<nn::TransposeOp>(loc, blockedType(type, blk), nchw,
+                                          b.getDenseI64ArrayAttr({0, 2, 3, 1}));
+      twin[nchw] = t;
+      return t;
+    }
     auto split = RankedTensorType::get({s[0], s[1] / blk, blk, s[2], s[3]},
                                        type.getElementType());
     Value r = b.create<nn::ReshapeOp>(loc, split, nchw);
@@ -278,6 +364,14 @@ private:
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointAfter(value.getDefiningOp());
     Location loc = strata::cpu::reorderLoc(value.getLoc());
+    if (tensorType(value).getRank() == 4) { // channels last
+      auto t = b.create<nn::TransposeOp>(loc, type, value, b.getDenseI64ArrayAttr({0, 3, 1, 2}));
+      edges.push_back(t);
+      old.replaceAllUsesWith(t.getResult());
+      twin[t.getResult()] = value;
+      regionOf[t.getResult()] = kChannelsLast;
+      return;
+    }
     int64_t blk = tensorType(value).getDimSize(4);
     auto split = RankedTensorType::get({s[0], s[1] / blk, blk, s[2], s[3]},
                                        type.getElementType());
@@ -293,11 +387,20 @@ private:
 
   Operation *rewriteConv(nn::ConvOp conv) {
     b.setInsertionPoint(conv);
-    Value in = conv.getInput();
+    Value in = layoutInput(conv);
     // The first layer (3 channels) reads NCHW; oneDNN has kernels for that.
     int64_t srcBlock = blockOf(in);
     Value src = srcBlock ? toBlocked(in) : in;
     b.setInsertionPoint(conv);
+    if (in != conv.getInput()) {
+      // Rounded to bf16 in the layout the convolution reads.
+      if (Operation *rounding = conv.getInput().getDefiningOp())
+        roundings.push_back(rounding);
+      // Marked as a layout helper, so --explain does not report it as the
+      // node whose value it rounds.
+      src = b.create<nn::CastOp>(strata::cpu::reorderLoc(conv.getInput().getLoc()),
+                                 tensorType(src).clone(b.getBF16Type()), src);
+    }
     auto nchw = tensorType(conv.getOutput());
     int64_t dstBlock = blockOf(conv.getOutput());
     bool constantWeights = bool(conv.getWeight().getDefiningOp<nn::ConstantOp>());
@@ -332,7 +435,8 @@ private:
     auto out = tensorType(pool.getOutput());
     SmallVector<int64_t> pads = strata::cpu::oneDnnPoolPads(pool);
     b.setInsertionPoint(pool);
-    int64_t blk = tensorType(twin.lookup(in)).getDimSize(4);
+    auto twinType = tensorType(twin.lookup(in));
+    int64_t blk = twinType.getRank() == 4 ? kChannelsLast : twinType.getDimSize(4);
     auto y = b.create<onednn::PoolOp>(
         pool.getLoc(), blockedType(out, blk), twin.lookup(in),
         pool.getKernelShapeAttr(), pool.getStridesAttr(),
@@ -357,6 +461,9 @@ private:
 
   OpBuilder b;
   int64_t block; ///< channels per block (the target's)
+  bool bf16Kernels; ///< oneDNN has bf16 kernels on the target
+  SmallVector<Operation *> roundings; ///< NCHW casts to bf16 replaced by blocked ones
+  llvm::DenseSet<Value> halfRegion;   ///< outputs of bf16 convolutions (planBlocks)
   DenseMap<Value, int64_t> regionOf; ///< each blockable value's block (planBlocks)
   DenseMap<Value, Value> twin;
   SmallVector<Operation *> edges;
@@ -453,7 +560,7 @@ struct OneDnnConvsPass : strata::impl::OneDnnConvsBase<OneDnnConvsPass> {
 
   void runOnOperation() override {
     getOperation()->walk([&](func::FuncOp func) {
-      LayoutRewriter(&getContext(), channelBlock).run(func);
+      LayoutRewriter(&getContext(), channelBlock, bf16Kernels).run(func);
     });
     RewritePatternSet patterns(&getContext());
     patterns.add<FusePostOp, FuseInnerProductPostOp>(&getContext());

@@ -173,8 +173,20 @@ struct Pipelines {
   bool configure(const CompileOptions &opt, std::string &error) {
     cuda = opt.target == Target::CUDA;
     cpu.convKernels = opt.convKernels;
+    model.precision = opt.precision;
+    model.keepFp32 = opt.keepFp32;
     cpu.sparse = opt.sparse;
-    return cpu::describeCpu(opt.cpu, cpu.target, error);
+    if (!cpu::describeCpu(opt.cpu, cpu.target, error))
+      return false;
+    // 16-bit compute needs the kernels for it; say when it falls back.
+    if (!cuda && opt.note && opt.precision == "bf16" && !cpu.target.avx512bf16 &&
+        !cpu.target.amx)
+      opt.note("--precision=bf16: this CPU has neither AVX512_BF16 nor AMX; convolutions "
+               "and matmuls compute in fp32 (on the bf16-rounded weights)");
+    if (!cuda && opt.note && opt.precision == "fp16")
+      opt.note("--precision=fp16: the CPU has no fp16 kernels here; convolutions and "
+               "matmuls compute in fp32 (on the fp16-rounded weights)");
+    return true;
   }
   void buildModel(OpPassManager &pm) const { buildModelPipeline(pm, model); }
   /// The backend's kernel selection (what --explain reports), then the

@@ -40,6 +40,10 @@ struct CompileOptions {
   std::string gpuArch = "sm_80"; ///< CUDA: the PTX's target architecture
   ConvKernels convKernels = ConvKernels::Auto; ///< CPU only
   SparseKernels sparse = SparseKernels::Auto;  ///< CPU only
+  /// Convolutions' and matmuls' operand type: "fp32", "bf16" or "fp16"
+  /// (strata-mixed-precision); `keepFp32`: node-name globs that stay f32.
+  std::string precision = "fp32";
+  std::vector<std::string> keepFp32;
   bool printWeights = false; ///< text stages: print large constants in full
   /// Exe/obj: write weights to this file (mmapped at load, looked up beside
   /// the program or library) instead of embedding them.

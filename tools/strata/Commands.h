@@ -42,8 +42,9 @@ Command &quantizeCommand();
 llvm::cl::ValuesClass convKernelValues();
 extern const char *const kConvKernelsHelp;
 
-/// --target, --gpu-arch, --conv-kernels and --sparse of one subcommand (compile, run,
-/// bench): where the model runs and who computes its convolutions.
+/// --target, --gpu-arch, --conv-kernels, --sparse, --precision and --keep-fp32 of
+/// one subcommand (compile, run, bench): where the model runs, who computes its
+/// convolutions and in which type.
 struct TargetFlags {
   explicit TargetFlags(llvm::cl::SubCommand &sub);
   /// Copies the flags into `options`; false (with `error`) when --gpu-arch
@@ -54,6 +55,8 @@ struct TargetFlags {
   llvm::cl::opt<std::string> gpuArch;
   llvm::cl::opt<ConvKernels> convKernels;
   llvm::cl::opt<SparseKernels> sparse;
+  llvm::cl::opt<std::string> precision;
+  llvm::cl::list<std::string> keepFp32;
 };
 
 /// Prints "strata: error: <message>" to stderr and returns exit code 1.

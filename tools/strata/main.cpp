@@ -72,13 +72,35 @@ TargetFlags::TargetFlags(llvm::cl::SubCommand &sub)
                             "convolution with a constant weight"),
                  clEnumValN(SparseKernels::Off, "off", "always the dense kernels")),
              llvm::cl::init(SparseKernels::Auto), llvm::cl::sub(sub),
-             llvm::cl::cat(category())) {}
+             llvm::cl::cat(category())),
+      precision("precision",
+                llvm::cl::desc("The type convolutions, matmuls and Gemms read their operands "
+                               "in, accumulating in fp32: fp32 (default), bf16 or fp16; "
+                               "every other op stays fp32. The CPU runs bf16 on oneDNN's "
+                               "bf16 kernels where it has AVX512_BF16 or AMX, else in fp32 "
+                               "on the rounded values (with a note)"),
+                llvm::cl::value_desc("fp32|bf16|fp16"), llvm::cl::init("fp32"),
+                llvm::cl::sub(sub), llvm::cl::cat(category())),
+      keepFp32("keep-fp32",
+               llvm::cl::desc("With --precision: ONNX nodes (name globs, repeatable) whose "
+                              "contractions stay fp32"),
+               llvm::cl::value_desc("GLOB"), llvm::cl::sub(sub), llvm::cl::cat(category())) {}
 
 bool TargetFlags::apply(CompileOptions &options, std::string &error) const {
   if (target == Target::CPU && gpuArch.getNumOccurrences()) {
     error = "--gpu-arch needs --target=cuda";
     return false;
   }
+  if (precision != "fp32" && precision != "bf16" && precision != "fp16") {
+    error = "--precision=" + precision + " is not one of fp32, bf16, fp16";
+    return false;
+  }
+  if (!keepFp32.empty() && precision == "fp32") {
+    error = "--keep-fp32 needs --precision=bf16 or fp16";
+    return false;
+  }
+  options.precision = precision;
+  options.keepFp32.assign(keepFp32.begin(), keepFp32.end());
   options.target = target;
   options.gpuArch = gpuArch;
   options.convKernels = convKernels;

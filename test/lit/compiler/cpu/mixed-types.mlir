@@ -2,13 +2,17 @@
 // RUN: strata-opt %s --strata-nn-to-linalg-pipeline --strata-linalg-to-llvm-pipeline | FileCheck %s --check-prefix=LLVM
 
 // Contractions with narrow operands and a wide accumulator
-// (dialects/nn/ElementTypes.h) pass the CPU's kernel selection, whose
-// vector kernels and oneDNN calls are f32 (compiler/cpu/KernelChoice.h),
-// and take the generic lowering: linalg ops that widen each operand before
-// multiplying, down to LLVM.
+// (dialects/nn/ElementTypes.h) pass the CPU's kernel selection. bf16 x bf16
+// -> f32 with no 16-bit kernel for it (these operands are arguments, not
+// values rounded from f32 that oneDNN could read; strata-onednn-convs) is
+// widened to f32 by strata-widen-half-contractions for the f32 kernels
+// (the tiled matmul); i8 x i8 -> i32 takes the generic lowering: linalg
+// ops that widen each operand before multiplying, down to LLVM.
 
 // CHECK-LABEL: func @main
-// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xbf16>, tensor<8x3xbf16>) outs(%{{.*}} : tensor<4x3xf32>)
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: arith.extf %{{.*}} : bf16 to f32
+// CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xf32>, tensor<8x3xf32>) outs(%{{.*}} : tensor<4x3xf32>)
 // CHECK: linalg.matmul ins(%{{.*}}, %{{.*}} : tensor<4x8xi8>, tensor<8x3xi8>) outs(%{{.*}} : tensor<4x3xi32>)
 // CHECK-NOT: onednn.
 // LLVM: llvm.func @main
