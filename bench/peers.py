@@ -24,9 +24,9 @@ def _median(fn, iters):
     return float(np.median(ms))
 
 
-def strata(strata_bin, path, threads, iters, env):
+def strata(strata_bin, path, threads, iters, env, flags=()):
     out = subprocess.run([strata_bin, "bench", path, "--iters", str(iters), "--threads", str(threads),
-                          "--json"], capture_output=True, text=True, env=env)
+                          "--json", *flags], capture_output=True, text=True, env=env)
     if out.returncode != 0:
         return None, "strata: " + (out.stderr.strip().splitlines() or ["failed"])[-1]
     return json.loads(out.stdout)["median_ms"], None
@@ -44,14 +44,18 @@ def onnxruntime(path, feeds, threads, iters):
     return _median(lambda: sess.run(None, feeds), iters), None
 
 
-def openvino(path, feeds, threads, iters):
+def openvino(path, feeds, threads, iters, precision=None):
+    """precision: None for OpenVINO's default (bf16 on CPUs with AVX512_BF16
+    or AMX), or an INFERENCE_PRECISION_HINT such as "f32"."""
     try:
         import openvino as ov
     except ImportError:
         return None, "OpenVINO not installed (pip install openvino)"
     try:
-        compiled = ov.Core().compile_model(path, "CPU", {"INFERENCE_NUM_THREADS": threads,
-                                                         "PERFORMANCE_HINT": "LATENCY"})
+        config = {"INFERENCE_NUM_THREADS": threads, "PERFORMANCE_HINT": "LATENCY"}
+        if precision:
+            config["INFERENCE_PRECISION_HINT"] = precision
+        compiled = ov.Core().compile_model(path, "CPU", config)
         request = compiled.create_infer_request()
         return _median(lambda: request.infer(feeds), iters), None
     except Exception as e:  # a peer's failure is a note, not a bench failure

@@ -39,7 +39,8 @@ std::string cachedModule(const std::string &model, const CompileOptions &opt,
       std::string(absolute), modelStatus.getSize(),
       modelStatus.getLastModificationTime().time_since_epoch().count(),
       opt.batch, opt.cpu, static_cast<int>(opt.target), opt.gpuArch,
-      static_cast<int>(opt.convKernels), static_cast<int>(opt.sparse),
+      static_cast<int>(opt.convKernels), static_cast<int>(opt.sparse), opt.precision,
+      llvm::hash_combine_range(opt.keepFp32.begin(), opt.keepFp32.end()),
       self.getLastModificationTime().time_since_epoch().count());
   std::string dir = cacheDir();
   std::string path = dir + "/" + llvm::sys::path::stem(model).str() + "-" +
