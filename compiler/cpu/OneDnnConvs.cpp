@@ -27,6 +27,7 @@
 
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/EquivalenceClasses.h"
+#include "llvm/ADT/SetVector.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -393,13 +394,23 @@ private:
     Value src = srcBlock ? toBlocked(in) : in;
     b.setInsertionPoint(conv);
     if (in != conv.getInput()) {
-      // Rounded to bf16 in the layout the convolution reads.
+      // Rounded to bf16 in the layout the convolution reads, once per value
+      // however many convolutions read it.
       if (Operation *rounding = conv.getInput().getDefiningOp())
-        roundings.push_back(rounding);
-      // Marked as a layout helper, so --explain does not report it as the
-      // node whose value it rounds.
-      src = b.create<nn::CastOp>(strata::cpu::reorderLoc(conv.getInput().getLoc()),
-                                 tensorType(src).clone(b.getBF16Type()), src);
+        roundings.insert(rounding);
+      Value &rounded = roundedTwin[src];
+      if (!rounded) {
+        OpBuilder::InsertionGuard guard(b);
+        if (Operation *def = src.getDefiningOp())
+          b.setInsertionPointAfter(def);
+        else
+          b.setInsertionPointToStart(cast<BlockArgument>(src).getOwner());
+        // Marked as a layout helper, so --explain does not report it as the
+        // node whose value it rounds.
+        rounded = b.create<nn::CastOp>(strata::cpu::reorderLoc(conv.getInput().getLoc()),
+                                       tensorType(src).clone(b.getBF16Type()), src);
+      }
+      src = rounded;
     }
     auto nchw = tensorType(conv.getOutput());
     int64_t dstBlock = blockOf(conv.getOutput());
@@ -462,7 +473,8 @@ private:
   OpBuilder b;
   int64_t block; ///< channels per block (the target's)
   bool bf16Kernels; ///< oneDNN has bf16 kernels on the target
-  SmallVector<Operation *> roundings; ///< NCHW casts to bf16 replaced by blocked ones
+  llvm::SetVector<Operation *> roundings; ///< NCHW casts to bf16 replaced by blocked ones
+  DenseMap<Value, Value> roundedTwin;    ///< a layout twin's bf16 rounding
   llvm::DenseSet<Value> halfRegion;   ///< outputs of bf16 convolutions (planBlocks)
   DenseMap<Value, int64_t> regionOf; ///< each blockable value's block (planBlocks)
   DenseMap<Value, Value> twin;

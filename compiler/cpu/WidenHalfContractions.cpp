@@ -19,6 +19,8 @@
 #include "passes/Passes.h"
 #include "passes/graph/ConstantValues.h"
 
+#include "llvm/ADT/SetVector.h"
+
 namespace strata {
 #define GEN_PASS_DEF_WIDENHALFCONTRACTIONS
 #include "passes/Passes.h.inc"
@@ -53,7 +55,9 @@ struct WidenHalfContractionsPass
   void runOnOperation() override {
     OpBuilder b(&getContext());
     llvm::DenseMap<Value, Value> widened;
-    SmallVector<Operation *> dead;
+    // A rounding read by several contractions is listed once: it is erased
+    // once.
+    llvm::SetVector<Operation *> dead;
     getOperation()->walk([&](Operation *op) {
       if (!isa<nn::ConvOp, nn::MatMulOp, nn::GemmOp>(op) || !isHalf(op->getOperand(0)) ||
           !isHalf(op->getOperand(1)) || !typeOf(op->getResult(0)).getElementType().isF32())
@@ -66,7 +70,7 @@ struct WidenHalfContractionsPass
           w = widen(b, v);
         op->setOperand(i, w);
         if (Operation *def = v.getDefiningOp())
-          dead.push_back(def);
+          dead.insert(def);
       }
       strata::cpu::recordDeclined(
           op, "16-bit operands (--precision) but no 16-bit kernel for it on this target: "

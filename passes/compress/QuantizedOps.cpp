@@ -395,6 +395,21 @@ std::optional<OutputQuantization> outputOf(nn::QuantizeOp q) {
   return o;
 }
 
+/// Replaces `q` by the requantization of the i32 `acc` into its output
+/// quantization `out`: multipliers and shifts of `factorShape` ({} per
+/// tensor), the zero point, the bounds (with a Relu or Clip folded in).
+void requantizeInto(PatternRewriter &rw, nn::QuantizeOp q, Value acc,
+                    ArrayRef<int64_t> factorShape, ArrayRef<int32_t> multipliers,
+                    ArrayRef<int32_t> shifts, const OutputQuantization &out) {
+  Location loc = acc.getLoc();
+  Value multiplier = i32Constant(rw, loc, factorShape, multipliers);
+  Value shift = i32Constant(rw, loc, factorShape, shifts);
+  Value zeroPoint = i32Constant(rw, loc, {}, {(int32_t)out.zeroPoint});
+  rw.replaceOpWithNewOp<nn::RequantizeOp>(q, q.getType(), acc, multiplier, shift, zeroPoint,
+                                          rw.getI64IntegerAttr(out.lo),
+                                          rw.getI64IntegerAttr(out.hi));
+}
+
 /// quantize(act?(dequantize(a) + dequantize(b))) in integers, one rounding:
 /// round(((a - za) * ka + (b - zb) * kb) / 2^s) + zy with ka, kb the ratios
 /// sa / sy and sb / sy to s bits (ka, kb <= 2^22, so the i32 sum of two
@@ -435,10 +450,7 @@ struct RewriteQuantizedAdd : OpRewritePattern<nn::QuantizeOp> {
                                     i32Constant(rw, loc, {}, {kb}));
     Value sum = rw.create<nn::AddOp>(loc, type, ta, tb);
     // Dividing by 2^s with rounding: multiplier 2^30, shift 30 + s.
-    rw.replaceOpWithNewOp<nn::RequantizeOp>(
-        q, q.getType(), sum, i32Constant(rw, loc, {}, {1 << 30}),
-        i32Constant(rw, loc, {}, {30 + s}), i32Constant(rw, loc, {}, {(int32_t)out->zeroPoint}),
-        rw.getI64IntegerAttr(out->lo), rw.getI64IntegerAttr(out->hi));
+    requantizeInto(rw, q, sum, {}, {1 << 30}, {30 + s}, *out);
     return success();
   }
 };
@@ -471,10 +483,7 @@ struct RewriteQuantizedMean : OpRewritePattern<nn::QuantizeOp> {
         loc, mean.getType().clone(rw.getI32Type()),
         nn::ReduceKindAttr::get(rw.getContext(), nn::ReduceKind::sum), centeredX,
         mean.getAxesAttr(), mean.getKeepdimsAttr());
-    rw.replaceOpWithNewOp<nn::RequantizeOp>(
-        q, q.getType(), sum, i32Constant(rw, loc, {}, {m}), i32Constant(rw, loc, {}, {s}),
-        i32Constant(rw, loc, {}, {(int32_t)out->zeroPoint}), rw.getI64IntegerAttr(out->lo),
-        rw.getI64IntegerAttr(out->hi));
+    requantizeInto(rw, q, sum, {}, {m}, {s}, *out);
     return success();
   }
 };
@@ -546,11 +555,7 @@ struct RewriteQuantizedAveragePool : OpRewritePattern<nn::QuantizeOp> {
     nn::NNBuilder b(rw, loc);
     SmallVector<int64_t> dilations(spatial, 1);
     Value sums = b.conv(centeredX, ones, strides, pads, dilations, channels);
-    rw.replaceOpWithNewOp<nn::RequantizeOp>(
-        q, q.getType(), sums, i32Constant(rw, loc, factorShape, multipliers),
-        i32Constant(rw, loc, factorShape, shifts),
-        i32Constant(rw, loc, {}, {(int32_t)out->zeroPoint}), rw.getI64IntegerAttr(out->lo),
-        rw.getI64IntegerAttr(out->hi));
+    requantizeInto(rw, q, sums, factorShape, multipliers, shifts, *out);
     return success();
   }
 };

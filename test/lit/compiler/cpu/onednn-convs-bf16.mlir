@@ -34,3 +34,23 @@ func.func @block(%x: tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xf32> {
   %s = nn.add %c2, %x : (tensor<1x16x8x8xf32>, tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xf32>
   return %s : tensor<1x16x8x8xf32>
 }
+
+// One rounding read by two convolutions: each gets the rounded value (once
+// on the NHWC twin with bf16 kernels; widened once without them), and the
+// rounding is erased once.
+// CHECK-LABEL: func @shared
+// CHECK: %[[S:.+]] = nn.cast %{{.+}} : (tensor<1x8x8x16xf32>) -> tensor<1x8x8x16xbf16>
+// CHECK: onednn.conv %[[S]]
+// CHECK: onednn.conv %[[S]]
+// NOBF16-LABEL: func @shared
+// NOBF16: %[[XB:.+]] = nn.cast %arg0 : (tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xbf16>
+// NOBF16: %[[X:.+]] = nn.cast %[[XB]] : (tensor<1x16x8x8xbf16>) -> tensor<1x16x8x8xf32>
+// NOBF16: nn.conv %[[X]]
+// NOBF16: nn.conv %[[X]]
+func.func @shared(%x: tensor<1x16x8x8xf32>) -> (tensor<1x16x8x8xf32>, tensor<1x16x8x8xf32>) {
+  %w = nn.constant dense<0.5> : tensor<16x16x3x3xbf16>
+  %xb = nn.cast %x : (tensor<1x16x8x8xf32>) -> tensor<1x16x8x8xbf16>
+  %c = nn.conv %xb, %w {dilations = array<i64: 1, 1>, group = 1 : i64, pads = array<i64: 1, 1, 1, 1>, strides = array<i64: 1, 1>} : (tensor<1x16x8x8xbf16>, tensor<16x16x3x3xbf16>) -> tensor<1x16x8x8xf32>
+  %c2 = nn.conv %xb, %w {dilations = array<i64: 2, 2>, group = 1 : i64, pads = array<i64: 2, 2, 2, 2>, strides = array<i64: 1, 1>} : (tensor<1x16x8x8xbf16>, tensor<16x16x3x3xbf16>) -> tensor<1x16x8x8xf32>
+  return %c, %c2 : tensor<1x16x8x8xf32>, tensor<1x16x8x8xf32>
+}
